@@ -1,0 +1,31 @@
+# Two commands matter: `make demo` and `make test`. Both set up the virtual environment first.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: venv demo test lint bench clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+demo: venv
+	$(BIN)/tracker demo
+
+test: venv
+	$(BIN)/python -m pytest
+
+lint: venv
+	$(BIN)/ruff check tracker spiders tests bench
+	$(BIN)/mypy
+
+bench: venv
+	$(BIN)/python bench/crawl_bench.py
+
+clean:
+	rm -rf $(VENV) var out build *.egg-info .pytest_cache

@@ -1,0 +1,1 @@
+"""Scrapy spiders of the tracker (thin: requests in, tracker functions, checks out)."""

@@ -1,0 +1,39 @@
+"""The README documents every command and every configuration key."""
+
+from __future__ import annotations
+
+import click
+
+from tracker.cli import main
+from tracker.config import PROJECT_ROOT, CrawlSettings, Settings, SiteSettings
+
+README = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def command_paths(group: click.Group, prefix: str = "tracker") -> list[str]:
+    paths = []
+    for name, command in group.commands.items():
+        path = f"{prefix} {name}"
+        if isinstance(command, click.Group):
+            paths.extend(command_paths(command, path))
+        else:
+            paths.append(path)
+    return paths
+
+
+def test_every_command_is_documented() -> None:
+    missing = [path for path in command_paths(main) if f"`{path}" not in README]
+    assert missing == []
+
+
+def test_every_command_has_help() -> None:
+    for name, command in main.commands.items():
+        assert command.help, name
+
+
+def test_every_setting_is_documented() -> None:
+    keys = [k for k in Settings.model_fields if k not in ("site", "crawl", "root", "config_path")]
+    keys += [f"site.{k}" for k in SiteSettings.model_fields]
+    keys += [f"crawl.{k}" for k in CrawlSettings.model_fields]
+    missing = [key for key in keys if f"`{key}`" not in README]
+    assert missing == []

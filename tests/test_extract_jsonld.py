@@ -1,0 +1,137 @@
+"""JSON-LD extraction: a table of page shapes and what each must yield."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from tracker.domain import Availability, CheckStatus, ExtractHints
+from tracker.extract import extract
+
+
+def page(*blocks: str) -> bytes:
+    scripts = "".join(f'<script type="application/ld+json">{b}</script>' for b in blocks)
+    return f"<html><head>{scripts}</head><body><p>$1.00</p></body></html>".encode()
+
+
+PRODUCT = '{"@context":"https://schema.org","@type":"Product","name":"Cortexin","offers":OFFERS}'
+OFFER = '{"@type":"Offer","price":"75.00","priceCurrency":"USD","availability":"https://schema.org/InStock"}'
+
+CASES = [
+    ("single offer", page(PRODUCT.replace("OFFERS", OFFER)), [("75.00", "USD", "InStock")]),
+    (
+        "offer list",
+        page(PRODUCT.replace("OFFERS", f"[{OFFER},{OFFER.replace('75.00', '45.00')}]")),
+        [("75.00", "USD", "InStock"), ("45.00", "USD", "InStock")],
+    ),
+    (
+        "graph",
+        page(
+            '{"@context":"https://schema.org","@graph":[{"@type":"WebPage"},'
+            + PRODUCT.replace("OFFERS", OFFER)
+            + "]}"
+        ),
+        [("75.00", "USD", "InStock")],
+    ),
+    (
+        "top-level array",
+        page("[" + PRODUCT.replace("OFFERS", OFFER) + "]"),
+        [("75.00", "USD", "InStock")],
+    ),
+    (
+        "numeric price",
+        page(PRODUCT.replace("OFFERS", OFFER.replace('"75.00"', "75.5"))),
+        [("75.5", "USD", "InStock")],
+    ),
+    (
+        "bare availability, odd case",
+        page(PRODUCT.replace("OFFERS", OFFER.replace("https://schema.org/InStock", "outofstock"))),
+        [("75.00", "USD", "OutOfStock")],
+    ),
+    (
+        "unknown availability",
+        page(PRODUCT.replace("OFFERS", OFFER.replace("https://schema.org/InStock", "ask us"))),
+        [("75.00", "USD", "unknown")],
+    ),
+    (
+        "aggregate offer, one price",
+        page(
+            PRODUCT.replace(
+                "OFFERS",
+                '{"@type":"AggregateOffer","lowPrice":"30","highPrice":"30","priceCurrency":"EUR"}',
+            )
+        ),
+        [("30", "EUR", "unknown")],
+    ),
+    (
+        "price specification",
+        page(
+            PRODUCT.replace(
+                "OFFERS",
+                '{"@type":"Offer","priceSpecification":[{"@type":"UnitPriceSpecification",'
+                '"price":"19.90","priceCurrency":"EUR"},{"@type":"UnitPriceSpecification",'
+                '"priceType":"https://schema.org/StrikethroughPrice","price":"24.90","priceCurrency":"EUR"}]}',
+            )
+        ),
+        [("19.90", "EUR", "unknown")],
+    ),
+    (
+        "broken block beside a good one",
+        page('{"@type":"Product",,,}', "<!-- " + PRODUCT.replace("OFFERS", OFFER) + " -->"),
+        [("75.00", "USD", "InStock")],
+    ),
+    (
+        "trailing comma and comment",
+        page('{"@type":"Product", // name\n"name":"x","offers":' + OFFER[:-1] + ",},}"),
+        [("75.00", "USD", "InStock")],
+    ),
+    (
+        "currency from the vendor",
+        page(PRODUCT.replace("OFFERS", '{"@type":"Offer","price":"12.00"}')),
+        [("12.00", "USD", "unknown")],
+    ),
+]
+
+
+@pytest.mark.parametrize(("body", "expected"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_json_ld_shapes(body: bytes, expected: list[tuple[str, str, str]]) -> None:
+    result = extract(body, "https://shop.example/p", ExtractHints(currency="USD"))
+    assert result.status is CheckStatus.OK and result.source == "json-ld"
+    got = [(o.price, o.currency, str(o.availability)) for o in result.offers]
+    assert got == [(Decimal(p), c, a) for p, c, a in expected]
+
+
+def test_sale_keeps_the_regular_price() -> None:
+    body = page(
+        PRODUCT.replace(
+            "OFFERS",
+            '{"@type":"Offer","price":"19.90","priceCurrency":"EUR",'
+            '"priceSpecification":{"priceType":"ListPrice","price":"24.90"}}',
+        )
+    )
+    [offer] = extract(body, "https://shop.example/p").offers
+    assert (offer.price, offer.regular_price) == (Decimal("19.90"), Decimal("24.90"))
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"<html><body><p>Price: $75.00</p></body></html>",
+        page('{"@type":"Organization","name":"Shop"}'),
+        page(PRODUCT.replace("OFFERS", '{"@type":"Offer","price":"call us"}')),
+        b"",
+        b"\xff\xfe garbage <script type='application/ld+json'>{{{</script>",
+    ],
+)
+def test_no_price_is_said_plainly(body: bytes) -> None:
+    result = extract(body, "https://shop.example/p")
+    assert result.status is CheckStatus.NO_PRICE and result.offers == ()
+    assert "json-ld" in result.tried and result.error
+
+
+def test_related_products_nested_in_the_main_one_are_not_offers() -> None:
+    related = '{"@type":"Product","name":"Other","offers":' + OFFER.replace("75.00", "9.00") + "}"
+    body = page(PRODUCT.replace("OFFERS", OFFER)[:-1] + ',"isRelatedTo":' + related + "}")
+    assert [o.price for o in extract(body, "https://shop.example/p").offers] == [Decimal("75.00")]
+    assert Availability.IN_STOCK == extract(body, "https://s.example/").offers[0].availability

@@ -1,0 +1,3 @@
+"""Affiliate product catalog and price tracker."""
+
+__version__ = "0.1.0"

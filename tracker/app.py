@@ -1,0 +1,90 @@
+"""Plain functions behind the commands: each takes settings and does one job."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from tracker.catalog import load_catalog
+from tracker.config import Settings
+from tracker.domain import ListingState
+from tracker.publish import ArticleError, Publisher, RenderResult, article_files, has_markers
+from tracker.runners import RunSnapshot, run_local_crawl
+from tracker.store import repo
+from tracker.store.engine import Store, open_store
+
+
+def open_settings_store(settings: Settings) -> Store:
+    """Open the database, migrated to the newest schema."""
+    return open_store(settings.database_url)
+
+
+def sync_catalog_file(
+    store: Store, path: Path, env: Mapping[str, str] | None = None
+) -> repo.SyncReport:
+    """Validate the catalog file, then upsert it in one transaction (all or nothing)."""
+    catalog = load_catalog(path, env)
+    with store.sessions.begin() as session:
+        return repo.sync_catalog(session, catalog)
+
+
+def crawl(
+    settings: Settings,
+    store: Store,
+    vendor: str | None = None,
+    *,
+    extra_env: Mapping[str, str] | None = None,
+    on_progress: Callable[[RunSnapshot], None] | None = None,
+) -> RunSnapshot:
+    return run_local_crawl(settings, store, vendor, extra_env=extra_env, on_progress=on_progress)
+
+
+@dataclass
+class RenderReport:
+    results: list[RenderResult]
+    errors: list[str]
+
+
+def render_articles(
+    settings: Settings,
+    store: Store,
+    articles: list[Path] | None = None,
+    *,
+    out_dir: Path | None = None,
+    in_place: bool = False,
+    now: datetime | None = None,
+) -> RenderReport:
+    """Render the given articles (default: the content folder's files with markers).
+
+    One bad article is reported and the others still render.
+    """
+    content_dir = settings.content_dir
+    if articles:
+        sources = list(articles)
+    else:
+        sources = [p for p in article_files(content_dir) if has_markers(p)]
+    target_dir = out_dir or settings.out_dir
+    report = RenderReport([], [])
+    with store.sessions.begin() as session:
+        publisher = Publisher(settings, session, now or datetime.now(UTC))
+        for source in sources:
+            target = source if in_place else target_dir / _relative_name(source, content_dir)
+            try:
+                report.results.append(publisher.render_file(source, target))
+            except ArticleError as exc:
+                report.errors.append(str(exc))
+    return report
+
+
+def _relative_name(source: Path, content_dir: Path) -> Path:
+    try:
+        return source.resolve().relative_to(content_dir.resolve())
+    except ValueError:
+        return Path(source.name)
+
+
+def current_prices(store: Store, product: str | None = None) -> list[ListingState]:
+    with store.sessions.begin() as session:
+        return repo.listing_states(session, [product] if product else None)

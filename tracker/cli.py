@@ -1,0 +1,321 @@
+"""The `tracker` command. Each command is a thin wrapper over a function in tracker.app."""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from tracker import app
+from tracker.catalog import CatalogError, load_catalog
+from tracker.config import ConfigError, Settings, load_settings
+from tracker.domain import ListingState
+from tracker.pricing import is_fresh
+from tracker.publish import ArticleError
+from tracker.runners import RunSnapshot
+from tracker.samplesite import SAMPLE_SITE_DIR, StaticSite
+
+F = TypeVar("F", bound=Callable[..., Any])
+# Wide tables when piped (a log or CI), the terminal's width otherwise.
+console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
+
+
+def operator_errors(func: F) -> F:
+    """Turn the errors an operator can act on into a one-line message and exit code 1."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except (ConfigError, CatalogError, ArticleError, LookupError, FileNotFoundError) as exc:
+            raise click.ClickException(str(exc)) from exc
+
+    return wrapper  # type: ignore[return-value]
+
+
+def settings_of(ctx: click.Context) -> Settings:
+    settings: Settings = ctx.obj
+    return settings
+
+
+@click.group()
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False),
+    help="Configuration file (default: $TRACKER_CONFIG or ./tracker.toml).",
+)
+@click.version_option(package_name="affiliate-price-tracker")
+@click.pass_context
+def main(ctx: click.Context, config_file: str | None) -> None:
+    """Keep the prices in your articles' buy sections true."""
+    try:
+        ctx.obj = load_settings(config_file)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@main.command()
+@click.pass_context
+@operator_errors
+def init(ctx: click.Context) -> None:
+    """Create or migrate the database to the newest schema."""
+    settings = settings_of(ctx)
+    app.open_settings_store(settings).close()
+    console.print(f"Database ready: {settings.database_url}")
+
+
+@main.group()
+def catalog() -> None:
+    """Products, vendors and listings from the catalog file."""
+
+
+@catalog.command("sync")
+@click.argument("file", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_context
+@operator_errors
+def catalog_sync(ctx: click.Context, file: Path | None) -> None:
+    """Validate FILE (default: the configured catalog) and upsert it into the database.
+
+    Listings that left the file are deactivated, never deleted; on any error nothing changes.
+    """
+    settings = settings_of(ctx)
+    path = file or settings.catalog
+    load_catalog(path)  # validate before touching the database
+    store = app.open_settings_store(settings)
+    try:
+        report = app.sync_catalog_file(store, path)
+    finally:
+        store.close()
+    for line in report.added:
+        console.print(f"added {line}")
+    for line in report.updated:
+        console.print(f"updated {line}")
+    for line in report.deactivated:
+        console.print(f"deactivated {line}")
+    console.print(
+        f"{path}: {len(report.added)} added, {len(report.updated)} updated, "
+        f"{len(report.deactivated)} deactivated, {report.unchanged} listings unchanged"
+    )
+
+
+@catalog.command("show")
+@click.pass_context
+@operator_errors
+def catalog_show(ctx: click.Context) -> None:
+    """List the synced products, vendors and listings."""
+    store = app.open_settings_store(settings_of(ctx))
+    try:
+        states = app.current_prices(store)
+    finally:
+        store.close()
+    table = Table("id", "product", "vendor", "listing", "url")
+    for state in states:
+        table.add_row(
+            str(state.listing_id), state.product_slug, state.vendor_slug, state.label, state.url
+        )
+    console.print(table)
+
+
+@main.command()
+@click.option("--vendor", help="Crawl only this vendor (its slug).")
+@click.pass_context
+@operator_errors
+def crawl(ctx: click.Context, vendor: str | None) -> None:
+    """Check the active listings now (one vendor or all), in a Scrapy child process."""
+    settings = settings_of(ctx)
+    store = app.open_settings_store(settings)
+    try:
+        snapshot = crawl_with_progress(settings, store, vendor)
+    finally:
+        store.close()
+    print_run(snapshot)
+    if snapshot.status not in ("ok", "partial"):
+        raise click.exceptions.Exit(1)
+
+
+def crawl_with_progress(
+    settings: Settings, store: Any, vendor: str | None, extra_env: dict[str, str] | None = None
+) -> RunSnapshot:
+    with Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as progress:
+        task = progress.add_task(f"crawling {vendor or 'all vendors'}", total=None)
+
+        def show(snapshot: RunSnapshot) -> None:
+            progress.update(task, completed=snapshot.checks, total=snapshot.expected or None)
+
+        return app.crawl(settings, store, vendor, extra_env=extra_env, on_progress=show)
+
+
+def print_run(snapshot: RunSnapshot) -> None:
+    table = Table("run", "status", "pages", "listings checked", "prices read", "failures", "time")
+    took = ((snapshot.finished_at or datetime.now(UTC)) - snapshot.started_at).total_seconds()
+    table.add_row(
+        str(snapshot.run_id),
+        snapshot.status,
+        str(snapshot.pages),
+        f"{snapshot.checks}/{snapshot.expected}",
+        str(snapshot.offers),
+        str(snapshot.failures),
+        f"{took:.1f} s",
+    )
+    console.print(table)
+    if snapshot.error:
+        console.print(f"[red]{snapshot.error}[/red]")
+    if snapshot.log_file:
+        console.print(f"Scrapy log: {snapshot.log_file}")
+
+
+@main.command()
+@click.argument("articles", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write rendered articles here (default: the configured out_dir).",
+)
+@click.option("--in-place", is_flag=True, help="Rewrite the articles themselves.")
+@click.pass_context
+@operator_errors
+def render(
+    ctx: click.Context, articles: tuple[Path, ...], out_dir: Path | None, in_place: bool
+) -> None:
+    """Fill the buy boxes of ARTICLES (default: every article with markers in content_dir)."""
+    if in_place and out_dir:
+        raise click.UsageError("give --out or --in-place, not both")
+    settings = settings_of(ctx)
+    store = app.open_settings_store(settings)
+    try:
+        report = app.render_articles(
+            settings, store, list(articles) or None, out_dir=out_dir, in_place=in_place
+        )
+    finally:
+        store.close()
+    for result in report.results:
+        state = "written" if result.changed else "unchanged"
+        console.print(f"{result.target} ({result.boxes} boxes, {state})")
+    for error in report.errors:
+        console.print(f"[red]error:[/red] {error}", soft_wrap=True)
+    if report.errors:
+        raise click.exceptions.Exit(1)
+
+
+@main.command()
+@click.argument("product", required=False)
+@click.pass_context
+@operator_errors
+def prices(ctx: click.Context, product: str | None) -> None:
+    """Show current prices, availability, last check and status (of one PRODUCT or all)."""
+    settings = settings_of(ctx)
+    store = app.open_settings_store(settings)
+    try:
+        states = app.current_prices(store, product)
+    finally:
+        store.close()
+    if product and not states:
+        raise click.ClickException(f"no active listings for product {product!r}")
+    print_prices(states, settings, datetime.now(UTC))
+
+
+def print_prices(states: list[ListingState], settings: Settings, now: datetime) -> None:
+    max_age = timedelta(hours=settings.site.max_age_hours)
+    table = Table(
+        "id", "product", "vendor", "listing", "price", "stock", "seen", "checked", "status"
+    )
+    problems = []
+    for s in states:
+        price = f"{s.price:.2f} {s.currency}" if s.price is not None else "-"
+        if s.price is not None and not s.confirmed:
+            price += " (unconfirmed)"
+        elif s.price is not None and not is_fresh(s.last_seen_at, now, max_age):
+            price += " (stale)"
+        if s.last_error:
+            problems.append(f"{s.listing_id}: {s.last_status}: {s.last_error}")
+        table.add_row(
+            str(s.listing_id),
+            s.product_slug,
+            s.vendor_name,
+            s.label,
+            price,
+            s.availability or "-",
+            _when(s.last_seen_at),
+            _when(s.last_checked_at),
+            s.last_status or "never checked",
+        )
+    console.print(table)
+    console.print("Times in UTC.")
+    for line in problems:
+        console.print(line, soft_wrap=True)
+
+
+def _when(moment: datetime | None) -> str:
+    return moment.strftime("%m-%d %H:%M") if moment else "-"
+
+
+@main.command("sample-site")
+@click.option("--port", default=8700, show_default=True, help="Port on 127.0.0.1.")
+def sample_site(port: int) -> None:
+    """Serve the offline sample vendor site until interrupted (set SAMPLE_SITE to its URL)."""
+    site = StaticSite(SAMPLE_SITE_DIR, port=port).start()
+    console.print(f"Sample vendor site at {site.url} (Ctrl-C stops it)")
+    console.print(f"  export SAMPLE_SITE={site.url}")
+    try:
+        site.thread.join()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        site.stop()
+
+
+@main.command()
+@click.pass_context
+@operator_errors
+def demo(ctx: click.Context) -> None:
+    """Run the whole job on the offline sample site: sync, crawl, render, show prices."""
+    settings = settings_of(ctx)
+    with StaticSite(SAMPLE_SITE_DIR) as site:
+        console.print(f"Sample vendor site started at {site.url}")
+        env = {**os.environ, "SAMPLE_SITE": site.url}
+        store = app.open_settings_store(settings)
+        try:
+            report = app.sync_catalog_file(store, settings.catalog, env)
+            console.print(
+                f"Catalog {settings.catalog}: {len(report.added)} added, "
+                f"{len(report.updated)} updated"
+            )
+            # Our own loopback site: no need for the politeness delay of a real shop.
+            snapshot = crawl_with_progress(
+                settings,
+                store,
+                None,
+                {"SAMPLE_SITE": site.url, "TRACKER_CRAWL__DOWNLOAD_DELAY": "0"},
+            )
+            print_run(snapshot)
+            rendered = app.render_articles(settings, store)
+            states = app.current_prices(store)
+        finally:
+            store.close()
+    console.print("Sample vendor site stopped.")
+    console.print("Rendered articles:")
+    for result in rendered.results:
+        console.print(f"  {result.target}")
+    for error in rendered.errors:
+        console.print(f"[red]error:[/red] {error}")
+    print_prices(states, settings, datetime.now(UTC))
+    if rendered.errors or snapshot.status not in ("ok", "partial"):
+        raise click.exceptions.Exit(1)

@@ -1,0 +1,137 @@
+"""Configuration, read once and passed down.
+
+Sources, highest priority first: ``TRACKER_*`` environment variables (nested
+fields with ``__``, e.g. ``TRACKER_SITE__MAX_AGE_HOURS``), then the TOML file
+named by ``TRACKER_CONFIG`` or ``./tracker.toml``, then the defaults below.
+Relative paths are resolved against the folder of that file (or the current
+directory when there is none).
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+
+from pydantic import BaseModel, Field, ValidationError
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+CONFIG_FILE_NAME = "tracker.toml"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+BUILTIN_TEMPLATES = PROJECT_ROOT / "templates"
+
+
+class ConfigError(Exception):
+    """A configuration file or variable an operator must fix."""
+
+
+class SiteSettings(BaseModel):
+    """How the published site shows prices."""
+
+    locale: str = "en_US"
+    timezone: str = "UTC"
+    max_age_hours: float = Field(24.0, gt=0)
+    disclosure: str = (
+        "We may earn a commission when you buy through the links below. "
+        "Prices are checked automatically and may change."
+    )
+
+
+class CrawlSettings(BaseModel):
+    """Politeness and limits of the Scrapy crawls."""
+
+    contact_url: str = "https://example.com/about-our-price-checker"
+    obey_robots: bool = True
+    concurrency_per_domain: int = Field(2, ge=1, le=32)
+    download_delay: float = Field(0.5, ge=0)
+    timeout_seconds: float = Field(30.0, gt=0)
+    max_page_bytes: int = Field(5 * 1024 * 1024, gt=0)
+    time_limit_seconds: int = Field(1800, gt=0)
+    suspect_change_share: float = Field(0.5, gt=0)
+    batch_size: int = Field(500, ge=1)
+
+
+class Settings(BaseSettings):
+    """Every setting of the tracker in one object."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="TRACKER_", env_nested_delimiter="__", extra="ignore"
+    )
+
+    root: Path = Field(default_factory=Path.cwd)
+    database_url: str = ""
+    catalog: Path = Path("catalog.yaml")
+    content_dir: Path = Path("content")
+    out_dir: Path = Path("out")
+    templates_dir: Path | None = None
+    var_dir: Path = Path("var")
+    config_path: Path | None = None
+    site: SiteSettings = SiteSettings()
+    crawl: CrawlSettings = CrawlSettings()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Environment beats the file's values, which are passed as init values.
+        return (env_settings, init_settings)
+
+    def resolved(self) -> Settings:
+        """Return a copy with every path absolute and the default database filled in."""
+        root = self.root.resolve()
+
+        def absolute(path: Path) -> Path:
+            return path if path.is_absolute() else root / path
+
+        var_dir = absolute(self.var_dir)
+        url = self.database_url or f"sqlite:///{var_dir / 'tracker.db'}"
+        return self.model_copy(
+            update={
+                "root": root,
+                "database_url": url,
+                "catalog": absolute(self.catalog),
+                "content_dir": absolute(self.content_dir),
+                "out_dir": absolute(self.out_dir),
+                "templates_dir": absolute(self.templates_dir) if self.templates_dir else None,
+                "var_dir": var_dir,
+            }
+        )
+
+
+def find_config_file(explicit: str | os.PathLike[str] | None = None) -> Path | None:
+    """Return the configuration file to read, if any."""
+    named = explicit or os.environ.get("TRACKER_CONFIG")
+    if named:
+        path = Path(named)
+        if not path.is_file():
+            raise ConfigError(f"{path}: configuration file not found")
+        return path.resolve()
+    default = Path.cwd() / CONFIG_FILE_NAME
+    return default.resolve() if default.is_file() else None
+
+
+def load_settings(config_file: str | os.PathLike[str] | None = None) -> Settings:
+    """Read the settings from the file, the environment and the defaults."""
+    path = find_config_file(config_file)
+    values: dict[str, object] = {}
+    if path is not None:
+        try:
+            values = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{path}: {exc}") from exc
+        values.setdefault("root", path.parent)
+        values["config_path"] = path
+    try:
+        settings = Settings(**values)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        where = path or "environment"
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+        )
+        raise ConfigError(f"{where}: {problems}") from exc
+    return settings.resolved()

@@ -1,0 +1,1 @@
+"""The Scrapy shell: settings, the tracker's context in a crawl, and the store pipeline."""

@@ -1,0 +1,193 @@
+"""Value types shared by every layer: offers, extraction results, checks, buy-box rows."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+
+class Availability(enum.StrEnum):
+    """schema.org ItemAvailability, plus ``unknown`` for anything not stated."""
+
+    IN_STOCK = "InStock"
+    OUT_OF_STOCK = "OutOfStock"
+    PRE_ORDER = "PreOrder"
+    BACK_ORDER = "BackOrder"
+    DISCONTINUED = "Discontinued"
+    LIMITED = "LimitedAvailability"
+    UNKNOWN = "unknown"
+
+
+class CheckStatus(enum.StrEnum):
+    """Outcome of one check of one listing."""
+
+    OK = "ok"
+    SUSPECT = "suspect"
+    NOT_FOUND = "not_found"
+    NO_PRICE = "no_price"
+    BLOCKED = "blocked"
+    HTTP_ERROR = "http_error"
+    TIMEOUT = "timeout"
+    UNMATCHED_VARIANT = "unmatched_variant"
+    AMBIGUOUS = "ambiguous"
+    OFFSITE_REDIRECT = "offsite_redirect"
+
+    @property
+    def is_success(self) -> bool:
+        return self in (CheckStatus.OK, CheckStatus.SUSPECT)
+
+
+class RunStatus(enum.StrEnum):
+    RUNNING = "running"
+    OK = "ok"
+    PARTIAL = "partial"
+    FAILED = "failed"
+    KILLED = "killed"
+
+
+@dataclass(frozen=True, slots=True)
+class Offer:
+    """One purchasable thing a page states a price for."""
+
+    price: Decimal | None
+    currency: str | None
+    availability: Availability = Availability.UNKNOWN
+    name: str | None = None
+    variant: str | None = None
+    sku: str | None = None
+    regular_price: Decimal | None = None
+    url: str | None = None
+    source: str = "json-ld"
+    raw_price: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ExtractResult:
+    """What a page yields: offers, or a status saying why there are none."""
+
+    status: CheckStatus
+    offers: tuple[Offer, ...] = ()
+    source: str | None = None
+    tried: tuple[str, ...] = ()
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class VariantSpec:
+    """How a listing picks its offer on a page with several."""
+
+    sku: str | None = None
+    text: str | None = None
+    position: int | None = None  # 1-based
+
+    @property
+    def is_empty(self) -> bool:
+        return self.sku is None and self.text is None and self.position is None
+
+
+@dataclass(frozen=True, slots=True)
+class MatchResult:
+    status: CheckStatus
+    offer: Offer | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """One check of one listing, as the spider reports it to the pipeline."""
+
+    listing_id: int
+    status: CheckStatus
+    checked_at: datetime
+    offer: Offer | None = None
+    error: str | None = None
+    url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class UnitPrice:
+    amount: Decimal
+    currency: str
+    per: str  # "vial", "mg"
+
+
+@dataclass(frozen=True, slots=True)
+class OfferRow:
+    """One listing as the buy box shows it; prices only when fresh and confirmed."""
+
+    listing_id: int
+    vendor: str
+    label: str
+    link: str
+    price: Decimal | None
+    currency: str | None
+    availability: Availability
+    checked_at: datetime | None
+    regular_price: Decimal | None = None
+    unit_prices: tuple[UnitPrice, ...] = ()
+    is_best: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class BuyBox:
+    """The view model of one buy box."""
+
+    product_slug: str
+    product_name: str
+    rows: tuple[OfferRow, ...]
+    disclosure: str
+    generated_at: datetime
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class ExtractHints:
+    """What the catalog tells extraction about a vendor."""
+
+    currency: str | None = None
+    decimal_separator: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CrawlTarget:
+    """What the spider needs to check one listing."""
+
+    listing_id: int
+    url: str
+    vendor_slug: str
+    vendor_currency: str
+    variant_sku: str | None
+    variant_text: str | None
+    variant_position: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class ListingState:
+    """A listing with its current span, as the buy box and the price table need it."""
+
+    listing_id: int
+    product_slug: str
+    product_name: str
+    vendor_slug: str
+    vendor_name: str
+    label: str
+    url: str
+    affiliate_url: str
+    quantity: int | None
+    unit: str | None
+    strength_amount: Decimal | None
+    strength_unit: str | None
+    position: int
+    price: Decimal | None
+    currency: str | None
+    availability: str | None
+    regular_price: Decimal | None
+    confirmed: bool
+    first_seen_at: datetime | None
+    last_seen_at: datetime | None
+    last_checked_at: datetime | None
+    last_status: str | None
+    last_error: str | None
+    consecutive_failures: int

@@ -1,0 +1,175 @@
+"""schema.org offers from JSON-LD, read straight from the page's script blocks (no DOM)."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+from urllib.parse import urljoin
+
+from tracker.domain import Availability, Offer
+from tracker.extract.values import normalize_availability, parse_currency, parse_price
+
+_SCRIPT = re.compile(
+    rb"<script\b[^>]*\btype\s*=\s*[\"']?application/ld\+json[\"']?[^>]*>(.*?)</script\s*>",
+    re.IGNORECASE | re.DOTALL,
+)
+_TOKENS = re.compile(r'"(?:\\.|[^"\\])*"|//[^\n]*|/\*.*?\*/|,(?=\s*[}\]])|,(?=\s*,)', re.DOTALL)
+MAX_BLOCK_BYTES = 2 * 1024 * 1024
+_PRODUCT_TYPES = {"product", "productgroup", "individualproduct", "productmodel", "vehicle"}
+_STRIKE_TYPES = ("strikethroughprice", "listprice", "msrp", "srp")
+
+
+def json_ld_blocks(body: bytes) -> Iterator[Any]:
+    """Yield each parsable JSON-LD block; a broken block never hides the others."""
+    for match in _SCRIPT.finditer(body):
+        raw = match.group(1)
+        if len(raw) > MAX_BLOCK_BYTES:
+            continue
+        data = _lenient_json(raw.decode("utf-8", errors="replace"))
+        if data is not None:
+            yield data
+
+
+def _lenient_json(text: str) -> Any:
+    text = text.strip()
+    for cleanup in (
+        lambda t: t,
+        lambda t: t.removeprefix("<!--").removesuffix("-->").strip().rstrip(";").strip(),
+        lambda t: t.replace("<![CDATA[", "").replace("]]>", ""),
+        _strip_comments_and_stray_commas,
+        html.unescape,
+    ):
+        text = cleanup(text)
+        try:
+            return json.loads(text, parse_float=Decimal, strict=False)
+        except (ValueError, RecursionError):
+            continue
+    return None
+
+
+def _strip_comments_and_stray_commas(text: str) -> str:
+    """Drop // and /* */ comments and commas before a closing bracket, outside strings."""
+
+    def keep_strings(match: re.Match[str]) -> str:
+        token = match.group(0)
+        return token if token.startswith('"') else ""
+
+    return _TOKENS.sub(keep_strings, text)
+
+
+def _types(node: dict[str, Any]) -> set[str]:
+    value = node.get("@type", ())
+    values = value if isinstance(value, list) else [value]
+    return {str(v).rsplit("/", 1)[-1].casefold() for v in values if isinstance(v, str)}
+
+
+def _top_level_nodes(data: Any) -> Iterator[dict[str, Any]]:
+    if isinstance(data, list):
+        for item in data:
+            yield from _top_level_nodes(item)
+    elif isinstance(data, dict):
+        if "@graph" in data:
+            yield from _top_level_nodes(data["@graph"])
+        yield data
+        # A WebPage may carry the product as its main entity.
+        for key in ("mainEntity", "mainEntityOfPage", "itemReviewed"):
+            if isinstance(data.get(key), dict):
+                yield data[key]
+
+
+def find_products(body: bytes) -> list[dict[str, Any]]:
+    """Product nodes at the top of the page's JSON-LD (not related or similar products)."""
+    found: list[dict[str, Any]] = []
+    for block in json_ld_blocks(body):
+        for node in _top_level_nodes(block):
+            if _types(node) & _PRODUCT_TYPES and node not in found:
+                found.append(node)
+    return found
+
+
+def _text(value: Any) -> str | None:
+    if isinstance(value, dict):
+        value = value.get("name") or value.get("@value")
+    if isinstance(value, list):
+        value = value[0] if value else None
+    if value is None or isinstance(value, (dict, list)):
+        return None
+    return html.unescape(str(value)).strip()[:300] or None
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def product_offers(product: dict[str, Any], page_url: str) -> list[Offer]:
+    """Every offer of one product node, variants (hasVariant) included."""
+    offers: list[Offer] = []
+    name = _text(product.get("name"))
+    for offer in _as_list(product.get("offers")):
+        if isinstance(offer, dict):
+            offers.extend(_offers_of(offer, product, name, page_url))
+    for variant in _as_list(product.get("hasVariant")):
+        if isinstance(variant, dict):
+            offers.extend(product_offers(variant, page_url))
+    return offers
+
+
+def _offers_of(
+    node: dict[str, Any], product: dict[str, Any], product_name: str | None, page_url: str
+) -> Iterator[Offer]:
+    if "aggregateoffer" in _types(node):
+        inner = [o for o in _as_list(node.get("offers")) if isinstance(o, dict)]
+        if inner:
+            for offer in inner:
+                yield from _offers_of(offer, product, product_name, page_url)
+            return
+        low, high = node.get("lowPrice"), node.get("highPrice")
+        if node.get("price") is None and low is not None and (high is None or low == high):
+            node = {**node, "price": low}
+    price_value, currency_value, regular = _price_fields(node)
+    price, raw = parse_price(price_value)
+    regular_price = parse_price(regular)[0] if regular is not None else None
+    if regular_price is not None and price is not None and regular_price <= price:
+        regular_price = None
+    url = node.get("url")
+    yield Offer(
+        price=price,
+        currency=parse_currency(currency_value),
+        availability=normalize_availability(node.get("availability"))
+        if node.get("availability") is not None
+        else Availability.UNKNOWN,
+        name=_text(node.get("name")) or product_name,
+        variant=_text(node.get("name")) if node.get("name") else _variant_name(product),
+        sku=_text(node.get("sku")) or _text(product.get("sku")),
+        regular_price=regular_price,
+        url=urljoin(page_url, url) if isinstance(url, str) else None,
+        source="json-ld",
+        raw_price=raw or None,
+    )
+
+
+def _variant_name(product: dict[str, Any]) -> str | None:
+    parts = [_text(product.get(key)) for key in ("size", "color", "pattern", "material")]
+    named = " ".join(p for p in parts if p)
+    return named or None
+
+
+def _price_fields(node: dict[str, Any]) -> tuple[Any, Any, Any]:
+    """(price, currency, regular price) from an Offer and its priceSpecification."""
+    price, currency, regular = node.get("price"), node.get("priceCurrency"), None
+    for spec in _as_list(node.get("priceSpecification")):
+        if not isinstance(spec, dict):
+            continue
+        kind = str(spec.get("priceType", "")).rsplit("/", 1)[-1].casefold()
+        if kind in _STRIKE_TYPES:
+            regular = spec.get("price")
+        elif price is None:
+            price = spec.get("price")
+            currency = currency or spec.get("priceCurrency")
+    return price, currency, regular

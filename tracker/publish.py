@@ -1,0 +1,136 @@
+"""Render articles: find markers, read current offers in one query, splice boxes, write safely."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from tracker.articles import MarkerError, find_blocks, splice
+from tracker.buybox import BoxRenderer
+from tracker.config import Settings
+from tracker.domain import ListingState
+from tracker.store.repo import listing_states, products_by_slug
+from tracker.viewmodel import build_buy_box
+
+ARTICLE_SUFFIXES = {".html", ".htm", ".md", ".markdown"}
+
+
+class ArticleError(Exception):
+    """An article that cannot be rendered; the file is left untouched."""
+
+
+@dataclass(frozen=True)
+class RenderResult:
+    source: Path
+    target: Path
+    boxes: int
+    changed: bool
+
+
+def read_article(path: Path) -> str:
+    try:
+        return path.read_bytes().decode("utf-8")
+    except OSError as exc:
+        raise ArticleError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise ArticleError(f"{path}: not UTF-8 text (byte {exc.start})") from exc
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write through a temporary file in the same folder, fsync, then rename over."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
+    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temporary, mode)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    directory = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)
+
+
+class Publisher:
+    """Renders articles against one database session and one site configuration."""
+
+    def __init__(self, settings: Settings, session: Session, now: datetime) -> None:
+        self.settings = settings
+        self.session = session
+        self.now = now
+        self.renderer = BoxRenderer(settings.site, settings.templates_dir)
+        self.max_age = timedelta(hours=settings.site.max_age_hours)
+
+    def render_text(self, text: str, source: str) -> tuple[str, int]:
+        """Return the article with its boxes filled, and how many boxes it has."""
+        try:
+            blocks = find_blocks(text, source)
+        except MarkerError as exc:
+            raise ArticleError(str(exc)) from exc
+        if not blocks:
+            return text, 0
+        wanted = {slug for block in blocks for slug in block.products}
+        products = products_by_slug(self.session, wanted)
+        for block in blocks:
+            for slug in block.products:
+                if slug not in products or not products[slug].active:
+                    raise ArticleError(
+                        f"{source}:{block.line}: unknown product {slug!r} (not in the catalog)"
+                    )
+        states: dict[str, list[ListingState]] = defaultdict(list)
+        for state in listing_states(self.session, wanted):
+            states[state.product_slug].append(state)
+        contents = []
+        for block in blocks:
+            html = []
+            for slug in block.products:
+                box = build_buy_box(
+                    slug,
+                    products[slug].name,
+                    states[slug],
+                    disclosure=self.settings.site.disclosure,
+                    now=self.now,
+                    max_age=self.max_age,
+                )
+                html.append(self.renderer.render(box))
+            contents.append("\n".join(html))
+        return splice(text, blocks, contents), len(blocks)
+
+    def render_file(self, source: Path, target: Path) -> RenderResult:
+        text = read_article(source)
+        rendered, boxes = self.render_text(text, str(source))
+        data = rendered.encode("utf-8")
+        current = target.read_bytes() if target.exists() else None
+        changed = current != data
+        if changed:
+            atomic_write(target, data)
+        return RenderResult(source=source, target=target, boxes=boxes, changed=changed)
+
+
+def article_files(folder: Path) -> list[Path]:
+    """Files of the content folder that may hold markers, in a stable order."""
+    return sorted(
+        p
+        for p in folder.rglob("*")
+        if p.is_file() and p.suffix.lower() in ARTICLE_SUFFIXES and not p.name.startswith(".")
+    )
+
+
+def has_markers(path: Path) -> bool:
+    try:
+        return b"tracker:" in path.read_bytes()
+    except OSError:
+        return False

@@ -1,0 +1,161 @@
+"""Run a crawl: the local runner starts `scrapy crawl listings` as a child process."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from tracker.config import Settings
+from tracker.domain import RunStatus
+from tracker.store import repo
+from tracker.store.engine import Store
+from tracker.store.models import CrawlRun
+
+POLL_SECONDS = 0.25
+KILL_GRACE_SECONDS = 10.0
+
+
+@dataclass(frozen=True)
+class RunSnapshot:
+    run_id: int
+    status: str
+    expected: int
+    checks: int
+    offers: int
+    failures: int
+    pages: int
+    started_at: datetime
+    finished_at: datetime | None
+    error: str | None
+    log_file: Path | None = None
+
+    @classmethod
+    def of(cls, run: CrawlRun, log_file: Path | None = None) -> RunSnapshot:
+        return cls(
+            run.id,
+            run.status,
+            run.expected,
+            run.checks,
+            run.offers,
+            run.failures,
+            run.pages,
+            run.started_at,
+            run.finished_at,
+            run.error,
+            log_file,
+        )
+
+
+def crawl_command(run_id: int, vendor: str | None, log_file: Path) -> list[str]:
+    command = [
+        sys.executable,
+        "-m",
+        "scrapy",
+        "crawl",
+        "listings",
+        "-a",
+        f"run_id={run_id}",
+        "-s",
+        f"LOG_FILE={log_file}",
+    ]
+    if vendor:
+        command += ["-a", f"vendor={vendor}"]
+    return command
+
+
+def child_environment(settings: Settings, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The child reads the same configuration: same file, same database."""
+    env = dict(os.environ)
+    env["SCRAPY_SETTINGS_MODULE"] = "tracker.crawling.settings"
+    env["TRACKER_DATABASE_URL"] = settings.database_url
+    if settings.config_path:
+        env["TRACKER_CONFIG"] = str(settings.config_path)
+    else:
+        env.pop("TRACKER_CONFIG", None)
+    env.update(extra or {})
+    return env
+
+
+def run_local_crawl(
+    settings: Settings,
+    store: Store,
+    vendor: str | None = None,
+    *,
+    trigger: str = "manual",
+    extra_env: Mapping[str, str] | None = None,
+    on_progress: Callable[[RunSnapshot], None] | None = None,
+) -> RunSnapshot:
+    """Crawl in a child process with a time limit; the run row says how it went."""
+    with store.sessions.begin() as session:
+        if vendor is not None and repo.vendor_by_slug(session, vendor) is None:
+            raise LookupError(f"unknown vendor {vendor!r} (not in the synced catalog)")
+        run = repo.start_run(
+            session, vendor_slug=vendor, now=datetime.now(UTC), runner="local", trigger=trigger
+        )
+        run_id = run.id
+    log_dir = settings.var_dir / "logs"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    log_file = log_dir / f"crawl-{run_id}.log"
+    child = subprocess.Popen(
+        crawl_command(run_id, vendor, log_file),
+        cwd=settings.root,
+        env=child_environment(settings, extra_env),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    with store.sessions.begin() as session:
+        session.get_one(CrawlRun, run_id).pid = child.pid
+    deadline = time.monotonic() + settings.crawl.time_limit_seconds + KILL_GRACE_SECONDS
+    timed_out = False
+    while child.poll() is None:
+        if time.monotonic() > deadline:
+            timed_out = True
+            _stop(child)
+            break
+        if on_progress:
+            on_progress(_snapshot(store, run_id, log_file))
+        time.sleep(POLL_SECONDS)
+    stderr = (child.stderr.read() if child.stderr else b"").decode("utf-8", "replace")
+    if child.stderr:
+        child.stderr.close()
+    with store.sessions.begin() as session:
+        run = session.get_one(CrawlRun, run_id)
+        if run.status == RunStatus.RUNNING:
+            reason = (
+                "time limit reached"
+                if timed_out
+                else f"crawl process exited with code {child.returncode}"
+            )
+            detail = stderr.strip().splitlines()[-1:] if stderr.strip() else []
+            repo.finish_run(
+                session,
+                run_id,
+                datetime.now(UTC),
+                RunStatus.KILLED if timed_out else RunStatus.FAILED,
+                "; ".join([reason, *detail]) + f" (log: {log_file})",
+            )
+        snapshot = RunSnapshot.of(run, log_file)
+    if on_progress:
+        on_progress(snapshot)
+    return snapshot
+
+
+def _snapshot(store: Store, run_id: int, log_file: Path) -> RunSnapshot:
+    with store.sessions() as session:
+        return RunSnapshot.of(session.get_one(CrawlRun, run_id), log_file)
+
+
+def _stop(child: subprocess.Popen[bytes]) -> None:
+    child.terminate()
+    try:
+        child.wait(timeout=KILL_GRACE_SECONDS)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        child.wait()

@@ -1,0 +1,60 @@
+"""A small static web server on loopback for the sample vendor site (demo and tests)."""
+
+from __future__ import annotations
+
+import threading
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from tracker.config import PROJECT_ROOT
+
+SAMPLE_SITE_DIR = PROJECT_ROOT / "examples" / "site"
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        pass
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128
+
+
+class StaticSite:
+    """Serve a folder on 127.0.0.1 (port 0 picks a free port) in a background thread."""
+
+    def __init__(self, root: Path = SAMPLE_SITE_DIR, host: str = "127.0.0.1", port: int = 0):
+        if not root.is_dir():
+            raise FileNotFoundError(f"{root}: no such folder to serve")
+        handler = partial(_QuietHandler, directory=str(root))
+        self.server = _Server((host, port), handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self.server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def start(self) -> StaticSite:
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=5)
+
+    def __enter__(self) -> StaticSite:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()

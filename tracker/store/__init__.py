@@ -1,0 +1,1 @@
+"""The database: models, engine and sessions, and repository functions taking a session."""

@@ -1,0 +1,375 @@
+"""Repository functions. Each takes a session; the caller owns the transaction."""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session, aliased
+
+from tracker.catalog import Catalog
+from tracker.domain import Check, CheckStatus, CrawlTarget, ListingState, RunStatus
+from tracker.pricing import SpanValues, is_suspect
+from tracker.store.models import CrawlRun, Listing, ObservationSpan, Product, Vendor
+
+
+@dataclass
+class SyncReport:
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    deactivated: list[str] = field(default_factory=list)
+    unchanged: int = 0
+
+
+def _assign(row: object, values: Mapping[str, object]) -> bool:
+    changed = False
+    for name, value in values.items():
+        if getattr(row, name) != value:
+            setattr(row, name, value)
+            changed = True
+    return changed
+
+
+def sync_catalog(session: Session, catalog: Catalog) -> SyncReport:
+    """Upsert products, vendors and listings; deactivate what left the file, delete nothing."""
+    report = SyncReport()
+    products = {p.slug: p for p in session.scalars(select(Product))}
+    for entry in catalog.products:
+        values = {
+            "name": entry.name,
+            "brand": entry.brand,
+            "description": entry.description,
+            "image": entry.image,
+            "active": True,
+        }
+        product = products.get(entry.slug)
+        if product is None:
+            product = Product(slug=entry.slug, **values)
+            session.add(product)
+            products[entry.slug] = product
+            report.added.append(f"product {entry.slug}")
+        elif _assign(product, values):
+            report.updated.append(f"product {entry.slug}")
+    for slug, product in products.items():
+        if slug not in {p.slug for p in catalog.products} and product.active:
+            product.active = False
+            report.deactivated.append(f"product {slug}")
+
+    vendors = {v.slug: v for v in session.scalars(select(Vendor))}
+    listings = {(row.vendor_id, row.key): row for row in session.scalars(select(Listing))}
+    session.flush()
+    seen_listings: set[int] = set()
+    for v_entry in catalog.vendors:
+        values = {
+            "name": v_entry.name,
+            "homepage": v_entry.homepage,
+            "currency": v_entry.currency,
+            "affiliate_template": v_entry.affiliate,
+            "active": True,
+        }
+        vendor = vendors.get(v_entry.slug)
+        if vendor is None:
+            vendor = Vendor(slug=v_entry.slug, settings={}, **values)
+            session.add(vendor)
+            session.flush()
+            vendors[v_entry.slug] = vendor
+            report.added.append(f"vendor {v_entry.slug}")
+        elif _assign(vendor, values):
+            report.updated.append(f"vendor {v_entry.slug}")
+        for position, l_entry in enumerate(v_entry.listings):
+            strength = l_entry.strength_parts()
+            variant = l_entry.variant
+            l_values = {
+                "product_id": products[l_entry.product].id,
+                "label": l_entry.label,
+                "url": l_entry.url,
+                "affiliate_url": v_entry.affiliate_link(l_entry),
+                "variant_sku": variant.sku if variant else None,
+                "variant_text": variant.text if variant else None,
+                "variant_position": variant.position if variant else None,
+                "quantity": l_entry.quantity,
+                "unit": l_entry.unit,
+                "strength_amount": strength[0] if strength else None,
+                "strength_unit": strength[1] if strength else None,
+                "position": position,
+                "active": True,
+            }
+            key = l_entry.listing_key()
+            listing = listings.get((vendor.id, key))
+            name = f"listing {v_entry.slug}:{key}"
+            if listing is None:
+                listing = Listing(vendor_id=vendor.id, key=key, consecutive_failures=0, **l_values)
+                session.add(listing)
+                session.flush()
+                report.added.append(name)
+            elif _assign(listing, l_values):
+                report.updated.append(name)
+            else:
+                report.unchanged += 1
+            seen_listings.add(listing.id)
+    for (_vendor_id, key), listing in listings.items():
+        if listing.id not in seen_listings and listing.active:
+            listing.active = False
+            report.deactivated.append(f"listing {key}")
+    catalog_vendors = {v.slug for v in catalog.vendors}
+    for slug, vendor in vendors.items():
+        if slug not in catalog_vendors and vendor.active:
+            vendor.active = False
+            report.deactivated.append(f"vendor {slug}")
+    session.flush()
+    return report
+
+
+def crawl_targets(session: Session, vendor_slug: str | None = None) -> list[CrawlTarget]:
+    query = (
+        select(Listing, Vendor)
+        .join(Vendor, Listing.vendor_id == Vendor.id)
+        .where(Listing.active, Vendor.active)
+        .order_by(Vendor.slug, Listing.position, Listing.id)
+    )
+    if vendor_slug is not None:
+        query = query.where(Vendor.slug == vendor_slug)
+    return [
+        CrawlTarget(
+            listing_id=listing.id,
+            url=listing.url,
+            vendor_slug=vendor.slug,
+            vendor_currency=vendor.currency,
+            variant_sku=listing.variant_sku,
+            variant_text=listing.variant_text,
+            variant_position=listing.variant_position,
+        )
+        for listing, vendor in session.execute(query)
+    ]
+
+
+def vendor_by_slug(session: Session, slug: str) -> Vendor | None:
+    return session.scalar(select(Vendor).where(Vendor.slug == slug))
+
+
+@dataclass
+class CheckCounts:
+    checks: int = 0
+    offers: int = 0
+    failures: int = 0
+    new_spans: int = 0
+    extended: int = 0
+
+
+def record_checks(session: Session, checks: Sequence[Check], suspect_share: float) -> CheckCounts:
+    """Write a batch of checks: extend or open spans; a failure only updates check state."""
+    counts = CheckCounts()
+    if not checks:
+        return counts
+    ids = {c.listing_id for c in checks}
+    rows = session.execute(
+        select(Listing, ObservationSpan)
+        .outerjoin(ObservationSpan, Listing.current_span_id == ObservationSpan.id)
+        .where(Listing.id.in_(ids))
+    ).all()
+    state = {listing.id: (listing, span) for listing, span in rows}
+    for check in checks:
+        if check.listing_id not in state:
+            continue  # removed from the catalog while the crawl ran
+        listing, span = state[check.listing_id]
+        counts.checks += 1
+        listing.last_checked_at = check.checked_at
+        offer = check.offer
+        if not check.status.is_success or offer is None or offer.price is None:
+            listing.last_status = str(check.status)
+            listing.last_error = (check.error or "")[:2000] or None
+            listing.consecutive_failures = (listing.consecutive_failures or 0) + 1
+            counts.failures += 1
+            continue
+        counts.offers += 1
+        values = SpanValues.of_offer(offer)
+        if span is not None and SpanValues(
+            span.price, span.currency, span.availability, span.regular_price
+        ).same_as(values):
+            span.last_seen_at = check.checked_at
+            span.seen_count += 1
+            span.confirmed = True  # seen again: a suspect value is now trusted
+            counts.extended += 1
+        else:
+            confirmed_price, confirmed_currency = _last_confirmed(session, listing.id, span)
+            suspect = is_suspect(
+                confirmed_price, confirmed_currency, values.price, values.currency, suspect_share
+            )
+            span = ObservationSpan(
+                listing_id=listing.id,
+                price=values.price,
+                currency=values.currency,
+                availability=values.availability,
+                regular_price=values.regular_price,
+                first_seen_at=check.checked_at,
+                last_seen_at=check.checked_at,
+                confirmed=not suspect,
+                source=offer.source,
+                raw_price=(offer.raw_price or "")[:200] or None,
+                seen_count=1,
+            )
+            session.add(span)
+            listing.current_span = span
+            state[listing.id] = (listing, span)
+            counts.new_spans += 1
+        listing.last_status = str(CheckStatus.OK if span.confirmed else CheckStatus.SUSPECT)
+        listing.last_error = (
+            None
+            if span.confirmed
+            else (f"price moved to {values.price} {values.currency}; shown after it is seen again")
+        )
+        listing.last_ok_at = check.checked_at
+        listing.consecutive_failures = 0
+    session.flush()
+    return counts
+
+
+def _last_confirmed(
+    session: Session, listing_id: int, current: ObservationSpan | None
+) -> tuple[Decimal | None, str | None]:
+    if current is not None and current.confirmed:
+        return current.price, current.currency
+    row = session.execute(
+        select(ObservationSpan.price, ObservationSpan.currency)
+        .where(ObservationSpan.listing_id == listing_id, ObservationSpan.confirmed)
+        .order_by(ObservationSpan.last_seen_at.desc())
+        .limit(1)
+    ).first()
+    return (row[0], row[1]) if row else (None, None)
+
+
+def start_run(
+    session: Session,
+    *,
+    vendor_slug: str | None,
+    now: datetime,
+    runner: str = "local",
+    trigger: str = "manual",
+    job_id: str | None = None,
+    expected: int = 0,
+) -> CrawlRun:
+    vendor = vendor_by_slug(session, vendor_slug) if vendor_slug else None
+    run = CrawlRun(
+        vendor_id=vendor.id if vendor else None,
+        runner=runner,
+        trigger=trigger,
+        job_id=job_id,
+        host=socket.gethostname(),
+        pid=os.getpid(),
+        started_at=now,
+        status=str(RunStatus.RUNNING),
+        expected=expected,
+        pages=0,
+        checks=0,
+        offers=0,
+        failures=0,
+    )
+    session.add(run)
+    session.flush()
+    return run
+
+
+def add_to_run(session: Session, run_id: int, counts: CheckCounts, pages: int) -> None:
+    session.execute(
+        update(CrawlRun)
+        .where(CrawlRun.id == run_id)
+        .values(
+            pages=CrawlRun.pages + pages,
+            checks=CrawlRun.checks + counts.checks,
+            offers=CrawlRun.offers + counts.offers,
+            failures=CrawlRun.failures + counts.failures,
+        )
+    )
+
+
+def finish_run(
+    session: Session, run_id: int, now: datetime, status: RunStatus, error: str | None = None
+) -> CrawlRun:
+    run = session.get_one(CrawlRun, run_id)
+    run.finished_at = now
+    run.status = str(status)
+    run.error = error
+    session.flush()
+    return run
+
+
+def outcome_status(run: CrawlRun, finish_reason: str) -> RunStatus:
+    """ok when every check succeeded, partial when some did, failed when none did."""
+    if finish_reason not in ("finished",):
+        return RunStatus.FAILED if run.offers == 0 else RunStatus.PARTIAL
+    if run.failures == 0 and run.checks >= run.expected:
+        return RunStatus.OK
+    return RunStatus.PARTIAL if run.offers else RunStatus.FAILED
+
+
+def listing_states(
+    session: Session, product_slugs: Iterable[str] | None = None
+) -> list[ListingState]:
+    """Active listings with their current span: one indexed query, whatever the history."""
+    span = aliased(ObservationSpan)
+    query = (
+        select(Listing, Vendor, Product, span)
+        .join(Vendor, Listing.vendor_id == Vendor.id)
+        .join(Product, Listing.product_id == Product.id)
+        .outerjoin(span, Listing.current_span_id == span.id)
+        .where(Listing.active, Vendor.active)
+        .order_by(Product.slug, Vendor.slug, Listing.position, Listing.id)
+    )
+    if product_slugs is not None:
+        query = query.where(Product.slug.in_(list(product_slugs)))
+    out = []
+    for listing, vendor, product, current in session.execute(query):
+        out.append(
+            ListingState(
+                listing_id=listing.id,
+                product_slug=product.slug,
+                product_name=product.name,
+                vendor_slug=vendor.slug,
+                vendor_name=vendor.name,
+                label=listing.label,
+                url=listing.url,
+                affiliate_url=listing.affiliate_url,
+                quantity=listing.quantity,
+                unit=listing.unit,
+                strength_amount=listing.strength_amount,
+                strength_unit=listing.strength_unit,
+                position=listing.position,
+                price=current.price if current else None,
+                currency=current.currency if current else None,
+                availability=current.availability if current else None,
+                regular_price=current.regular_price if current else None,
+                confirmed=bool(current and current.confirmed),
+                first_seen_at=current.first_seen_at if current else None,
+                last_seen_at=current.last_seen_at if current else None,
+                last_checked_at=listing.last_checked_at,
+                last_status=listing.last_status,
+                last_error=listing.last_error,
+                consecutive_failures=listing.consecutive_failures,
+            )
+        )
+    return out
+
+
+def products_by_slug(session: Session, slugs: Iterable[str]) -> dict[str, Product]:
+    return {
+        p.slug: p for p in session.scalars(select(Product).where(Product.slug.in_(list(slugs))))
+    }
+
+
+def product_slugs_of_vendor(session: Session, vendor_slug: str) -> set[str]:
+    query = (
+        select(Product.slug)
+        .join(Listing, Listing.product_id == Product.id)
+        .join(Vendor, Listing.vendor_id == Vendor.id)
+        .where(Vendor.slug == vendor_slug, Listing.active)
+    )
+    return set(session.scalars(query))
+
+
+def count_spans(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(ObservationSpan)) or 0
