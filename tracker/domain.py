@@ -6,6 +6,7 @@ import enum
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 
 class Availability(enum.StrEnum):
@@ -72,6 +73,9 @@ class ExtractResult:
     source: str | None = None
     tried: tuple[str, ...] = ()
     error: str | None = None
+    # A same-host platform endpoint (e.g. Shopify's /products/<handle>.js) to fetch and pass
+    # to `extract` when the page itself did not answer.
+    follow_up: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +162,7 @@ class CrawlTarget:
     url: str
     vendor_slug: str
     vendor_currency: str
+    vendor_settings: dict[str, Any]
     variant_sku: str | None
     variant_text: str | None
     variant_position: int | None

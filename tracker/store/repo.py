@@ -140,6 +140,7 @@ def crawl_targets(session: Session, vendor_slug: str | None = None) -> list[Craw
             url=listing.url,
             vendor_slug=vendor.slug,
             vendor_currency=vendor.currency,
+            vendor_settings=dict(vendor.settings or {}),
             variant_sku=listing.variant_sku,
             variant_text=listing.variant_text,
             variant_position=listing.variant_position,
