@@ -22,11 +22,12 @@ CURRENCY = "USD"
 _PREFIXES = ("Neuro", "Cogni", "Cerebro", "Vita", "Mind", "Clari", "Memo", "Lumi", "Axo", "Syn")
 _SUFFIXES = ("Boost", "Focus", "Prime", "Max", "Flow", "Core", "Pro", "Calm", "Plus", "Edge")
 _BRANDS = ("Geropharm", "Wolfson Berg", "Peptilab", "Brainfood Co", "Herbal Nord", "Vitaline")
+# (singular, plural, pack sizes, price range per unit in cents)
 _FORMS = (
-    ("capsule", "capsules", (30, 60, 90, 120)),
-    ("tablet", "tablets", (30, 50, 100, 180)),
-    ("vial", "vials", (5, 10, 20)),
-    ("sachet", "sachets", (14, 28, 56)),
+    ("capsule", "capsules", (30, 60, 90, 120), (15, 80)),
+    ("tablet", "tablets", (30, 50, 100, 180), (10, 60)),
+    ("vial", "vials", (5, 10, 20), (300, 900)),
+    ("sachet", "sachets", (14, 28, 56), (50, 200)),
 )
 _STRENGTHS = ("5 mg", "10 mg", "50 mg", "200 mg", "500 mg", "1 g")
 _AVAILABILITY = ("InStock",) * 8 + ("LimitedAvailability", "OutOfStock")
@@ -65,6 +66,7 @@ class PageSpec:
     offers: tuple[OfferSpec, ...]
     wanted: int
     size: int
+    seed: int
 
     @property
     def path(self) -> str:
@@ -83,7 +85,8 @@ def page_spec(seed: int, index: int) -> PageSpec:
     """The spec of page ``index``: same seed and index, same page."""
     rng = _rng(seed, index, "spec")
     name = f"{rng.choice(_PREFIXES)}{rng.choice(_SUFFIXES).lower()} {rng.choice(_STRENGTHS)}"
-    singular, plural, counts = rng.choice(_FORMS)
+    singular, plural, counts, cents = rng.choice(_FORMS)
+    unit_cents = rng.randint(*cents)
     code = "".join(rng.choice("ABCDEFGHJKLMNPRSTUVWXYZ") for _ in range(3))
     offers = tuple(
         OfferSpec(
@@ -91,7 +94,7 @@ def page_spec(seed: int, index: int) -> PageSpec:
             label=f"{count} {plural}",
             quantity=count,
             unit=singular,
-            price=Decimal(rng.randrange(990, 24900)).scaleb(-2) + count // 30,
+            price=_pack_price(unit_cents, count),
             availability=rng.choice(_AVAILABILITY),
         )
         for count in sorted(rng.sample(counts, rng.randint(1, 3)))
@@ -106,7 +109,14 @@ def page_spec(seed: int, index: int) -> PageSpec:
         offers=offers,
         wanted=rng.randrange(len(offers)),
         size=rng.randrange(MIN_PAGE_BYTES + 500, MAX_PAGE_BYTES - 1500),
+        seed=seed,
     )
+
+
+def _pack_price(unit_cents: int, count: int) -> Decimal:
+    """Bigger packs cost more in total and less per unit (up to 20% off)."""
+    discount = min(count // 10, 20)
+    return Decimal(unit_cents * count * (100 - discount) // 100).scaleb(-2)
 
 
 def page_specs(seed: int, count: int) -> list[PageSpec]:
@@ -172,7 +182,8 @@ def _product_jsonld(spec: PageSpec, base_url: str, rng: random.Random) -> str:
         "brand": {"@type": "Brand", "name": spec.brand},
         "category": spec.category,
         "image": [f"{base_url}/media/{spec.slug}-{n}.jpg" for n in range(1, 4)],
-        "description": f"{spec.name} by {spec.brand}. " + rng.choice(_SENTENCES).format(name=""),
+        "description": f"{spec.name} by {spec.brand}. "
+        + rng.choice(_SENTENCES).replace("{name}", spec.name),
         "aggregateRating": {
             "@type": "AggregateRating",
             "ratingValue": f"{rng.uniform(3.5, 5):.1f}",
@@ -227,7 +238,9 @@ def _nav(rng: random.Random) -> str:
             f'<li><a href="/c/{category.lower()}/{word}-{n}">{word.title()} {category}</a></li>'
             for n, word in enumerate(rng.sample(_WORDS, rng.randint(8, 14)))
         )
-        menus.append(f'<li class="menu"><a href="/c/{category.lower()}">{category}</a><ul>{links}</ul></li>')
+        menus.append(
+            f'<li class="menu"><a href="/c/{category.lower()}">{category}</a><ul>{links}</ul></li>'
+        )
     return (
         f'<header class="site-header"><a class="logo" href="/">{SHOP_NAME}</a>\n'
         '<form class="search" action="/search"><input name="q" placeholder="Search"></form>\n'
@@ -241,12 +254,13 @@ def _buy_box(spec: PageSpec) -> str:
         f"{escape(o.label)} &mdash; {_price(o.price)}</option>"
         for n, o in enumerate(spec.offers)
     )
-    first = spec.offers[0]
+    photos = "".join(f'<img src="/media/{spec.slug}-{n}.jpg" alt="">' for n in range(1, 4))
     return (
         f'<section class="product"><h1>{escape(spec.name)}</h1>\n'
-        f'<div class="gallery">{"".join(f"<img src=/media/{spec.slug}-{n}.jpg alt=photo>" for n in range(1, 4))}</div>\n'
-        f'<form class="buy" action="/cart/add" method="post"><select name="sku">{options}</select>\n'
-        f'<span class="price">{_price(first.price)}</span> '
+        f'<div class="gallery">{photos}</div>\n'
+        '<form class="buy" action="/cart/add" method="post">\n'
+        f'<select name="sku">{options}</select>\n'
+        f'<span class="price">{_price(spec.offers[0].price)}</span> '
         '<button type="submit">Add to cart</button></form>\n'
     )
 
@@ -272,7 +286,8 @@ def _reviews(spec: PageSpec, rng: random.Random) -> str:
 def _related(rng: random.Random) -> str:
     cards = "".join(
         f'<li class="card"><a href="/products/related-{rng.randrange(10**6)}">'
-        f"<img src=/media/r{n}.jpg alt=''>{rng.choice(_PREFIXES)}{rng.choice(_SUFFIXES).lower()}</a>"
+        f'<img src="/media/r{n}.jpg" alt="">'
+        f"{rng.choice(_PREFIXES)}{rng.choice(_SUFFIXES).lower()}</a>"
         f'<span class="price">{_price(Decimal(rng.randrange(500, 9900)).scaleb(-2))}</span>'
         '<button class="quick-add">Quick add</button></li>'
         for n in range(rng.randint(8, 12))
@@ -287,7 +302,8 @@ def _footer(rng: random.Random) -> str:
     state = {"cart": {"items": [], "currency": CURRENCY}, "flags": rng.sample(_WORDS, 20)}
     return (
         f'<footer><ul class="links">{links}</ul>\n'
-        '<form class="newsletter"><input type="email" name="email"><button>Subscribe</button></form>\n'
+        '<form class="newsletter"><input type="email" name="email">'
+        "<button>Subscribe</button></form>\n"
         f"<p>&copy; 2026 {SHOP_NAME}</p></footer>\n"
         f"<script>window.__SHOP_STATE__={json.dumps(state)};"
         "document.querySelectorAll('.quick-add').forEach(function(b){b.addEventListener('click',"
@@ -298,7 +314,7 @@ def _footer(rng: random.Random) -> str:
 
 def render_page(spec: PageSpec, base_url: str) -> bytes:
     """The full HTML of a page; long description text fills it up to ``spec.size`` bytes."""
-    rng = _rng(spec.index, spec.index, "body")
+    rng = _rng(spec.seed, spec.index, "body")
     top = _head(spec, base_url, rng) + "<body>\n" + _nav(rng) + _buy_box(spec)
     bottom = "</section>\n" + _specs_table(spec, rng) + _reviews(spec, rng) + _related(rng)
     bottom += _footer(rng)

@@ -67,7 +67,7 @@ def render_articles(
         sources = [p for p in article_files(content_dir) if has_markers(p)]
     target_dir = out_dir or settings.out_dir
     report = RenderReport([], [])
-    with store.sessions.begin() as session:
+    with store.readers.begin() as session:
         publisher = Publisher(settings, session, now or datetime.now(UTC))
         for source in sources:
             target = source if in_place else target_dir / _relative_name(source, content_dir)
@@ -86,5 +86,5 @@ def _relative_name(source: Path, content_dir: Path) -> Path:
 
 
 def current_prices(store: Store, product: str | None = None) -> list[ListingState]:
-    with store.sessions.begin() as session:
+    with store.readers.begin() as session:
         return repo.listing_states(session, [product] if product else None)

@@ -102,14 +102,17 @@ def run_local_crawl(
     log_dir = settings.var_dir / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
     log_file = log_dir / f"crawl-{run_id}.log"
-    child = subprocess.Popen(
-        crawl_command(run_id, vendor, log_file),
-        cwd=settings.root,
-        env=child_environment(settings, extra_env),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+    # The child's own output (what it prints before Scrapy's logging starts, tracebacks)
+    # goes to the same log file, never to a pipe that could fill up and stall it.
+    with log_file.open("ab") as log_handle:
+        child = subprocess.Popen(
+            crawl_command(run_id, vendor, log_file),
+            cwd=settings.root,
+            env=child_environment(settings, extra_env),
+            stdin=subprocess.DEVNULL,
+            stdout=log_handle,
+            stderr=log_handle,
+        )
     with store.sessions.begin() as session:
         session.get_one(CrawlRun, run_id).pid = child.pid
     deadline = time.monotonic() + settings.crawl.time_limit_seconds + KILL_GRACE_SECONDS
@@ -122,9 +125,6 @@ def run_local_crawl(
         if on_progress:
             on_progress(_snapshot(store, run_id, log_file))
         time.sleep(POLL_SECONDS)
-    stderr = (child.stderr.read() if child.stderr else b"").decode("utf-8", "replace")
-    if child.stderr:
-        child.stderr.close()
     with store.sessions.begin() as session:
         run = session.get_one(CrawlRun, run_id)
         if run.status == RunStatus.RUNNING:
@@ -133,7 +133,7 @@ def run_local_crawl(
                 if timed_out
                 else f"crawl process exited with code {child.returncode}"
             )
-            detail = stderr.strip().splitlines()[-1:] if stderr.strip() else []
+            detail = _last_line(log_file)
             repo.finish_run(
                 session,
                 run_id,
@@ -147,8 +147,18 @@ def run_local_crawl(
     return snapshot
 
 
+def _last_line(log_file: Path) -> list[str]:
+    try:
+        with log_file.open("rb") as handle:
+            handle.seek(max(0, log_file.stat().st_size - 4096))
+            lines = handle.read().decode("utf-8", "replace").strip().splitlines()
+    except OSError:
+        return []
+    return lines[-1:]
+
+
 def _snapshot(store: Store, run_id: int, log_file: Path) -> RunSnapshot:
-    with store.sessions() as session:
+    with store.readers() as session:
         return RunSnapshot.of(session.get_one(CrawlRun, run_id), log_file)
 
 

@@ -16,14 +16,20 @@ from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+READ_ONLY = "tracker_read_only"
 
 
 @dataclass
 class Store:
-    """The engine and the session factory of one process."""
+    """The engine and the session factories of one process.
+
+    ``sessions`` is for work that writes; ``readers`` for work that only reads (on SQLite it
+    does not take the write lock, so polling and rendering never hold up a crawl's writes).
+    """
 
     engine: Engine
     sessions: sessionmaker[Session]
+    readers: sessionmaker[Session]
 
     def close(self) -> None:
         self.engine.dispose()
@@ -51,9 +57,12 @@ def make_engine(url: str) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        # Take the write lock at the start: a read lock upgraded later can fail with
+        # Writers take the write lock at the start: a read lock upgraded later can fail with
         # "database is locked" at once, whatever the busy timeout.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        if connection.get_execution_options().get(READ_ONLY):
+            connection.exec_driver_sql("BEGIN")
+        else:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
 
@@ -87,4 +96,8 @@ def open_store(url: str, *, upgrade: bool = True) -> Store:
     engine = make_engine(url)
     if upgrade:
         migrate(engine)
-    return Store(engine=engine, sessions=sessionmaker(engine, expire_on_commit=False))
+    return Store(
+        engine=engine,
+        sessions=sessionmaker(engine, expire_on_commit=False),
+        readers=sessionmaker(engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False),
+    )

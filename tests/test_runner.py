@@ -1,0 +1,40 @@
+"""The local runner records what happened to its child, even when the child dies early."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from tracker import app
+from tracker.config import Settings
+from tracker.store.engine import open_store
+from tracker.store.models import Product
+
+
+def test_a_child_that_dies_leaves_a_failed_run_with_the_reason(project: Settings) -> None:
+    store = open_store(project.database_url)
+    try:
+        app.sync_catalog_file(store, project.catalog)
+        snapshot = app.crawl(
+            project,
+            store,
+            "harbor-health",
+            extra_env={"SCRAPY_SETTINGS_MODULE": "no_such_settings_module"},
+        )
+    finally:
+        store.close()
+    assert snapshot.status == "failed"
+    assert "crawl process exited with code" in (snapshot.error or "")
+    assert snapshot.log_file is not None and snapshot.log_file.exists()
+
+
+def test_readers_do_not_wait_for_a_writer(tmp_path) -> None:
+    store = open_store(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    try:
+        with store.sessions.begin() as writer:
+            writer.add(Product(slug="x", name="X", active=True))
+            writer.flush()
+            # A writer holds the lock; a reader still answers at once (WAL, deferred BEGIN).
+            with store.readers.begin() as reader:
+                assert reader.scalars(select(Product)).all() == []
+    finally:
+        store.close()
