@@ -1,8 +1,8 @@
 """A spider that downloads the benchmark's pages and does nothing with them.
 
-It mirrors the ``listings`` spider's request side (same Scrapy settings, same tracker
-overrides, one request per URL, ``dont_filter``) without its database, parsing or pipeline,
-so the two crawls differ only by the tracker's own work.
+It makes the same requests as the ``listings`` spider (one per URL, ``dont_filter``) under
+the same Scrapy settings module and ``-s`` options, but imports nothing of the tracker: no
+configuration, database, extraction or pipeline. It is the floor the full crawl is compared to.
 """
 
 from __future__ import annotations
@@ -13,10 +13,6 @@ from typing import Any
 
 import scrapy
 from scrapy.http import Response
-from scrapy.settings import BaseSettings
-
-from tracker.config import load_settings
-from tracker.crawling.context import scrapy_overrides
 
 
 class BareSpider(scrapy.Spider):
@@ -28,11 +24,6 @@ class BareSpider(scrapy.Spider):
     def __init__(self, urls_file: str, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.urls = Path(urls_file).read_text(encoding="utf-8").split()
-
-    @classmethod
-    def update_settings(cls, settings: BaseSettings) -> None:
-        super().update_settings(settings)
-        settings.setdict(scrapy_overrides(load_settings()), priority="spider")
 
     async def start(self) -> AsyncIterator[Any]:
         for url in self.urls:

@@ -27,10 +27,11 @@ from typing import Any
 
 import yaml
 from pages import CURRENCY, SHOP_NAME, PageSpec, page_specs
-from pageserver import PageServer, fetch_all
+from pageserver import FetchReport, PageServer, fetch_all
 from sqlalchemy import select
 
 from tracker.app import sync_catalog_file
+from tracker.crawling import settings as tracker_scrapy_settings
 from tracker.store import repo
 from tracker.store.engine import open_store
 from tracker.store.models import CrawlRun, Listing, ObservationSpan
@@ -40,6 +41,8 @@ RESULTS_FILE = BENCH_DIR / "results" / "crawl.json"
 PROFILE_FILE = BENCH_DIR / "results" / "crawl_full.prof"
 SEED = 2026
 VENDOR = "bench-shop"
+# A crawl here is CPU-bound: more wall time than this per CPU second means it waited for a CPU.
+BUSY_WALL_PER_CPU = 1.2
 
 
 class BenchError(Exception):
@@ -55,6 +58,7 @@ class Measurement:
     wall_seconds: float
     cpu_seconds: float
     max_rss_mb: float
+    startup_rss_mb: float
     scrapy_seconds: float
     server_cpu_seconds: float
     max_in_flight: int
@@ -67,11 +71,16 @@ class Measurement:
     def scrapy_pages_per_second(self) -> float:
         return self.pages / self.scrapy_seconds
 
+    @property
+    def pages_per_cpu_second(self) -> float:
+        return self.pages / self.cpu_seconds
+
     def as_json(self) -> dict[str, Any]:
         figures = {
             **asdict(self),
             "pages_per_second": self.pages_per_second,
             "scrapy_pages_per_second": self.scrapy_pages_per_second,
+            "pages_per_cpu_second": self.pages_per_cpu_second,
         }
         return {k: round(v, 3) if isinstance(v, float) else v for k, v in figures.items()}
 
@@ -167,14 +176,18 @@ def child_environment(database: Path | None) -> dict[str, str]:
 
 
 def scrapy_options(concurrency: int, probe_file: Path) -> list[str]:
-    """The same ``-s`` options for both crawls; command-line priority beats the spider's."""
+    """The same ``-s`` options for both crawls; command-line priority beats the spider's.
+
+    ``-s EXTENSIONS`` replaces the project's value, so the probe is added to it.
+    """
+    project_extensions = getattr(tracker_scrapy_settings, "EXTENSIONS", {})
     settings = {
         "CONCURRENT_REQUESTS": concurrency,
         "CONCURRENT_REQUESTS_PER_DOMAIN": concurrency,
         "DOWNLOAD_DELAY": 0,
         "AUTOTHROTTLE_ENABLED": False,
         "LOG_LEVEL": "WARNING",
-        "EXTENSIONS": json.dumps({"crawl_probe.CrawlProbe": 1000}),
+        "EXTENSIONS": json.dumps({**project_extensions, "crawl_probe.CrawlProbe": 1000}),
         "BENCH_PROBE_FILE": probe_file,
     }
     return [option for name, value in settings.items() for option in ("-s", f"{name}={value}")]
@@ -184,11 +197,13 @@ def scrapy_options(concurrency: int, probe_file: Path) -> list[str]:
 class ChildRun:
     wall_seconds: float
     cpu_seconds: float
-    max_rss_mb: float
 
 
 def run_child(command: list[str], env: dict[str, str], cwd: Path, log: Path) -> ChildRun:
-    """Run a process to its end; wall time from start to exit, its own CPU time and peak RSS."""
+    """Run a process to its end: wall time from start to exit and its own CPU time.
+
+    Its peak memory comes from the probe: wait4's ``ru_maxrss`` includes this process's peak.
+    """
     with log.open("wb") as out:
         start = time.perf_counter()
         child = subprocess.Popen(
@@ -205,7 +220,7 @@ def run_child(command: list[str], env: dict[str, str], cwd: Path, log: Path) -> 
     if child.returncode != 0:
         tail = "\n".join(log.read_text(errors="replace").splitlines()[-15:])
         raise BenchError(f"{log.stem}: the crawl exited with code {child.returncode}:\n{tail}")
-    return ChildRun(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024)
+    return ChildRun(wall, usage.ru_utime + usage.ru_stime)
 
 
 def check_probe(probe: dict[str, Any], kind: str, pages: int, concurrency: int) -> list[str]:
@@ -220,7 +235,7 @@ def check_probe(probe: dict[str, Any], kind: str, pages: int, concurrency: int) 
     settings = probe["settings"]
     for name, value in expected.items():
         got = settings[name]
-        if str(got["value"]) not in (str(value), str(float(value))) or got["from"] != "cmdline":
+        if got["value"] != value or got["from"] != "cmdline":
             problems.append(f"{name} is {got['value']!r} from {got['from']}, not {value!r}")
     if settings["ROBOTSTXT_OBEY"]["value"] is not True:
         problems.append("ROBOTSTXT_OBEY is not True")
@@ -267,7 +282,8 @@ def crawl(
         pages=len(ws.specs),
         wall_seconds=child.wall_seconds,
         cpu_seconds=child.cpu_seconds,
-        max_rss_mb=child.max_rss_mb,
+        max_rss_mb=probe["peak_rss_kb"] / 1024,
+        startup_rss_mb=probe["startup_peak_rss_kb"] / 1024,
         scrapy_seconds=float(probe["stats"]["elapsed_time_seconds"]),
         server_cpu_seconds=server_cpu,
         max_in_flight=probe["max_in_flight"],
@@ -278,7 +294,7 @@ def verify_database(database: Path, specs: Sequence[PageSpec], base_url: str) ->
     """Problems with what the full crawl stored: one ok run, N checks, N spans, right prices."""
     store = open_store(sqlite_url(database), upgrade=False)
     try:
-        with store.sessions.begin() as session:
+        with store.readers.begin() as session:
             runs = session.scalars(select(CrawlRun)).all()
             spans = repo.count_spans(session)
             prices = session.execute(
@@ -311,20 +327,24 @@ def best(measurements: Sequence[Measurement], kind: str) -> Measurement:
     return max((m for m in measurements if m.kind == kind), key=lambda m: m.pages_per_second)
 
 
-def print_report(
-    bare: Measurement, full: Measurement, server_rate: float, sizes: Sequence[int]
-) -> None:
+def print_server_check(check: FetchReport) -> None:
+    sizes = check.sizes
     print(
-        f"page server: {server_rate:,.0f} pages/s to a raw keep-alive client "
+        f"page server: {check.pages_per_second:,.0f} pages/s to a raw keep-alive client "
         f"(pages {min(sizes) / 1000:.1f}-{max(sizes) / 1000:.1f} KB, "
         f"mean {sum(sizes) / len(sizes) / 1000:.1f} KB)"
     )
+
+
+def print_table(bare: Measurement, full: Measurement) -> None:
     rows = [
         ("pages/s (process start to exit)", "pages_per_second", "{:.1f}", True),
         ("pages/s (Scrapy elapsed time)", "scrapy_pages_per_second", "{:.1f}", True),
+        ("pages per CPU second", "pages_per_cpu_second", "{:.1f}", True),
         ("wall time s", "wall_seconds", "{:.2f}", False),
         ("crawler CPU s", "cpu_seconds", "{:.2f}", False),
         ("peak RSS MB", "max_rss_mb", "{:.1f}", True),
+        ("peak RSS before crawling MB", "startup_rss_mb", "{:.1f}", True),
         ("page server CPU s", "server_cpu_seconds", "{:.2f}", False),
         ("max requests in flight", "max_in_flight", "{}", False),
     ]
@@ -335,6 +355,16 @@ def print_report(
         print(f"{title:34}{fmt.format(a):>10}{fmt.format(b):>10}{ratio:>8}")
 
 
+def warn_if_busy(measurements: Sequence[Measurement]) -> None:
+    """Name the crawls that spent much of their wall time off the CPU: a busy machine."""
+    for m in measurements:
+        if m.wall_seconds > BUSY_WALL_PER_CPU * m.cpu_seconds:
+            print(
+                f"note: a {m.kind} crawl took {m.wall_seconds:.1f} s for {m.cpu_seconds:.1f} s "
+                "of CPU: the machine was busy; compare pages per CPU second or use --repeat"
+            )
+
+
 def print_profile(path: Path) -> None:
     print(f"\nfull crawl under cProfile ({path}), top functions by own time:")
     pstats.Stats(str(path)).sort_stats("tottime").print_stats(15)
@@ -343,6 +373,7 @@ def print_profile(path: Path) -> None:
 
 
 def prepare(tmp: Path, base_url: str, args: argparse.Namespace) -> Workspace:
+    """URL list, catalog and synced template database of the pages the server holds."""
     specs = page_specs(SEED, args.pages)
     urls_file = tmp / "urls.txt"
     urls_file.write_text("".join(f"{base_url}{s.path}\n" for s in specs), encoding="utf-8")
@@ -353,37 +384,45 @@ def prepare(tmp: Path, base_url: str, args: argparse.Namespace) -> Workspace:
     return Workspace(tmp, base_url, urls_file, template_db, specs, args.concurrency)
 
 
+def measure(ws: Workspace, server: PageServer, repeat: int) -> list[Measurement]:
+    """Bare and full crawls, alternating, so that noise on the machine hits both alike."""
+    measurements = []
+    for round_ in range(1, repeat + 1):
+        for kind in ("bare", "full"):
+            measurement = crawl(ws, server, kind, f"{kind}-{round_}")
+            print(
+                f"  {kind} #{round_}: {measurement.pages_per_second:.1f} pages/s, "
+                f"peak RSS {measurement.max_rss_mb:.1f} MB",
+                flush=True,
+            )
+            measurements.append(measurement)
+    return measurements
+
+
 def run(args: argparse.Namespace) -> float:
     """The whole benchmark; returns the crawl ratio."""
+    print(
+        f"crawl benchmark: {args.pages} pages, concurrency {args.concurrency}, "
+        f"{args.repeat} repeat(s), python {sys.version.split()[0]}",
+        flush=True,
+    )
     with (
         tempfile.TemporaryDirectory(prefix="crawl-bench-") as tmp,
         PageServer(args.pages, SEED) as server,
     ):
         base_url = server.start()
         ws = prepare(Path(tmp), base_url, args)
-        print(
-            f"crawl benchmark: {args.pages} pages, concurrency {args.concurrency}, "
-            f"{args.repeat} repeat(s), python {sys.version.split()[0]}"
-        )
         check = fetch_all(base_url, [s.path for s in ws.specs], args.concurrency)
-        measurements = []
-        for round_ in range(1, args.repeat + 1):
-            for kind in ("bare", "full"):
-                measurement = crawl(ws, server, kind, f"{kind}-{round_}")
-                print(
-                    f"  {kind} #{round_}: {measurement.pages_per_second:.1f} pages/s, "
-                    f"{measurement.max_rss_mb:.1f} MB",
-                    flush=True,
-                )
-                measurements.append(measurement)
+        print_server_check(check)
+        measurements = measure(ws, server, args.repeat)
         bare, full = best(measurements, "bare"), best(measurements, "full")
-        ratio = full.pages_per_second / bare.pages_per_second
-        print_report(bare, full, check.pages_per_second, check.sizes)
-        write_results(args, measurements, bare, full, check.pages_per_second, check.sizes)
+        print_table(bare, full)
+        warn_if_busy([bare, full])
+        write_results(args, measurements, bare, full, check)
         if args.profile:
             crawl(ws, server, "full", "profile", profile=PROFILE_FILE)
             print_profile(PROFILE_FILE)
-    return ratio
+    return full.pages_per_second / bare.pages_per_second
 
 
 def write_results(
@@ -391,21 +430,22 @@ def write_results(
     measurements: Sequence[Measurement],
     bare: Measurement,
     full: Measurement,
-    server_rate: float,
-    sizes: Sequence[int],
+    check: FetchReport,
 ) -> None:
+    sizes = check.sizes
+    ratio = full.pages_per_second / bare.pages_per_second
     results = {
         "pages": args.pages,
         "concurrency": args.concurrency,
         "repeat": args.repeat,
         "seed": SEED,
         "page_bytes": {"min": min(sizes), "max": max(sizes), "mean": sum(sizes) // len(sizes)},
-        "server_pages_per_second": round(server_rate),
+        "server_pages_per_second": round(check.pages_per_second),
         "bare": bare.as_json(),
         "full": full.as_json(),
-        "ratio_pages_per_second": round(full.pages_per_second / bare.pages_per_second, 3),
+        "ratio_pages_per_second": round(ratio, 3),
         "ratio_peak_rss": round(full.max_rss_mb / bare.max_rss_mb, 3),
-        "crawl_ratio": round(full.pages_per_second / bare.pages_per_second, 2),
+        "crawl_ratio": round(ratio, 2),
         "runs": [m.as_json() for m in measurements],
     }
     RESULTS_FILE.parent.mkdir(parents=True, exist_ok=True)
