@@ -33,6 +33,12 @@ def _availability(value: str | None) -> Availability:
         return Availability.UNKNOWN
 
 
+def amount_text(amount: Decimal) -> str:
+    """A plain decimal for JSON: two places when that loses nothing ("75.00"), else all."""
+    cents = amount.quantize(Decimal("0.01"))
+    return str(cents) if cents == amount else str(amount.normalize())
+
+
 def relative_age(then: datetime, now: datetime) -> str:
     """Short, coarse text for how long ago ``then`` was: "just now", "5 min ago", "3 h ago"."""
     seconds = max(0, int((now - then).total_seconds()))
@@ -146,7 +152,7 @@ def product_jsonld(product_name: str, rows: Sequence[OfferRow]) -> dict[str, Any
     offers = [
         {
             "@type": "Offer",
-            "price": str(r.price),
+            "price": amount_text(r.price),  # type: ignore[arg-type]
             "priceCurrency": r.currency,
             "availability": f"https://schema.org/{r.availability}"
             if r.availability is not Availability.UNKNOWN
@@ -163,8 +169,8 @@ def product_jsonld(product_name: str, rows: Sequence[OfferRow]) -> dict[str, Any
         "name": product_name,
         "offers": {
             "@type": "AggregateOffer",
-            "lowPrice": str(min(prices)),
-            "highPrice": str(max(prices)),
+            "lowPrice": amount_text(min(prices)),
+            "highPrice": amount_text(max(prices)),
             "offerCount": len(same),
             "priceCurrency": currency,
             "offers": [{k: v for k, v in offer.items() if v is not None} for offer in offers],

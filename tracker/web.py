@@ -35,7 +35,7 @@ from tracker.store.engine import Store, open_store
 from tracker.store.history import affiliate_target, record_click
 from tracker.store.repo import listing_states, products_by_slug
 from tracker.urls import is_http_url
-from tracker.viewmodel import STYLES
+from tracker.viewmodel import STYLES, amount_text
 
 CACHE_ENTRIES = 256
 MAX_AGE_SECONDS = 60
@@ -112,13 +112,13 @@ def _offers_json(group: BoxGroup) -> bytes:
                 "vendor": r.vendor,
                 "label": r.label,
                 "state": str(r.state),
-                "price": None if r.price is None else str(r.price),
+                "price": None if r.price is None else amount_text(r.price),
                 "currency": r.currency,
-                "regular_price": None if r.regular_price is None else str(r.regular_price),
+                "regular_price": None if r.regular_price is None else amount_text(r.regular_price),
                 "availability": str(r.availability),
                 "checked_at": r.checked_at.isoformat() if r.checked_at else None,
                 "unit_prices": [
-                    {"amount": str(u.amount), "currency": u.currency, "per": u.per}
+                    {"amount": amount_text(u.amount), "currency": u.currency, "per": u.per}
                     for u in r.unit_prices
                 ],
                 "best": r.is_best,
