@@ -72,11 +72,18 @@ def atomic_write(path: Path, data: bytes) -> None:
 class Publisher:
     """Renders articles against one database session and one site configuration."""
 
-    def __init__(self, settings: Settings, session: Session, now: datetime) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        session: Session,
+        now: datetime,
+        renderer: BoxRenderer | None = None,
+    ) -> None:
         self.settings = settings
         self.session = session
         self.now = now
-        self.renderer = BoxRenderer(settings.site, settings.templates_dir)
+        # A long-lived caller (the server) passes its renderer: Jinja compiles templates once.
+        self.renderer = renderer or BoxRenderer(settings.site, settings.templates_dir)
         self.max_age = timedelta(hours=settings.site.max_age_hours)
 
     def groups(
@@ -100,7 +107,17 @@ class Publisher:
         for state in listing_states(self.session, wanted):
             states[state.product_slug].append(state)
         ids = [s.listing_id for group in states.values() for s in group]
-        history = price_history(self.session, ids, self.now - WINDOW)
+        # A shown price was checked within its max age: its 90-day window starts after this.
+        oldest = max(
+            [self.max_age]
+            + [
+                timedelta(hours=s.max_age_hours)
+                for group in states.values()
+                for s in group
+                if s.max_age_hours
+            ]
+        )
+        history = price_history(self.session, ids, self.now - oldest - WINDOW)
         site = self.settings.site
         out = []
         for slugs, style, limit in requests:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -24,6 +25,7 @@ from tracker.urls import is_http_url
 ORDERS = ("price", "catalog")
 STYLES = ("cards", "table")
 BUYABLE = (Availability.IN_STOCK, Availability.LIMITED)
+_CURRENCY = re.compile(r"^[A-Z]{3}$")
 
 
 def _availability(value: str | None) -> Availability:
@@ -70,6 +72,7 @@ def offer_row(
         not state.link_only
         and state.price is not None
         and state.currency is not None
+        and _CURRENCY.match(state.currency) is not None  # ISO 4217 or no price at all
         and state.confirmed
         and is_fresh(state.last_seen_at, now, max_age)
     )
@@ -110,7 +113,11 @@ def offer_row(
         ),
         state=RowState.PRICED,
         checked_ago=relative_age(checked_at, now) if live and checked_at else None,
-        history=build_sparkline(history, state.currency, state.price, now),
+        # The window ends at the last check, not at `now`: a static render stays the same
+        # bytes until the data changes.
+        history=build_sparkline(history, state.currency, state.price, checked_at)
+        if checked_at
+        else None,
     )
 
 

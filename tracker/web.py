@@ -138,6 +138,7 @@ class LiveBoxes:
         self.store = store
         self.clock = clock
         self.cache = FragmentCache()
+        self.renderer = BoxRenderer(settings.site, settings.templates_dir)
 
     def get(self, product: str, kind: str, style: str, limit: int | None, base: str) -> Cached:
         now = _minute(self.clock())
@@ -150,7 +151,7 @@ class LiveBoxes:
             cached = self.cache.get(key)
             if cached is not None:
                 return cached
-            publisher = Publisher(self.settings, session, now)
+            publisher = Publisher(self.settings, session, now, self.renderer)
             [group] = publisher.groups([((product,), style, limit)], live=True, link_base=base)
             if kind == "json":
                 body = _offers_json(group)
@@ -172,7 +173,7 @@ def create_app(
     embed_js = static_text(settings.templates_dir, "embed.js").encode("utf-8")
     embed_item = Cached(embed_js, _etag(embed_js), "application/javascript; charset=utf-8")
     public = f"public, max-age={MAX_AGE_SECONDS}"
-    renderer = BoxRenderer(settings.site, settings.templates_dir)
+    renderer = live.renderer
 
     def base_of(request: Request) -> str:
         return settings.site.public_url or str(request.base_url).rstrip("/")
