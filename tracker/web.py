@@ -14,7 +14,7 @@ import re
 import threading
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractContextManager, asynccontextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -138,11 +138,16 @@ class LiveBoxes:
         self.store = store
         self.clock = clock
         self.cache = FragmentCache()
+        # SQLite: one database user at a time in this process. Threads queue here instead of
+        # in SQLite's busy handler, whose growing sleeps would make the tail latency long.
+        self.db_lock: AbstractContextManager[Any] = (
+            threading.Lock() if store.engine.dialect.name == "sqlite" else nullcontext()
+        )
         self.renderer = BoxRenderer(settings.site, settings.templates_dir)
 
     def get(self, product: str, kind: str, style: str, limit: int | None, base: str) -> Cached:
         now = _minute(self.clock())
-        with self.store.sessions.begin() as session:
+        with self.db_lock, self.store.sessions.begin() as session:
             found = products_by_slug(session, [product]).get(product)
             if found is None or not found.active:
                 raise LookupError(product)
@@ -207,7 +212,7 @@ def create_app(
 
     def go(request: Request) -> Response:
         listing_id = request.path_params["listing_id"]
-        with store.sessions.begin() as session:
+        with live.db_lock, store.sessions.begin() as session:
             target = affiliate_target(session, listing_id)
             # Only ever the listing's own stored URL, checked again: never a URL from the request.
             if target is None or not is_http_url(target):
@@ -218,14 +223,14 @@ def create_app(
 
     def healthz(request: Request) -> Response:
         try:
-            with store.sessions.begin() as session:
+            with live.db_lock, store.sessions.begin() as session:
                 session.execute(text("SELECT 1"))
         except Exception as exc:  # noqa: BLE001 - the health check reports any database failure
             return JSONResponse({"status": "error", "error": str(exc)[:200]}, status_code=503)
         return JSONResponse({"status": "ok"}, headers={"Cache-Control": "no-store"})
 
     def index(request: Request) -> Response:
-        with store.sessions.begin() as session:
+        with live.db_lock, store.sessions.begin() as session:
             slugs = sorted({s.product_slug for s in listing_states(session)})
         page = renderer.env.get_template("live_page.html").render(slugs=slugs, site=settings.site)
         return Response(page, media_type="text/html; charset=utf-8")
