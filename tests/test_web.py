@@ -155,6 +155,7 @@ def test_go_redirects_to_the_listing_only_and_counts(client: TestClient, seeded:
         assert click_counts(session) == {first: 2}  # HEAD is not a click
     assert client.get("/go/999999", follow_redirects=False).status_code == 404
     assert client.get("/go/abc", follow_redirects=False).status_code == 404
+    assert client.get(f"/go/{2**40}", follow_redirects=False).status_code == 404
 
 
 def test_go_refuses_a_stored_url_that_is_not_http(client: TestClient, seeded: Store) -> None:

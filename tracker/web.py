@@ -39,6 +39,7 @@ from tracker.viewmodel import STYLES, amount_text
 
 CACHE_ENTRIES = 256
 MAX_AGE_SECONDS = 60
+MAX_ID = 2**31 - 1  # the largest listing id the databases store
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 Clock = Callable[[], datetime]
 
@@ -212,6 +213,8 @@ def create_app(
 
     def go(request: Request) -> Response:
         listing_id = request.path_params["listing_id"]
+        if listing_id > MAX_ID:
+            return PlainTextResponse("unknown link", status_code=404)
         with live.db_lock, store.sessions.begin() as session:
             target = affiliate_target(session, listing_id)
             # Only ever the listing's own stored URL, checked again: never a URL from the request.
