@@ -19,7 +19,7 @@ from tracker import app
 from tracker.cli import main
 from tracker.config import PROJECT_ROOT, Settings, load_settings
 from tracker.locking import LockBusy, exclusive_lock
-from tracker.publish import Publisher
+from tracker.publish import ArticleError, Publisher
 from tracker.store.engine import Store, open_store
 
 OPEN = '<!-- tracker:buy-box product="{}"{} -->'
@@ -250,3 +250,41 @@ def _close_stores() -> Iterator[None]:
     for store in STORES.values():
         store.close()
     STORES.clear()
+
+
+marker_bits = st.sampled_from(
+    [
+        OPEN.format("cortexin", ""),
+        OPEN.format("ghost", ""),
+        OPEN.format("cortexin", ' style="grid"'),
+        OPEN.format("cortexin", ' limit="two"'),
+        "<!-- tracker:buy-box -->",
+        "<!-- tracker:price -->",
+        CLOSE,
+        "<!-- /tracker:buy-box x=1 -->",
+    ]
+)
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(pieces=st.lists(st.one_of(marker_bits, author_text), max_size=8))
+def test_any_marker_soup_renders_or_fails_cleanly(tmp_path: Path, pieces: list[str]) -> None:
+    """Well formed or not, an article either renders or raises ArticleError, untouched."""
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'db.sqlite'}", content_dir=tmp_path)
+    store = STORES.get(settings.database_url) or STORES.setdefault(
+        settings.database_url, _seeded(settings.database_url)
+    )
+    path = tmp_path / "soup.md"
+    path.write_bytes("".join(pieces).encode("utf-8"))
+    before = path.read_bytes()
+    with store.sessions.begin() as session:
+        publisher = Publisher(settings, session, NOW)
+        try:
+            result = publisher.render_file(path, path)
+        except ArticleError as exc:
+            assert str(exc).startswith(f"{path}:")
+            assert path.read_bytes() == before
+        else:
+            assert result.boxes == "".join(pieces).count("<!-- tracker:buy-box")

@@ -259,3 +259,21 @@ def test_site_templates_override_parts(tmp_path) -> None:
     (tmp_path / "parts" / "offer.html").write_text("<li>mine: {{ row.vendor }}</li>")
     html = BoxRenderer(SiteSettings(), tmp_path).render_box(box(TEN))
     assert "<li>mine: CosmicNootropic</li>" in html and "tracker-box__title" in html
+
+
+@pytest.mark.parametrize(
+    ("availability", "badge", "modifier"),
+    [
+        ("InStock", "In stock", "instock"),
+        ("OutOfStock", "Out of stock", "outofstock"),
+        ("PreOrder", "Pre-order", "preorder"),
+        ("BackOrder", "Back-order", "backorder"),
+        ("Discontinued", "Discontinued", "discontinued"),
+        ("LimitedAvailability", "Limited stock", "limitedavailability"),
+        ("unknown", "Availability unknown", "unknown"),
+        ("SoldOutTomorrow", "Availability unknown", "unknown"),  # not schema.org: unknown
+    ],
+)
+def test_availability_badges(availability: str, badge: str, modifier: str) -> None:
+    html = html_of(replace(TEN, availability=availability))
+    assert f'tracker-offer__stock--{modifier}">{badge}</span>' in html
