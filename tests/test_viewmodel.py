@@ -153,6 +153,12 @@ def test_html_has_as_of_time_sponsored_link_sale_and_note() -> None:
     assert "accurate as of" in html and "subject to change" in html
     assert "\n\n" not in html  # safe inside Markdown
     assert "accurate as of" not in html_of(sale, site=SiteSettings(as_of_note=False))
+    mine = SiteSettings(inline_css=False, as_of_text="<b>Seen</b> {time}.")
+    assert '&lt;b&gt;Seen&lt;/b&gt; <time datetime="2026-11-26T10:00:00Z">' in html_of(
+        sale, site=mine
+    )
+    with pytest.raises(ValueError, match="must contain"):
+        SiteSettings(as_of_text="no time here")
 
 
 def test_a_regular_price_below_the_price_is_no_sale() -> None:

@@ -40,6 +40,7 @@ class SiteSettings(BaseModel):
     )
     order: Literal["price", "catalog"] = "price"
     as_of_note: bool = True
+    as_of_text: str = "Prices and availability are accurate as of {time} and subject to change."
     jsonld: bool = False
     inline_css: bool = True
     public_url: str | None = None
@@ -49,6 +50,13 @@ class SiteSettings(BaseModel):
     @classmethod
     def _public_url(cls, value: str | None) -> str | None:
         return require_http_url(value).rstrip("/") if value else None
+
+    @field_validator("as_of_text")
+    @classmethod
+    def _as_of_text(cls, value: str) -> str:
+        if value.count("{time}") != 1:
+            raise ValueError("must contain {time} once (where the check time goes)")
+        return value
 
     @field_validator("origins")
     @classmethod
