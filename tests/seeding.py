@@ -1,7 +1,11 @@
-"""Put the sample catalog and known checks into a store, through the store's own functions."""
+"""Test helpers: the sample catalog and known checks in a store; a server process to wait for."""
 
 from __future__ import annotations
 
+import socket
+import subprocess
+import time
+import urllib.request
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -67,3 +71,24 @@ def listing_id(store: Store, vendor: str, label: str) -> int:
             for s in listing_states(session)
             if (s.vendor_slug, s.label) == (vendor, label)
         )
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def wait_healthy(url: str, process: subprocess.Popen[bytes], timeout: float = 30) -> None:
+    """Poll /healthz until the server answers (or fail with its output)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"tracker serve exited: {process.stdout.read()!r}")  # type: ignore[union-attr]
+        try:
+            with urllib.request.urlopen(f"{url}/healthz", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.1)
+    raise AssertionError(f"tracker serve did not answer at {url} within {timeout} s")

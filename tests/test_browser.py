@@ -7,18 +7,15 @@ installs the package; without it the test is skipped and says why.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from tests.seeding import seed_sample
+from tests.seeding import free_port, seed_sample, wait_healthy
 from tracker import app
 from tracker.config import load_settings
 from tracker.samplesite import StaticSite
@@ -43,27 +40,6 @@ if not CHROMIUM.exists():
         allow_module_level=True,
     )
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def wait_healthy(url: str, process: subprocess.Popen[bytes], timeout: float = 30) -> None:
-    """Poll /healthz until the server answers (or fail with its output)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"tracker serve exited: {process.stdout.read()!r}")  # type: ignore[union-attr]
-        try:
-            with urllib.request.urlopen(f"{url}/healthz", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.1)
-    raise AssertionError(f"tracker serve did not answer at {url} within {timeout} s")
 
 
 @pytest.fixture
