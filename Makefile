@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: venv demo test lint bench clean
+.PHONY: venv demo test lint bench bench-render clean
 
 venv: $(STAMP)
 
@@ -26,6 +26,9 @@ lint: venv
 
 bench: venv
 	$(BIN)/python bench/crawl_bench.py
+
+bench-render: venv
+	$(BIN)/python bench/render_bench.py
 
 clean:
 	rm -rf $(VENV) var out build *.egg-info .pytest_cache

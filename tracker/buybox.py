@@ -7,12 +7,12 @@ from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_datetime
+from babel.dates import format_datetime, format_skeleton, format_time
 from babel.numbers import format_currency
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from tracker.config import BUILTIN_TEMPLATES, SiteSettings
-from tracker.domain import Availability, BuyBox
+from tracker.domain import Availability, BoxGroup, BuyBox
 
 AVAILABILITY_TEXT = {
     Availability.IN_STOCK: "In stock",
@@ -44,6 +44,8 @@ class BoxRenderer:
         self.env.filters.update(
             money=self.money,
             sitetime=self.sitetime,
+            shorttime=self.shorttime,
+            sitedate=self.sitedate,
             isotime=isotime,
             availability=lambda value: AVAILABILITY_TEXT.get(value, "Availability unknown"),
         )
@@ -59,11 +61,39 @@ class BoxRenderer:
     def sitetime(self, moment: datetime) -> str:
         return format_datetime(moment, "medium", tzinfo=self.zone, locale=self.site.locale)
 
-    def render(self, box: BuyBox, template: str = "buy_box.html") -> str:
-        html = self.env.get_template(template).render(box=box, site=self.site)
+    def shorttime(self, moment: datetime) -> str:
+        """A stable short form for static pages: "Nov 26, 10:00 AM" (site time zone)."""
+        day = format_skeleton("MMMd", moment, tzinfo=self.zone, locale=self.site.locale)
+        return f"{day}, {format_time(moment, 'short', tzinfo=self.zone, locale=self.site.locale)}"
+
+    def sitedate(self, moment: datetime) -> str:
+        return format_skeleton("yMMMd", moment, tzinfo=self.zone, locale=self.site.locale)
+
+    def render_box(self, box: BuyBox, style: str = "cards") -> str:
+        """One product's box on its own, with the disclosure and note of the site."""
+        group = BoxGroup(
+            boxes=(box,),
+            style=style,
+            disclosure=box.disclosure,
+            as_of=max((r.checked_at for r in box.rows if r.checked_at), default=None),
+            show_note=self.site.as_of_note,
+        )
+        return self.render(group)
+
+    def render(self, group: BoxGroup, template: str = "buy_box.html") -> str:
+        html = self.env.get_template(template).render(group=group, site=self.site)
         # No blank lines: a blank line would end the HTML block inside a Markdown article.
         return "\n".join(line for line in html.splitlines() if line.strip())
 
 
 def isotime(moment: datetime) -> str:
     return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def static_text(templates_dir: Path | None, name: str) -> str:
+    """A static file of the template folders (the site's first), e.g. embed.js."""
+    for folder in ([templates_dir] if templates_dir else []) + [BUILTIN_TEMPLATES]:
+        path = folder / name
+        if path.is_file():
+            return path.read_text(encoding="utf-8")
+    raise FileNotFoundError(f"{name}: not found in the template folders")

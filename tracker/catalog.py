@@ -85,6 +85,17 @@ class ListingEntry(_Strict):
         return f"{self.product}/{label}"
 
 
+class VendorDisplay(_Strict):
+    """How the buy box shows a vendor's listings (stored in Vendor.settings["display"])."""
+
+    link_only: bool = Field(
+        False, description="Never show a price (e.g. a marketplace whose terms forbid it)."
+    )
+    max_age_hours: float | None = Field(
+        None, gt=0, description="This vendor's prices count as current for this long."
+    )
+
+
 class VendorEntry(_Strict):
     slug: Slug
     name: str = Field(min_length=1, max_length=120)
@@ -94,6 +105,7 @@ class VendorEntry(_Strict):
         None, description="Template for affiliate links: {url} or {url_quoted} is the page URL."
     )
     listings: list[ListingEntry] = []
+    display: VendorDisplay = VendorDisplay()
 
     @field_validator("affiliate")
     @classmethod

@@ -19,6 +19,7 @@ from tracker import app
 from tracker.catalog import CatalogError, load_catalog
 from tracker.config import ConfigError, Settings, load_settings
 from tracker.domain import ListingState
+from tracker.locking import LockBusy
 from tracker.pricing import is_fresh
 from tracker.publish import ArticleError
 from tracker.runners import RunSnapshot
@@ -190,10 +191,17 @@ def print_run(snapshot: RunSnapshot) -> None:
     help="Write rendered articles here (default: the configured out_dir).",
 )
 @click.option("--in-place", is_flag=True, help="Rewrite the articles themselves.")
+@click.option("--check", is_flag=True, help="Write nothing; exit 1 when an article would change.")
+@click.option("--diff", "show_diff", is_flag=True, help="Show each change as a unified diff.")
 @click.pass_context
 @operator_errors
 def render(
-    ctx: click.Context, articles: tuple[Path, ...], out_dir: Path | None, in_place: bool
+    ctx: click.Context,
+    articles: tuple[Path, ...],
+    out_dir: Path | None,
+    in_place: bool,
+    check: bool,
+    show_diff: bool,
 ) -> None:
     """Fill the buy boxes of ARTICLES (default: every article with markers in content_dir)."""
     if in_place and out_dir:
@@ -202,17 +210,44 @@ def render(
     store = app.open_settings_store(settings)
     try:
         report = app.render_articles(
-            settings, store, list(articles) or None, out_dir=out_dir, in_place=in_place
+            settings,
+            store,
+            list(articles) or None,
+            out_dir=out_dir,
+            in_place=in_place,
+            write=not check,
+            diff=show_diff,
         )
+    except LockBusy as exc:
+        raise click.ClickException(str(exc)) from exc
     finally:
         store.close()
     for result in report.results:
-        state = "written" if result.changed else "unchanged"
+        if check:
+            state = "would change" if result.changed else "up to date"
+        else:
+            state = "written" if result.changed else "unchanged"
         console.print(f"{result.target} ({result.boxes} boxes, {state})")
+        if result.diff:
+            click.echo(result.diff, nl=False)
     for error in report.errors:
         console.print(f"[red]error:[/red] {error}", soft_wrap=True)
-    if report.errors:
+    if report.errors or (check and any(r.changed for r in report.results)):
         raise click.exceptions.Exit(1)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, help="Port to listen on.")
+@click.pass_context
+@operator_errors
+def serve(ctx: click.Context, host: str, port: int) -> None:
+    """Serve live buy boxes, offers JSON, the embed script and counted affiliate redirects."""
+    from tracker.web import serve as run_server  # Starlette and uvicorn load only here
+
+    settings = settings_of(ctx)
+    console.print(f"Serving live buy boxes at http://{host}:{port}/ (Ctrl-C stops it)")
+    run_server(settings, host=host, port=port)
 
 
 @main.command()

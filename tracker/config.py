@@ -12,9 +12,12 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
+from typing import Literal
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from tracker.urls import is_http_url, require_http_url
 
 CONFIG_FILE_NAME = "tracker.toml"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -35,6 +38,33 @@ class SiteSettings(BaseModel):
         "We may earn a commission when you buy through the links below. "
         "Prices are checked automatically and may change."
     )
+    order: Literal["price", "catalog"] = "price"
+    as_of_note: bool = True
+    as_of_text: str = "Prices and availability are accurate as of {time} and subject to change."
+    jsonld: bool = False
+    inline_css: bool = True
+    public_url: str | None = None
+    origins: list[str] = []
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        return require_http_url(value).rstrip("/") if value else None
+
+    @field_validator("as_of_text")
+    @classmethod
+    def _as_of_text(cls, value: str) -> str:
+        if value.count("{time}") != 1:
+            raise ValueError("must contain {time} once (where the check time goes)")
+        return value
+
+    @field_validator("origins")
+    @classmethod
+    def _origins(cls, value: list[str]) -> list[str]:
+        for origin in value:
+            if origin != "*" and not is_http_url(origin):
+                raise ValueError(f"{origin!r} is not an http(s) origin")
+        return [origin.rstrip("/") for origin in value]
 
 
 class CrawlSettings(BaseModel):

@@ -118,6 +118,39 @@ class UnitPrice:
 
 
 @dataclass(frozen=True, slots=True)
+class SpanPoint:
+    """One observation span as the price history needs it."""
+
+    listing_id: int
+    price: Decimal
+    currency: str
+    first_seen_at: datetime
+    last_seen_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Sparkline:
+    """A listing's price history over the window, ready for an inline SVG."""
+
+    points: str  # SVG polyline points, "x,y x,y ..."
+    width: int
+    height: int
+    low: Decimal
+    high: Decimal
+    currency: str
+    since: datetime
+    is_low: bool  # the current price is within a few percent of the window's low
+
+
+class RowState(enum.StrEnum):
+    """Why a row shows a price or not."""
+
+    PRICED = "priced"  # fresh and confirmed
+    CHECK = "check"  # stale, unconfirmed or never checked: a "check the price" link
+    LINK_ONLY = "link_only"  # the vendor's terms forbid showing prices
+
+
+@dataclass(frozen=True, slots=True)
 class OfferRow:
     """One listing as the buy box shows it; prices only when fresh and confirmed."""
 
@@ -132,6 +165,9 @@ class OfferRow:
     regular_price: Decimal | None = None
     unit_prices: tuple[UnitPrice, ...] = ()
     is_best: bool = False
+    state: RowState = RowState.CHECK
+    checked_ago: str | None = None  # relative text, live fragments only
+    history: Sparkline | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +180,19 @@ class BuyBox:
     disclosure: str
     generated_at: datetime
     extra: dict[str, str] = field(default_factory=dict)
+    jsonld: dict[str, Any] | None = None
+    hidden_rows: int = 0  # rows left out by the marker's limit
+
+
+@dataclass(frozen=True, slots=True)
+class BoxGroup:
+    """What one marker shows: one or more product boxes under one disclosure line."""
+
+    boxes: tuple[BuyBox, ...]
+    style: str  # "cards" or "table"
+    disclosure: str
+    as_of: datetime | None  # the latest check among the shown prices, for the note
+    show_note: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,3 +245,6 @@ class ListingState:
     last_status: str | None
     last_error: str | None
     consecutive_failures: int
+    # Per-vendor display options from the catalog (Vendor.settings["display"]).
+    link_only: bool = False
+    max_age_hours: float | None = None

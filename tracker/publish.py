@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import difflib
 import os
 import tempfile
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -14,9 +16,11 @@ from sqlalchemy.orm import Session
 from tracker.articles import MarkerError, find_blocks, splice
 from tracker.buybox import BoxRenderer
 from tracker.config import Settings
-from tracker.domain import ListingState
+from tracker.domain import BoxGroup, ListingState
+from tracker.sparkline import WINDOW
+from tracker.store.history import price_history
 from tracker.store.repo import listing_states, products_by_slug
-from tracker.viewmodel import build_buy_box
+from tracker.viewmodel import STYLES, build_buy_box, build_group
 
 ARTICLE_SUFFIXES = {".html", ".htm", ".md", ".markdown"}
 
@@ -31,6 +35,7 @@ class RenderResult:
     target: Path
     boxes: int
     changed: bool
+    diff: str = ""
 
 
 def read_article(path: Path) -> str:
@@ -67,12 +72,78 @@ def atomic_write(path: Path, data: bytes) -> None:
 class Publisher:
     """Renders articles against one database session and one site configuration."""
 
-    def __init__(self, settings: Settings, session: Session, now: datetime) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        session: Session,
+        now: datetime,
+        renderer: BoxRenderer | None = None,
+    ) -> None:
         self.settings = settings
         self.session = session
         self.now = now
-        self.renderer = BoxRenderer(settings.site, settings.templates_dir)
+        # A long-lived caller (the server) passes its renderer: Jinja compiles templates once.
+        self.renderer = renderer or BoxRenderer(settings.site, settings.templates_dir)
         self.max_age = timedelta(hours=settings.site.max_age_hours)
+
+    def groups(
+        self,
+        requests: Sequence[tuple[tuple[str, ...], str, int | None]],
+        *,
+        live: bool = False,
+        link_base: str | None = None,
+    ) -> list[BoxGroup]:
+        """View models for (products, style, limit) requests: two queries for all of them.
+
+        Raises LookupError naming the first unknown or inactive product.
+        """
+        wanted = {slug for slugs, _style, _limit in requests for slug in slugs}
+        products = products_by_slug(self.session, wanted)
+        for slugs, _style, _limit in requests:
+            for slug in slugs:
+                if slug not in products or not products[slug].active:
+                    raise LookupError(slug)
+        states: dict[str, list[ListingState]] = defaultdict(list)
+        for state in listing_states(self.session, wanted):
+            states[state.product_slug].append(state)
+        ids = [s.listing_id for group in states.values() for s in group]
+        # A shown price was checked within its max age: its 90-day window starts after this.
+        oldest = max(
+            [self.max_age]
+            + [
+                timedelta(hours=s.max_age_hours)
+                for group in states.values()
+                for s in group
+                if s.max_age_hours
+            ]
+        )
+        history = price_history(self.session, ids, self.now - oldest - WINDOW)
+        site = self.settings.site
+        out = []
+        for slugs, style, limit in requests:
+            boxes = [
+                build_buy_box(
+                    slug,
+                    products[slug].name,
+                    states[slug],
+                    disclosure=site.disclosure,
+                    now=self.now,
+                    max_age=self.max_age,
+                    history=history,
+                    order=site.order,
+                    limit=limit,
+                    live=live,
+                    link_base=link_base if link_base is not None else site.public_url,
+                    jsonld=site.jsonld,
+                )
+                for slug in slugs
+            ]
+            out.append(
+                build_group(
+                    boxes, style=style, disclosure=site.disclosure, show_note=site.as_of_note
+                )
+            )
+        return out
 
     def render_text(self, text: str, source: str) -> tuple[str, int]:
         """Return the article with its boxes filled, and how many boxes it has."""
@@ -82,42 +153,50 @@ class Publisher:
             raise ArticleError(str(exc)) from exc
         if not blocks:
             return text, 0
-        wanted = {slug for block in blocks for slug in block.products}
-        products = products_by_slug(self.session, wanted)
+        requests = []
         for block in blocks:
-            for slug in block.products:
-                if slug not in products or not products[slug].active:
-                    raise ArticleError(
-                        f"{source}:{block.line}: unknown product {slug!r} (not in the catalog)"
-                    )
-        states: dict[str, list[ListingState]] = defaultdict(list)
-        for state in listing_states(self.session, wanted):
-            states[state.product_slug].append(state)
-        contents = []
-        for block in blocks:
-            html = []
-            for slug in block.products:
-                box = build_buy_box(
-                    slug,
-                    products[slug].name,
-                    states[slug],
-                    disclosure=self.settings.site.disclosure,
-                    now=self.now,
-                    max_age=self.max_age,
+            style = block.options.get("style", "cards")
+            if style not in STYLES:
+                raise ArticleError(
+                    f"{source}:{block.line}: style must be one of {', '.join(STYLES)}, "
+                    f"not {style!r}"
                 )
-                html.append(self.renderer.render(box))
-            contents.append("\n".join(html))
+            limit = int(block.options["limit"]) if "limit" in block.options else None
+            requests.append((block.products, style, limit))
+        try:
+            groups = self.groups(requests)
+        except LookupError as exc:
+            slug = exc.args[0]
+            line = next(b.line for b in blocks if slug in b.products)
+            raise ArticleError(
+                f"{source}:{line}: unknown product {slug!r} (not in the catalog)"
+            ) from exc
+        contents = [self.renderer.render(group) for group in groups]
         return splice(text, blocks, contents), len(blocks)
 
-    def render_file(self, source: Path, target: Path) -> RenderResult:
+    def render_file(
+        self, source: Path, target: Path, *, write: bool = True, diff: bool = False
+    ) -> RenderResult:
+        """Render one article; with ``write=False`` only report whether it would change."""
         text = read_article(source)
         rendered, boxes = self.render_text(text, str(source))
         data = rendered.encode("utf-8")
         current = target.read_bytes() if target.exists() else None
         changed = current != data
-        if changed:
+        if changed and write:
             atomic_write(target, data)
-        return RenderResult(source=source, target=target, boxes=boxes, changed=changed)
+        change = ""
+        if diff and changed:
+            before = (current or b"").decode("utf-8", errors="replace")
+            change = "".join(
+                difflib.unified_diff(
+                    before.splitlines(keepends=True),
+                    rendered.splitlines(keepends=True),
+                    fromfile=str(target),
+                    tofile=f"{target} (rendered)",
+                )
+            )
+        return RenderResult(source=source, target=target, boxes=boxes, changed=changed, diff=change)
 
 
 def article_files(folder: Path) -> list[Path]:

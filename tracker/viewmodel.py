@@ -2,13 +2,30 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
 
-from tracker.domain import Availability, BuyBox, ListingState, OfferRow
+from tracker.domain import (
+    Availability,
+    BoxGroup,
+    BuyBox,
+    ListingState,
+    OfferRow,
+    RowState,
+    SpanPoint,
+)
 from tracker.pricing import comparable_price, is_fresh, orders_first, unit_prices
+from tracker.sparkline import build_sparkline
 from tracker.urls import is_http_url
+
+ORDERS = ("price", "catalog")
+STYLES = ("cards", "table")
+BUYABLE = (Availability.IN_STOCK, Availability.LIMITED)
+_CURRENCY = re.compile(r"^[A-Z]{3}$")
 
 
 def _availability(value: str | None) -> Availability:
@@ -18,14 +35,44 @@ def _availability(value: str | None) -> Availability:
         return Availability.UNKNOWN
 
 
-def offer_row(state: ListingState, now: datetime, max_age: timedelta) -> OfferRow | None:
+def amount_text(amount: Decimal) -> str:
+    """A plain decimal for JSON: two places when that loses nothing ("75.00"), else all."""
+    cents = amount.quantize(Decimal("0.01"))
+    return str(cents) if cents == amount else str(amount.normalize())
+
+
+def relative_age(then: datetime, now: datetime) -> str:
+    """Short, coarse text for how long ago ``then`` was: "just now", "5 min ago", "3 h ago"."""
+    seconds = max(0, int((now - then).total_seconds()))
+    if seconds < 60:
+        return "just now"
+    if seconds < 3600:
+        return f"{seconds // 60} min ago"
+    if seconds < 48 * 3600:
+        return f"{seconds // 3600} h ago"
+    return f"{seconds // 86400} d ago"
+
+
+def offer_row(
+    state: ListingState,
+    now: datetime,
+    max_age: timedelta,
+    *,
+    history: Sequence[SpanPoint] = (),
+    live: bool = False,
+    link_base: str | None = None,
+) -> OfferRow | None:
     """One row; the price only when confirmed and fresh. None when the link is unsafe."""
-    link = state.affiliate_url if is_http_url(state.affiliate_url) else None
-    if link is None:
+    if not is_http_url(state.affiliate_url):
         return None
+    link = f"{link_base}/go/{state.listing_id}" if link_base else state.affiliate_url
+    if state.max_age_hours is not None:
+        max_age = timedelta(hours=state.max_age_hours)
     shown = (
-        state.price is not None
+        not state.link_only
+        and state.price is not None
         and state.currency is not None
+        and _CURRENCY.match(state.currency) is not None  # ISO 4217 or no price at all
         and state.confirmed
         and is_fresh(state.last_seen_at, now, max_age)
     )
@@ -39,7 +86,9 @@ def offer_row(state: ListingState, now: datetime, max_age: timedelta) -> OfferRo
             currency=None,
             availability=Availability.UNKNOWN,
             checked_at=None,
+            state=RowState.LINK_ONLY if state.link_only else RowState.CHECK,
         )
+    checked_at = state.last_seen_at
     return OfferRow(
         listing_id=state.listing_id,
         vendor=state.vendor_name,
@@ -48,8 +97,12 @@ def offer_row(state: ListingState, now: datetime, max_age: timedelta) -> OfferRo
         price=state.price,
         currency=state.currency,
         availability=_availability(state.availability),
-        checked_at=state.last_seen_at,
-        regular_price=state.regular_price,
+        checked_at=checked_at,
+        regular_price=(
+            state.regular_price
+            if state.regular_price is not None and state.regular_price > state.price
+            else None
+        ),
         unit_prices=unit_prices(
             state.price,
             state.currency,
@@ -58,18 +111,78 @@ def offer_row(state: ListingState, now: datetime, max_age: timedelta) -> OfferRo
             state.strength_amount,
             state.strength_unit,
         ),
+        state=RowState.PRICED,
+        checked_ago=relative_age(checked_at, now) if live and checked_at else None,
+        # The window ends at the last check, not at `now`: a static render stays the same
+        # bytes until the data changes.
+        history=build_sparkline(history, state.currency, state.price, checked_at)
+        if checked_at
+        else None,
     )
 
 
+def _group(row: OfferRow) -> int:
+    """Priced and buyable first, then priced with unclear stock, then unpriced; gone last."""
+    if row.price is None:
+        return 2
+    return {0: 0, 1: 1}.get(orders_first(row.availability), 3)
+
+
+def _sort_key(order: str) -> Any:
+    def key(row: OfferRow) -> tuple[Any, ...]:
+        if order == "price" and row.price is not None:
+            return (_group(row), row.currency or "", comparable_price(row.price, row.unit_prices))
+        return (_group(row), "", Decimal(0))
+
+    return key
+
+
 def _mark_best(rows: list[OfferRow]) -> list[OfferRow]:
-    """Mark the lowest unit price among priced, buyable rows of one currency."""
-    candidates = [r for r in rows if r.price is not None and orders_first(r.availability) == 0]
+    """Mark the lowest unit price among priced, in-stock rows of one currency."""
+    candidates = [r for r in rows if r.price is not None and r.availability in BUYABLE]
     if len(candidates) < 2 or len({r.currency for r in candidates}) != 1:
         return rows
     if len({r.unit_prices[-1].per if r.unit_prices else "" for r in candidates}) != 1:
         return rows
     best = min(candidates, key=lambda r: comparable_price(r.price, r.unit_prices))  # type: ignore[arg-type]
     return [replace(r, is_best=True) if r is best else r for r in rows]
+
+
+def product_jsonld(product_name: str, rows: Sequence[OfferRow]) -> dict[str, Any] | None:
+    """schema.org Product with an AggregateOffer of the fresh prices (one currency)."""
+    priced = [r for r in rows if r.state is RowState.PRICED and r.price is not None]
+    if not priced:
+        return None
+    currency = priced[0].currency
+    same = [r for r in priced if r.currency == currency]
+    prices = [r.price for r in same if r.price is not None]
+    offers = [
+        {
+            "@type": "Offer",
+            "price": amount_text(r.price),  # type: ignore[arg-type]
+            "priceCurrency": r.currency,
+            "availability": f"https://schema.org/{r.availability}"
+            if r.availability is not Availability.UNKNOWN
+            else None,
+            "url": r.link,
+            "name": r.label,
+            "seller": {"@type": "Organization", "name": r.vendor},
+        }
+        for r in same
+    ]
+    return {
+        "@context": "https://schema.org",
+        "@type": "Product",
+        "name": product_name,
+        "offers": {
+            "@type": "AggregateOffer",
+            "lowPrice": amount_text(min(prices)),
+            "highPrice": amount_text(max(prices)),
+            "offerCount": len(same),
+            "priceCurrency": currency,
+            "offers": [{k: v for k, v in offer.items() if v is not None} for offer in offers],
+        },
+    }
 
 
 def build_buy_box(
@@ -80,13 +193,55 @@ def build_buy_box(
     disclosure: str,
     now: datetime,
     max_age: timedelta,
+    history: Mapping[int, Sequence[SpanPoint]] | None = None,
+    order: str = "price",
+    limit: int | None = None,
+    live: bool = False,
+    link_base: str | None = None,
+    jsonld: bool = False,
 ) -> BuyBox:
-    rows = [r for r in (offer_row(s, now, max_age) for s in states) if r is not None]
-    rows.sort(key=lambda r: (r.price is None, orders_first(r.availability)))
+    """The box of one product. ``live`` adds relative check times ("3 h ago")."""
+    history = history or {}
+    rows = [
+        r
+        for r in (
+            offer_row(
+                s,
+                now,
+                max_age,
+                history=history.get(s.listing_id, ()),
+                live=live,
+                link_base=link_base,
+            )
+            for s in states
+        )
+        if r is not None
+    ]
+    rows.sort(key=_sort_key(order))
+    rows = _mark_best(rows)
+    shown = rows[:limit] if limit is not None and limit > 0 else rows
     return BuyBox(
         product_slug=product_slug,
         product_name=product_name,
-        rows=tuple(_mark_best(rows)),
+        rows=tuple(shown),
         disclosure=disclosure,
         generated_at=now,
+        jsonld=product_jsonld(product_name, shown) if jsonld else None,
+        hidden_rows=len(rows) - len(shown),
+    )
+
+
+def build_group(
+    boxes: Sequence[BuyBox], *, style: str, disclosure: str, show_note: bool
+) -> BoxGroup:
+    """The boxes of one marker under one disclosure line and one "as of" note."""
+    if style not in STYLES:
+        raise ValueError(f"style must be one of {', '.join(STYLES)}, not {style!r}")
+    times = [r.checked_at for b in boxes for r in b.rows if r.checked_at is not None]
+    return BoxGroup(
+        boxes=tuple(boxes),
+        style=style,
+        disclosure=disclosure,
+        as_of=max(times) if times else None,
+        show_note=show_note,
     )

@@ -167,3 +167,14 @@ class CrawlRun(Base):
     error: Mapped[str | None] = mapped_column(Text)
 
     vendor: Mapped[Vendor | None] = relationship()
+
+
+class Click(Base):
+    """One reader's click on an affiliate button (through /go/<listing id>); nothing personal."""
+
+    __tablename__ = "clicks"
+    __table_args__ = (Index("ix_clicks_listing_clicked", "listing_id", "clicked_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    listing_id: Mapped[int] = mapped_column(ForeignKey("listings.id"))
+    clicked_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, aliased
@@ -81,6 +82,12 @@ def sync_catalog(session: Session, catalog: Catalog) -> SyncReport:
             report.added.append(f"vendor {v_entry.slug}")
         elif _assign(vendor, values):
             report.updated.append(f"vendor {v_entry.slug}")
+        display = v_entry.display.model_dump()
+        if (vendor.settings or {}).get("display") != display:
+            # A new dict, so that SQLAlchemy sees the JSON column change.
+            vendor.settings = {**(vendor.settings or {}), "display": display}
+            if f"vendor {v_entry.slug}" not in report.added + report.updated:
+                report.updated.append(f"vendor {v_entry.slug}")
         for position, l_entry in enumerate(v_entry.listings):
             strength = l_entry.strength_parts()
             variant = l_entry.variant
@@ -351,9 +358,22 @@ def listing_states(
                 last_status=listing.last_status,
                 last_error=listing.last_error,
                 consecutive_failures=listing.consecutive_failures,
+                **_display_options(vendor),
             )
         )
     return out
+
+
+def _display_options(vendor: Vendor) -> dict[str, Any]:
+    """The catalog's per-vendor display options, as ListingState fields."""
+    display = (vendor.settings or {}).get("display")
+    if not isinstance(display, dict):
+        return {}
+    hours = display.get("max_age_hours")
+    return {
+        "link_only": bool(display.get("link_only")),
+        "max_age_hours": float(hours) if isinstance(hours, int | float) else None,
+    }
 
 
 def products_by_slug(session: Session, slugs: Iterable[str]) -> dict[str, Product]:

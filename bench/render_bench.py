@@ -1,0 +1,305 @@
+"""Render benchmark: render cost must not grow with history; live fragment throughput.
+
+1. Two temporary SQLite stores with the sample catalog, one holding 10,000 observation spans and
+   one 1,000,000 (Core bulk inserts; a price change every 6 hours per listing, so the longer
+   history reaches further back, while the last 90 days hold the same number of spans).
+   All sample articles are rendered against each; the ratio of the median times must stay
+   at or below 1.25.
+2. Buy-box renders per second (view model, one history query and Jinja) on the large store.
+3. `tracker serve` on the large store, as a child process; a client in another process sends a
+   bounded number of requests to /boxes/cortexin.html over loopback (asyncio + httpx2) and
+   reports requests per second and the p99 latency.
+
+Run: .venv/bin/python bench/render_bench.py [--small 10000] [--large 1000000] [--requests 3000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+from sqlalchemy import insert, update
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(PROJECT_ROOT))
+
+from tracker import app  # noqa: E402
+from tracker.catalog import load_catalog  # noqa: E402
+from tracker.config import Settings  # noqa: E402
+from tracker.publish import Publisher  # noqa: E402
+from tracker.store.engine import Store, open_store  # noqa: E402
+from tracker.store.models import Listing, ObservationSpan  # noqa: E402
+from tracker.store.repo import listing_states, sync_catalog  # noqa: E402
+
+SPAN = timedelta(hours=6)  # a price change every 6 hours: 360 spans per listing in 90 days
+CHUNK = 50_000
+MAX_RATIO = 1.25
+
+
+def build_store(folder: Path, spans: int, now: datetime) -> Settings:
+    """A store with the sample catalog and ``spans`` spans spread over its listings."""
+    folder.mkdir(parents=True, exist_ok=True)
+    settings = Settings(
+        root=folder,
+        database_url=f"sqlite:///{folder / 'tracker.db'}",
+        catalog=PROJECT_ROOT / "examples" / "catalog.yaml",
+        content_dir=PROJECT_ROOT / "examples" / "content",
+        out_dir=folder / "out",
+        var_dir=folder / "var",
+    ).resolved()
+    store = open_store(settings.database_url)
+    try:
+        catalog = load_catalog(settings.catalog, {"SAMPLE_SITE": "https://shop.example"})
+        with store.sessions.begin() as session:
+            sync_catalog(session, catalog)
+            states = listing_states(session)
+        per_listing = spans // len(states)
+        rng = random.Random(7)
+        table = ObservationSpan.__table__
+        with store.engine.begin() as connection:
+            for state in states:
+                base = Decimal(rng.randrange(3000, 12000)) / 100
+                rows = []
+                for index in range(per_listing):
+                    end = now - timedelta(hours=1) - index * SPAN
+                    price = base * (1 + Decimal(rng.randrange(-50, 51)) / 1000)
+                    rows.append(
+                        {
+                            "listing_id": state.listing_id,
+                            "price": price.quantize(Decimal("0.01")),
+                            "currency": "EUR" if state.vendor_slug == "peptide-corner" else "USD",
+                            "availability": "InStock",
+                            "regular_price": None,
+                            "first_seen_at": end - SPAN + timedelta(minutes=1),
+                            "last_seen_at": end,
+                            "confirmed": True,
+                            "source": "json-ld",
+                            "raw_price": None,
+                            "seen_count": 4,
+                        }
+                    )
+                    if len(rows) == CHUNK:
+                        connection.execute(insert(table), rows)
+                        rows = []
+                if rows:
+                    connection.execute(insert(table), rows)
+                latest = connection.execute(
+                    table.select()
+                    .with_only_columns(table.c.id)
+                    .where(table.c.listing_id == state.listing_id)
+                    .order_by(table.c.last_seen_at.desc())
+                    .limit(1)
+                ).scalar_one()
+                connection.execute(
+                    update(Listing)
+                    .where(Listing.id == state.listing_id)
+                    .values(
+                        current_span_id=latest,
+                        last_checked_at=now - timedelta(hours=1),
+                        last_ok_at=now - timedelta(hours=1),
+                        last_status="ok",
+                    )
+                )
+            connection.exec_driver_sql("ANALYZE")
+    finally:
+        store.close()
+    return settings
+
+
+def time_renders(stores: dict[str, Settings], now: datetime, rounds: int) -> dict[str, float]:
+    """Best time to render every sample article, per store.
+
+    The stores take turns round by round, so that load from other processes on a shared
+    machine falls on both alike; the minimum is the least disturbed measurement.
+    """
+    opened = {label: open_store(s.database_url) for label, s in stores.items()}
+    times: dict[str, list[float]] = {label: [] for label in stores}
+    try:
+        for label, store in opened.items():
+            app.render_articles(stores[label], store, now=now)  # warm up
+        for _ in range(rounds):
+            for label, store in opened.items():
+                started = time.perf_counter()
+                report = app.render_articles(stores[label], store, now=now)
+                times[label].append(time.perf_counter() - started)
+                assert not report.errors, report.errors
+    finally:
+        for store in opened.values():
+            store.close()
+    return {label: min(values) for label, values in times.items()}
+
+
+def box_rate(store: Store, settings: Settings, now: datetime, seconds: float = 2.0) -> float:
+    """Buy boxes of one product rendered per second, from the database to HTML."""
+    count = 0
+    with store.sessions.begin() as session:
+        publisher = Publisher(settings, session, now)
+        started = time.perf_counter()
+        while time.perf_counter() - started < seconds:
+            [group] = publisher.groups([(("cortexin",), "cards", None)])
+            publisher.renderer.render(group)
+            count += 1
+        return count / (time.perf_counter() - started)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def load_test(settings: Settings, requests: int, concurrency: int) -> dict[str, float]:
+    """Start `tracker serve`, hit /boxes/cortexin.html from a client process, return figures."""
+    port = free_port()
+    config = Path(settings.root) / "tracker.toml"
+    config.write_text(
+        f'database_url = "{settings.database_url}"\n'
+        f'catalog = "{settings.catalog}"\ncontent_dir = "{settings.content_dir}"\n',
+        encoding="utf-8",
+    )
+    env = {**os.environ, "TRACKER_CONFIG": str(config)}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "tracker", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/healthz", timeout=2):
+                    break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise SystemExit("tracker serve did not start") from None
+                time.sleep(0.1)
+        client = subprocess.run(
+            [
+                sys.executable,
+                __file__,
+                "--client",
+                f"{url}/boxes/cortexin.html",
+                "--requests",
+                str(requests),
+                "--concurrency",
+                str(concurrency),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        figures: dict[str, float] = json.loads(client.stdout)
+        return figures
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+
+async def _client(url: str, requests: int, concurrency: int) -> dict[str, float]:
+    import httpx2
+
+    latencies: list[float] = []
+    errors = 0
+    queue: asyncio.Queue[int] = asyncio.Queue()
+    for number in range(requests):
+        queue.put_nowait(number)
+
+    async def worker(client: httpx2.AsyncClient) -> None:
+        nonlocal errors
+        while not queue.empty():
+            queue.get_nowait()
+            started = time.perf_counter()
+            response = await client.get(url)
+            latencies.append(time.perf_counter() - started)
+            if response.status_code != 200 or b"tracker-box" not in response.content:
+                errors += 1
+
+    limits = httpx2.Limits(max_connections=concurrency)
+    async with httpx2.AsyncClient(limits=limits, timeout=30) as client:
+        await client.get(url)  # warm the server's cache once
+        started = time.perf_counter()
+        await asyncio.gather(*(worker(client) for _ in range(concurrency)))
+        took = time.perf_counter() - started
+    latencies.sort()
+    return {
+        "requests": float(len(latencies)),
+        "errors": float(errors),
+        "rps": len(latencies) / took,
+        "p50_ms": latencies[len(latencies) // 2] * 1000,
+        "p99_ms": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--small", type=int, default=10_000)
+    parser.add_argument("--large", type=int, default=1_000_000)
+    parser.add_argument("--rounds", type=int, default=20)
+    parser.add_argument("--requests", type=int, default=3000)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--client", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.client:
+        print(json.dumps(asyncio.run(_client(args.client, args.requests, args.concurrency))))
+        return
+
+    now = datetime.now(UTC).replace(microsecond=0)
+    with tempfile.TemporaryDirectory(prefix="render-bench-") as temporary:
+        folder = Path(temporary)
+        stores = {}
+        for label, spans in (("small", args.small), ("large", args.large)):
+            started = time.perf_counter()
+            stores[label] = build_store(folder / label, spans, now)
+            print(f"{spans:>9,} spans: store built in {time.perf_counter() - started:.1f} s")
+        timings = time_renders(stores, now, args.rounds)
+        for label, spans in (("small", args.small), ("large", args.large)):
+            print(
+                f"{spans:>9,} spans: all sample articles rendered in "
+                f"{timings[label] * 1000:.1f} ms (best of {args.rounds})"
+            )
+        ratio = timings["large"] / timings["small"]
+        print(
+            f"render time ratio {args.large:,} / {args.small:,} spans: "
+            f"{ratio:.2f} (limit {MAX_RATIO})"
+        )
+
+        settings = stores["large"]
+        store = open_store(settings.database_url)
+        try:
+            rate = box_rate(store, settings, now)
+        finally:
+            store.close()
+        print(f"buy-box renders per second (database to HTML, cortexin): {rate:.0f}")
+
+        load = load_test(settings, args.requests, args.concurrency)
+        print(
+            f"/boxes/cortexin.html, {int(load['requests'])} requests, "
+            f"{args.concurrency} at a time: "
+            f"{load['rps']:.0f} requests/s, p50 {load['p50_ms']:.1f} ms, "
+            f"p99 {load['p99_ms']:.1f} ms, {int(load['errors'])} errors"
+        )
+    verdict = "OK" if ratio <= MAX_RATIO and load["errors"] == 0 else "FAIL"
+    print(
+        f"render bench: {verdict} ratio {ratio:.2f} <= {MAX_RATIO}, {rate:.0f} boxes/s, "
+        f"{load['rps']:.0f} req/s p99 {load['p99_ms']:.1f} ms"
+    )
+    if verdict != "OK":
+        raise SystemExit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,277 @@
+"""The live server: buy-box fragments, offers JSON, the embed script, counted redirects.
+
+Every public route is a GET (HEAD comes with it); the only write is the click counter behind
+``/go/{listing_id}``. Fragments and JSON are cached in memory until the data behind them changes:
+the cache key holds the product's listing states (one cheap indexed query) and the current minute,
+because the relative check times ("3 h ago") and freshness move with the clock.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import threading
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractContextManager, asynccontextmanager, nullcontext
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import text
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from tracker.buybox import BoxRenderer, static_text
+from tracker.config import Settings
+from tracker.domain import BoxGroup
+from tracker.publish import Publisher
+from tracker.store.engine import Store, open_store
+from tracker.store.history import affiliate_target, record_click
+from tracker.store.repo import listing_states, products_by_slug
+from tracker.urls import is_http_url
+from tracker.viewmodel import STYLES, amount_text
+
+CACHE_ENTRIES = 256
+MAX_AGE_SECONDS = 60
+MAX_ID = 2**31 - 1  # the largest listing id the databases store
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+Clock = Callable[[], datetime]
+
+
+@dataclass(frozen=True)
+class Cached:
+    body: bytes
+    etag: str
+    media_type: str
+
+
+class FragmentCache:
+    """A small thread-safe LRU of rendered bodies."""
+
+    def __init__(self, size: int = CACHE_ENTRIES) -> None:
+        self.size = size
+        self.entries: OrderedDict[Any, Cached] = OrderedDict()
+        self.lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, key: Any) -> Cached | None:
+        with self.lock:
+            found = self.entries.get(key)
+            if found is not None:
+                self.entries.move_to_end(key)
+                self.hits += 1
+            else:
+                self.misses += 1
+            return found
+
+    def put(self, key: Any, value: Cached) -> None:
+        with self.lock:
+            self.entries[key] = value
+            self.entries.move_to_end(key)
+            while len(self.entries) > self.size:
+                self.entries.popitem(last=False)
+
+
+def _etag(body: bytes) -> str:
+    return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+
+
+def _matches(if_none_match: str | None, etag: str) -> bool:
+    if not if_none_match:
+        return False
+    tags = [t.strip().removeprefix("W/") for t in if_none_match.split(",")]
+    return "*" in tags or etag in tags
+
+
+def _cached_response(request: Request, item: Cached, cache_control: str) -> Response:
+    headers = {"ETag": item.etag, "Cache-Control": cache_control}
+    if _matches(request.headers.get("if-none-match"), item.etag):
+        return Response(status_code=304, headers=headers)
+    return Response(item.body, media_type=item.media_type, headers=headers)
+
+
+def _minute(moment: datetime) -> datetime:
+    return moment.replace(second=0, microsecond=0)
+
+
+def _offers_json(group: BoxGroup) -> bytes:
+    box = group.boxes[0]
+    data = {
+        "product": box.product_slug,
+        "name": box.product_name,
+        "generated_at": box.generated_at.isoformat(),
+        "offers": [
+            {
+                "listing_id": r.listing_id,
+                "vendor": r.vendor,
+                "label": r.label,
+                "state": str(r.state),
+                "price": None if r.price is None else amount_text(r.price),
+                "currency": r.currency,
+                "regular_price": None if r.regular_price is None else amount_text(r.regular_price),
+                "availability": str(r.availability),
+                "checked_at": r.checked_at.isoformat() if r.checked_at else None,
+                "unit_prices": [
+                    {"amount": amount_text(u.amount), "currency": u.currency, "per": u.per}
+                    for u in r.unit_prices
+                ],
+                "best": r.is_best,
+                "link": r.link,
+            }
+            for r in box.rows
+        ],
+    }
+    return json.dumps(data, ensure_ascii=False, sort_keys=True).encode("utf-8")
+
+
+class LiveBoxes:
+    """Builds a product's live fragment or offers JSON, cached until its data changes."""
+
+    def __init__(self, settings: Settings, store: Store, clock: Clock) -> None:
+        self.settings = settings
+        self.store = store
+        self.clock = clock
+        self.cache = FragmentCache()
+        # SQLite: one writer (a counted click) at a time in this process. Threads queue here
+        # instead of in SQLite's busy handler, whose growing sleeps make the tail latency long.
+        # Reads go through `store.readers`, which never take the write lock.
+        self.db_lock: AbstractContextManager[Any] = (
+            threading.Lock() if store.engine.dialect.name == "sqlite" else nullcontext()
+        )
+        self.renderer = BoxRenderer(settings.site, settings.templates_dir)
+
+    def get(self, product: str, kind: str, style: str, limit: int | None, base: str) -> Cached:
+        now = _minute(self.clock())
+        with self.store.readers.begin() as session:
+            found = products_by_slug(session, [product]).get(product)
+            if found is None or not found.active:
+                raise LookupError(product)
+            version = (found.name, tuple(listing_states(session, [product])))
+            key = (product, kind, style, limit, base, now, version)
+            cached = self.cache.get(key)
+            if cached is not None:
+                return cached
+            publisher = Publisher(self.settings, session, now, self.renderer)
+            [group] = publisher.groups([((product,), style, limit)], live=True, link_base=base)
+            if kind == "json":
+                body = _offers_json(group)
+            else:
+                body = publisher.renderer.render(group).encode("utf-8")
+            media = "application/json" if kind == "json" else "text/html; charset=utf-8"
+            item = Cached(body, _etag(body), media)
+        self.cache.put(key, item)
+        return item
+
+
+def create_app(
+    settings: Settings, *, store: Store | None = None, clock: Clock | None = None
+) -> Starlette:
+    """The server's ASGI app; tests pass their own store and a fixed clock."""
+    owned = store is None
+    store = store or open_store(settings.database_url)
+    live = LiveBoxes(settings, store, clock or (lambda: datetime.now(UTC)))
+    embed_js = static_text(settings.templates_dir, "embed.js").encode("utf-8")
+    embed_item = Cached(embed_js, _etag(embed_js), "application/javascript; charset=utf-8")
+    public = f"public, max-age={MAX_AGE_SECONDS}"
+    renderer = live.renderer
+
+    def base_of(request: Request) -> str:
+        return settings.site.public_url or str(request.base_url).rstrip("/")
+
+    def options(request: Request) -> tuple[str, int | None]:
+        style = request.query_params.get("style", "cards")
+        limit = request.query_params.get("limit")
+        if style not in STYLES or (limit is not None and not limit.isdigit()):
+            raise ValueError("style must be cards or table and limit a whole number")
+        return style, int(limit) if limit else None
+
+    def product_route(kind: str) -> Callable[[Request], Response]:
+        def endpoint(request: Request) -> Response:
+            product = request.path_params["product"]
+            if not _SLUG.match(product):
+                return PlainTextResponse("unknown product", status_code=404)
+            try:
+                style, limit = options(request)
+            except ValueError as exc:
+                return PlainTextResponse(str(exc), status_code=400)
+            try:
+                item = live.get(product, kind, style, limit, base_of(request))
+            except LookupError:
+                return PlainTextResponse("unknown product", status_code=404)
+            return _cached_response(request, item, public)
+
+        return endpoint
+
+    def embed(request: Request) -> Response:
+        return _cached_response(request, embed_item, "public, max-age=3600")
+
+    def go(request: Request) -> Response:
+        listing_id = request.path_params["listing_id"]
+        if listing_id > MAX_ID:
+            return PlainTextResponse("unknown link", status_code=404)
+        with live.db_lock, store.sessions.begin() as session:
+            target = affiliate_target(session, listing_id)
+            # Only ever the listing's own stored URL, checked again: never a URL from the request.
+            if target is None or not is_http_url(target):
+                return PlainTextResponse("unknown link", status_code=404)
+            if request.method == "GET":
+                record_click(session, listing_id, live.clock())
+        return RedirectResponse(target, status_code=302, headers={"Cache-Control": "no-store"})
+
+    def healthz(request: Request) -> Response:
+        try:
+            with store.readers.begin() as session:
+                session.execute(text("SELECT 1"))
+        except Exception as exc:  # noqa: BLE001 - the health check reports any database failure
+            return JSONResponse({"status": "error", "error": str(exc)[:200]}, status_code=503)
+        return JSONResponse({"status": "ok"}, headers={"Cache-Control": "no-store"})
+
+    def index(request: Request) -> Response:
+        with store.readers.begin() as session:
+            slugs = sorted({s.product_slug for s in listing_states(session)})
+        page = renderer.env.get_template("live_page.html").render(slugs=slugs, site=settings.site)
+        return Response(page, media_type="text/html; charset=utf-8")
+
+    routes = [
+        Route("/", index, methods=["GET"]),
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/embed.js", embed, methods=["GET"]),
+        Route("/boxes/{product}.html", product_route("html"), methods=["GET"]),
+        Route("/api/products/{product}/offers", product_route("json"), methods=["GET"]),
+        Route("/go/{listing_id:int}", go, methods=["GET"]),
+    ]
+    middleware = [
+        Middleware(
+            CORSMiddleware,
+            allow_origins=settings.site.origins,
+            allow_methods=["GET"],
+            expose_headers=["ETag"],
+            max_age=3600,
+        )
+    ]
+
+    @asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            if owned:
+                store.close()
+
+    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
+    app.state.live = live
+    return app
+
+
+def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> None:
+    """Run the server with uvicorn until interrupted."""
+    import uvicorn
+
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
