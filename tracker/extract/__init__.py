@@ -1,40 +1,148 @@
-"""Extraction: one pure function of (page bytes, URL, vendor hints) to offers or a status."""
+"""Extraction: one pure function of (page bytes, URL, vendor hints) to offers or a status.
+
+The chain, most explicit source first: vendor selectors, JSON-LD, microdata, platform data
+(Shopify, WooCommerce), OpenGraph meta tags, RDFa (slow: only when declared), the visible-page
+heuristic, and else a clear ``no_price`` naming what was tried. JSON-LD, Shopify and OpenGraph are
+read with regexes over the bytes; a DOM is built at most once, only for the steps that need it.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
+from babel.numbers import list_currencies
+
 from tracker.domain import CheckStatus, ExtractHints, ExtractResult, Offer
-from tracker.extract.jsonld import find_products, product_offers
+from tracker.extract import blocked, jsonld, meta, microdata, shopify, woocommerce
+from tracker.extract.heuristic import heuristic_offers
+from tracker.extract.page import Page
+from tracker.extract.selectors import selector_offers
+from tracker.extract.values import MAX_PRICE, is_free_text
 
 __all__ = ["extract"]
+
+_CURRENCIES = frozenset(list_currencies())
+# Steps that may name the variants JSON-LD left unnamed.
+_NAMING_STEPS = ("shopify", "woocommerce")
+# A step returns offers ([] for "nothing here") or None for "several products compete".
+Step = Callable[[Page], list[Offer] | None]
 
 
 def extract(body: bytes, url: str, hints: ExtractHints | None = None) -> ExtractResult:
     """Read the main product's offers from a page, most explicit source first."""
-    hints = hints or ExtractHints()
+    page = Page(body, url, hints or ExtractHints())
+    if shopify.is_endpoint(url) and page.body.lstrip()[:1] == b"{":
+        return _answer(page, "shopify", shopify.endpoint_offers(page), ["shopify"])
+    reason = blocked.blocked_by_title(page)
+    if reason:
+        return ExtractResult(CheckStatus.BLOCKED, tried=("page",), error=reason)
     tried: list[str] = []
-
-    tried.append("json-ld")
-    products = find_products(body)
-    offers: list[Offer] = []
-    for product in products:
-        offers.extend(product_offers(product, url))
-    if offers:
-        offers = [_fill_currency(o, hints) for o in offers]
-        if any(o.price is not None for o in offers):
+    json_ld: list[Offer] = []
+    for name, step in _steps(page):
+        if json_ld and name not in _NAMING_STEPS:
+            continue
+        tried.append(name)
+        offers = step(page)
+        if offers is None:
             return ExtractResult(
-                CheckStatus.OK, tuple(offers), source="json-ld", tried=tuple(tried)
+                CheckStatus.AMBIGUOUS,
+                source=name,
+                tried=tuple(tried),
+                error=f"{name}: several products on the page and none is clearly the page's own",
             )
+        usable = [o if o.source == name else replace(o, source=name) for o in _usable(offers, page)]
+        if name == "json-ld" and len(usable) > 1 and not _distinct(usable):
+            json_ld = usable  # variants without names: platform data may name them
+            continue
+        if usable:
+            return ExtractResult(CheckStatus.OK, tuple(usable), source=name, tried=tuple(tried))
+    if json_ld:
+        return ExtractResult(CheckStatus.OK, tuple(json_ld), source="json-ld", tried=tuple(tried))
+    return _nothing(page, tried)
 
+
+def _steps(page: Page) -> list[tuple[str, Step]]:
+    steps: list[tuple[str, Step]] = []
+    selectors = page.hints.selectors
+    if selectors is not None:
+        steps.append(("selectors", lambda p: selector_offers(p, selectors)))
+    steps.append(("json-ld", _json_ld))
+    if page.has_microdata:
+        steps.append(("microdata", microdata.microdata_offers))
+    if shopify.is_shopify(page):
+        steps.append(("shopify", shopify.page_offers))
+    if woocommerce.is_woocommerce(page):
+        steps.append(("woocommerce", _woocommerce))
+    steps.append(("opengraph", meta.meta_offers))
+    if page.declares_rdfa:
+        steps.append(("rdfa", microdata.rdfa_offers))
+    if page.hints.heuristic:
+        steps.append(("heuristic", _heuristic))
+    return steps
+
+
+def _json_ld(page: Page) -> list[Offer] | None:
+    return jsonld.main_offers(jsonld.find_products(page.body), page)
+
+
+def _woocommerce(page: Page) -> list[Offer] | None:
+    offers = woocommerce.variation_offers(page)
+    if offers is None or offers:
+        return offers
+    return woocommerce.simple_offers(page)
+
+
+def _heuristic(page: Page) -> list[Offer] | None:
+    reason = blocked.blocked_by_title(page, strict=False) or blocked.blocked_by_content(page)
+    if reason:
+        return []  # a bot check: _nothing() names it
+    return heuristic_offers(page)
+
+
+def _usable(offers: list[Offer], page: Page) -> list[Offer]:
+    """Offers that can be published: a positive price (0 only when stated free), an ISO code."""
+    usable = []
+    for offer in offers:
+        if offer.currency is None and page.hints.currency:
+            offer = replace(offer, currency=page.hints.currency)
+        price = offer.price
+        if price is None or offer.currency not in _CURRENCIES:
+            continue
+        if price > MAX_PRICE or price < 0:
+            continue
+        if price == 0 and not is_free_text(offer.raw_price or ""):
+            continue
+        usable.append(offer)
+    return usable
+
+
+def _distinct(offers: list[Offer]) -> bool:
+    """True when the offers can be told apart by variant text or SKU."""
+    keys = {(o.variant or o.name or "", o.sku or "") for o in offers}
+    return len(keys) == len(offers)
+
+
+def _nothing(page: Page, tried: list[str]) -> ExtractResult:
+    reason = blocked.blocked_by_title(page, strict=False) or blocked.blocked_by_content(page)
+    if reason:
+        return ExtractResult(CheckStatus.BLOCKED, tried=tuple(tried), error=reason)
+    missing = blocked.not_found_reason(page)
+    if missing:
+        return ExtractResult(CheckStatus.NOT_FOUND, tried=tuple(tried), error=missing)
+    follow_up = shopify.endpoint_url(page.url) if shopify.is_shopify(page) else None
+    error = "no price found (tried: " + ", ".join(tried) + ")"
+    if follow_up:
+        error += f"; the product JSON is at {follow_up}"
+    elif blocked.scripted_price(page):
+        error += "; the price seems to be filled in by JavaScript"
+    return ExtractResult(CheckStatus.NO_PRICE, tried=tuple(tried), error=error, follow_up=follow_up)
+
+
+def _answer(page: Page, source: str, offers: list[Offer], tried: list[str]) -> ExtractResult:
+    usable = _usable(offers, page)
+    if usable:
+        return ExtractResult(CheckStatus.OK, tuple(usable), source=source, tried=tuple(tried))
     return ExtractResult(
-        CheckStatus.NO_PRICE,
-        tried=tuple(tried),
-        error="no price found (tried: " + ", ".join(tried) + ")",
+        CheckStatus.NO_PRICE, tried=tuple(tried), error=f"no price in the {source} product JSON"
     )
-
-
-def _fill_currency(offer: Offer, hints: ExtractHints) -> Offer:
-    if offer.currency is None and hints.currency:
-        return replace(offer, currency=hints.currency)
-    return offer

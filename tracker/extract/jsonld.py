@@ -11,6 +11,8 @@ from typing import Any
 from urllib.parse import urljoin
 
 from tracker.domain import Availability, Offer
+from tracker.extract.page import Page
+from tracker.extract.scope import pick_main
 from tracker.extract.values import normalize_availability, parse_currency, parse_price
 
 _SCRIPT = re.compile(
@@ -107,34 +109,49 @@ def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
-def product_offers(product: dict[str, Any], page_url: str) -> list[Offer]:
+def product_offers(
+    product: dict[str, Any], page_url: str, decimal_separator: str | None = None
+) -> list[Offer]:
     """Every offer of one product node, variants (hasVariant) included."""
     offers: list[Offer] = []
     name = _text(product.get("name"))
     for offer in _as_list(product.get("offers")):
         if isinstance(offer, dict):
-            offers.extend(_offers_of(offer, product, name, page_url))
+            offers.extend(_offers_of(offer, product, name, page_url, decimal_separator))
     for variant in _as_list(product.get("hasVariant")):
         if isinstance(variant, dict):
-            offers.extend(product_offers(variant, page_url))
+            offers.extend(product_offers(variant, page_url, decimal_separator))
     return offers
 
 
+def product_name(product: dict[str, Any]) -> str | None:
+    return _text(product.get("name"))
+
+
+def product_url(product: dict[str, Any]) -> str | None:
+    url = product.get("url") or product.get("@id")
+    return url if isinstance(url, str) else None
+
+
 def _offers_of(
-    node: dict[str, Any], product: dict[str, Any], product_name: str | None, page_url: str
+    node: dict[str, Any],
+    product: dict[str, Any],
+    product_name: str | None,
+    page_url: str,
+    separator: str | None,
 ) -> Iterator[Offer]:
     if "aggregateoffer" in _types(node):
         inner = [o for o in _as_list(node.get("offers")) if isinstance(o, dict)]
         if inner:
             for offer in inner:
-                yield from _offers_of(offer, product, product_name, page_url)
+                yield from _offers_of(offer, product, product_name, page_url, separator)
             return
         low, high = node.get("lowPrice"), node.get("highPrice")
         if node.get("price") is None and low is not None and (high is None or low == high):
             node = {**node, "price": low}
     price_value, currency_value, regular = _price_fields(node)
-    price, raw = parse_price(price_value)
-    regular_price = parse_price(regular)[0] if regular is not None else None
+    price, raw = parse_price(price_value, separator)
+    regular_price = parse_price(regular, separator)[0] if regular is not None else None
     if regular_price is not None and price is not None and regular_price <= price:
         regular_price = None
     url = node.get("url")
@@ -173,3 +190,19 @@ def _price_fields(node: dict[str, Any]) -> tuple[Any, Any, Any]:
             price = spec.get("price")
             currency = currency or spec.get("priceCurrency")
     return price, currency, regular
+
+
+def main_offers(products: list[dict[str, Any]], page: Page) -> list[Offer] | None:
+    """The offers of the page's own product; None when several priced products compete."""
+    separator = page.hints.decimal_separator
+    offered = []
+    for product in products:
+        offers = product_offers(product, page.url, separator)
+        if any(o.price is not None for o in offers):
+            offered.append((product, offers))
+    if not offered:
+        return []
+    main = pick_main(offered, lambda p: product_name(p[0]), lambda p: product_url(p[0]), page)
+    if main is None:
+        return None
+    return [offer for _, offers in main for offer in offers]
