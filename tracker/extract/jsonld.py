@@ -161,7 +161,7 @@ def _offers_of(
         availability=normalize_availability(node.get("availability"))
         if node.get("availability") is not None
         else Availability.UNKNOWN,
-        name=_text(node.get("name")) or product_name,
+        name=product_name or _text(node.get("name")),
         variant=_text(node.get("name")) if node.get("name") else _variant_name(product),
         sku=_text(node.get("sku")) or _text(product.get("sku")),
         regular_price=regular_price,

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, aliased
@@ -33,6 +34,19 @@ def _assign(row: object, values: Mapping[str, object]) -> bool:
             setattr(row, name, value)
             changed = True
     return changed
+
+
+def _store_extraction(vendor: Vendor, extraction: dict[str, Any] | None) -> bool:
+    """Keep the catalog's extraction options in ``Vendor.settings["extraction"]``."""
+    settings = dict(vendor.settings or {})
+    if settings.get("extraction") == extraction:
+        return False
+    if extraction is None:
+        settings.pop("extraction", None)
+    else:
+        settings["extraction"] = extraction
+    vendor.settings = settings  # a new dict, so the JSON column sees the change
+    return True
 
 
 def sync_catalog(session: Session, catalog: Catalog) -> SyncReport:
@@ -81,6 +95,9 @@ def sync_catalog(session: Session, catalog: Catalog) -> SyncReport:
             report.added.append(f"vendor {v_entry.slug}")
         elif _assign(vendor, values):
             report.updated.append(f"vendor {v_entry.slug}")
+        extraction = v_entry.extraction.settings() if v_entry.extraction else None
+        if _store_extraction(vendor, extraction) and f"vendor {v_entry.slug}" not in report.added:
+            report.updated.append(f"vendor {v_entry.slug} extraction")
         for position, l_entry in enumerate(v_entry.listings):
             strength = l_entry.strength_parts()
             variant = l_entry.variant
