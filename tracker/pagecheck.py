@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -14,7 +14,7 @@ from sqlalchemy import select
 from tracker import __version__
 from tracker.config import Settings
 from tracker.domain import ExtractHints, ExtractResult
-from tracker.extract import extract
+from tracker.extract import extract, shopify
 from tracker.extract.hints import hints_from_settings
 from tracker.store.engine import Store
 from tracker.store.models import Vendor
@@ -102,6 +102,8 @@ def check_page(
         result = extract(body, page_url, hints)
         if result.follow_up and _same_host(result.follow_up, page_url):
             follow_body, follow_url = fetch(result.follow_up, settings)
+            if hints.currency is None:  # the endpoint's JSON names no currency; its page may
+                hints = replace(hints, currency=shopify.active_currency(body))
             return CheckedPage(result, page_url, extract(follow_body, follow_url, hints))
         return CheckedPage(result, page_url)
     if url is not None and not is_http_url(url):

@@ -25,6 +25,10 @@ __all__ = ["extract"]
 _CURRENCIES = frozenset(list_currencies())
 # Steps that may name the variants JSON-LD left unnamed.
 _NAMING_STEPS = ("shopify", "woocommerce")
+_AMBIGUOUS = {
+    "heuristic": "the visible page shows several prices and none clearly wins",
+    "*": "{name}: several products on the page and none is clearly the page's own",
+}
 # A step returns offers ([] for "nothing here") or None for "several products compete".
 Step = Callable[[Page], list[Offer] | None]
 
@@ -49,7 +53,7 @@ def extract(body: bytes, url: str, hints: ExtractHints | None = None) -> Extract
                 CheckStatus.AMBIGUOUS,
                 source=name,
                 tried=tuple(tried),
-                error=f"{name}: several products on the page and none is clearly the page's own",
+                error=_AMBIGUOUS.get(name, _AMBIGUOUS["*"]).format(name=name),
             )
         usable = [o if o.source == name else replace(o, source=name) for o in _usable(offers, page)]
         if name == "json-ld" and len(usable) > 1 and not _distinct(usable):

@@ -97,7 +97,7 @@ _PHRASES: tuple[tuple[Availability, tuple[str, ...]], ...] = (
             "back-order",
             "back order",
             "on order",
-            "nachbestellt",
+            "nachbestell",
             "bestellbar",
             "en réapprovisionnement",
             "sur commande",

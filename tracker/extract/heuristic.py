@@ -64,6 +64,12 @@ MAX_CANDIDATE_TEXT = 160
 
 
 @dataclass(frozen=True, slots=True)
+class _Candidate:
+    element: Any
+    pieces: list[tuple[str, Any]]  # (text, the element it belongs to)
+
+
+@dataclass(frozen=True, slots=True)
 class _Amount:
     money: Money
     loses: str | None  # why it cannot be the price
@@ -78,7 +84,7 @@ def heuristic_offers(page: Page) -> list[Offer] | None:
     main = _main_area(tree)
     if main is None:
         return []
-    amounts = [a for element in _candidates(main) for a in _amounts(element, main, page)]
+    amounts = [a for candidate in _candidates(main) for a in _amounts(candidate, main, page)]
     winners = {(a.money.amount, a.money.currency): a for a in amounts if a.loses is None}
     if len(winners) > 1 and page.hints.currency:
         in_currency = {k: v for k, v in winners.items() if k[1] == page.hints.currency}
@@ -177,30 +183,30 @@ def _marks(element: Any) -> str:
     ).lower()
 
 
-def _candidates(root: Any) -> list[Any]:
-    """Innermost price-marked elements with an amount, outside other areas."""
-    found: list[Any] = []
+def _candidates(root: Any) -> list[_Candidate]:
+    """Price-marked elements with figures of their own (inner candidates' text set apart)."""
+    found: list[_Candidate] = []
 
-    def walk(node: Any) -> bool:
-        holds = False
+    def walk(node: Any) -> list[Any]:
+        inner: list[Any] = []
         for child in node:
             if not isinstance(child.tag, str) or child.tag in _SKIP_TAGS or is_other_area(child):
                 continue
-            holds = walk(child) or holds
-        if holds:
-            return True
+            inner.extend(walk(child))
         if node is not root and PRICE_MARK.search(_marks(node)):
-            text = " ".join(node.text_content().split())
+            skip = frozenset(id(e) for e in inner)
+            pieces = _pieces(node, skip)
+            text = " ".join("".join(p[0] for p in pieces).split())
             if 0 < len(text) <= MAX_CANDIDATE_TEXT and any(c.isdigit() for c in text):
-                found.append(node)
-                return True
-        return False
+                found.append(_Candidate(node, pieces))
+                return [*inner, node]
+        return inner
 
     walk(root)
     return found
 
 
-def _pieces(element: Any) -> list[tuple[str, Any]]:
+def _pieces(element: Any, skip: frozenset[int]) -> list[tuple[str, Any]]:
     pieces: list[tuple[str, Any]] = []
 
     def walk(node: Any) -> None:
@@ -208,7 +214,10 @@ def _pieces(element: Any) -> list[tuple[str, Any]]:
             pieces.append((node.text, node))
         for child in node:
             if isinstance(child.tag, str) and child.tag not in _SKIP_TAGS:
-                walk(child)
+                if id(child) in skip:
+                    pieces.append((" ", node))
+                else:
+                    walk(child)
             if child.tail:
                 pieces.append((child.tail, node))
 
@@ -216,8 +225,8 @@ def _pieces(element: Any) -> list[tuple[str, Any]]:
     return pieces
 
 
-def _amounts(element: Any, main: Any, page: Page) -> list[_Amount]:
-    pieces = _pieces(element)
+def _amounts(candidate: _Candidate, main: Any, page: Page) -> list[_Amount]:
+    element, pieces = candidate.element, candidate.pieces
     texts = [p[0] for p in pieces if p[0].strip()]
     for left, right in zip(texts, texts[1:], strict=False):
         if left.rstrip()[-1:].isdigit() and right.lstrip()[:1].isdigit():

@@ -19,7 +19,9 @@ PRICE_MARK = re.compile(
     re.IGNORECASE,
 )
 STOCK_MARK = re.compile(
-    r"stock|availability|available|inventory|lager|disponib|verfügbar|наличи|dispo", re.I
+    r"stock|availability|available|inventory|lager|disponib|verfügbar|наличи|dispo|status|"
+    r"delivery|lieferzeit",
+    re.IGNORECASE,
 )
 STRUCK_CLASS = re.compile(
     _tokens(

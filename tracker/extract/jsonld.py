@@ -37,20 +37,26 @@ def json_ld_blocks(body: bytes) -> Iterator[Any]:
 
 
 def _lenient_json(text: str) -> Any:
-    text = text.strip()
+    text = original = text.strip()
     for cleanup in (
         lambda t: t,
         lambda t: t.removeprefix("<!--").removesuffix("-->").strip().rstrip(";").strip(),
         lambda t: t.replace("<![CDATA[", "").replace("]]>", ""),
         _strip_comments_and_stray_commas,
-        html.unescape,
     ):
         text = cleanup(text)
         try:
             return json.loads(text, parse_float=Decimal, strict=False)
         except (ValueError, RecursionError):
             continue
-    return None
+    if "&quot;" not in original and "&#34;" not in original:
+        return None
+    # A block written with HTML entities ({&quot;@type&quot;: …}).
+    try:
+        unescaped = _strip_comments_and_stray_commas(html.unescape(original))
+        return json.loads(unescaped, parse_float=Decimal, strict=False)
+    except (ValueError, RecursionError):
+        return None
 
 
 def _strip_comments_and_stray_commas(text: str) -> str:
@@ -194,10 +200,9 @@ def _price_fields(node: dict[str, Any]) -> tuple[Any, Any, Any]:
 
 def main_offers(products: list[dict[str, Any]], page: Page) -> list[Offer] | None:
     """The offers of the page's own product; None when several priced products compete."""
-    separator = page.hints.decimal_separator
     offered = []
     for product in products:
-        offers = product_offers(product, page.url, separator)
+        offers = product_offers(product, page.url)
         if any(o.price is not None for o in offers):
             offered.append((product, offers))
     if not offered:

@@ -25,16 +25,15 @@ def meta_offers(page: Page) -> list[Offer]:
     if found is None:
         return []
     key, values = found
-    separator = page.hints.decimal_separator
-    amounts = {parse_price(v, separator)[0] for v in values}
+    amounts = {parse_price(v)[0] for v in values}
     if len(amounts) != 1 or None in amounts:
         return []  # several different amounts: not a statement about one product
-    price, raw = parse_price(values[0], separator)
+    price, raw = parse_price(values[0])
     currency_key = key.replace(":amount", ":currency")
     currency_values = page.meta.get(currency_key) or (_first(page, _CURRENCY) or ("", []))[1]
     currency = parse_currency(currency_values[0], page.hints.currency) if currency_values else None
     regular_found = _first(page, _REGULAR)
-    regular = parse_price(regular_found[1][0], separator)[0] if regular_found else None
+    regular = parse_price(regular_found[1][0])[0] if regular_found else None
     if regular is not None and (price is None or regular <= price):
         regular = None
     availability_found = _first(page, _AVAILABILITY)

@@ -109,10 +109,16 @@ def _is_product(data: Any) -> bool:
     )
 
 
+def active_currency(body: bytes) -> str | None:
+    """The shop's currency as a Shopify page states it (``Shopify.currency.active``)."""
+    match = _ACTIVE_CURRENCY.search(body)
+    return match.group(1).decode() if match else None
+
+
 def _currency(page: Page) -> str | None:
-    match = _ACTIVE_CURRENCY.search(page.body)
-    if match:
-        return match.group(1).decode()
+    active = active_currency(page.body)
+    if active:
+        return active
     for key in ("og:price:currency", "product:price:currency"):
         values = page.meta.get(key)
         if values and re.fullmatch(r"[A-Za-z]{3}", values[0]):
@@ -125,7 +131,7 @@ def _money(value: Any) -> Decimal | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
-        return Decimal(value) / 100
+        return Decimal(value).scaleb(-2)
     if isinstance(value, str) and re.fullmatch(r"\d+\.\d{1,2}", value.strip()):
         return Decimal(value.strip())
     return None

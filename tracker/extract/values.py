@@ -115,11 +115,15 @@ class Money:
 
 
 def parse_price(value: object, decimal_separator: str | None = None) -> tuple[Decimal | None, str]:
-    """Return (amount, raw text); None when the value states no usable price."""
+    """Return (amount, raw text); None when the value states no usable price.
+
+    decimal_separator: the vendor's, for visible text; machine-readable values go without it.
+    """
     if value is None or isinstance(value, bool):
         return None, ""
     raw = str(value).strip()[:200]
-    if isinstance(value, (int, Decimal)) or (isinstance(value, str) and _PLAIN_NUMBER.match(raw)):
+    plain = isinstance(value, str) and not decimal_separator and _PLAIN_NUMBER.match(raw)
+    if isinstance(value, (int, Decimal)) or plain:
         amount: Decimal | None = _decimal(raw)
     elif isinstance(value, float):
         amount = _decimal(repr(value))

@@ -43,8 +43,11 @@ def _currency(page: Page) -> str | None:
 
 def variation_offers(page: Page) -> list[Offer] | None:
     """Offers from `data-product_variations`; None when several forms compete."""
-    forms = {m.group(1) or m.group(2) for m in _VARIATIONS.finditer(page.body)}
-    forms.discard(b"false")
+    forms = {
+        m.group(1) if m.group(1) is not None else m.group(2)
+        for m in _VARIATIONS.finditer(page.body)
+    }
+    forms -= {b"false", b""}
     if not forms:
         return []
     if len(forms) > 1:
