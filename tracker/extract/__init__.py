@@ -8,7 +8,7 @@ read with regexes over the bytes; a DOM is built at most once, only for the step
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 
 from babel.numbers import list_currencies
@@ -66,24 +66,23 @@ def extract(body: bytes, url: str, hints: ExtractHints | None = None) -> Extract
     return _nothing(page, tried)
 
 
-def _steps(page: Page) -> list[tuple[str, Step]]:
-    steps: list[tuple[str, Step]] = []
+def _steps(page: Page) -> Iterator[tuple[str, Step]]:
+    """The chain's steps in order; a step's precondition is checked only when it is reached."""
     selectors = page.hints.selectors
     if selectors is not None:
-        steps.append(("selectors", lambda p: selector_offers(p, selectors)))
-    steps.append(("json-ld", _json_ld))
+        yield "selectors", lambda p: selector_offers(p, selectors)
+    yield "json-ld", _json_ld
     if page.has_microdata:
-        steps.append(("microdata", microdata.microdata_offers))
+        yield "microdata", microdata.microdata_offers
     if shopify.is_shopify(page):
-        steps.append(("shopify", shopify.page_offers))
+        yield "shopify", shopify.page_offers
     if woocommerce.is_woocommerce(page):
-        steps.append(("woocommerce", _woocommerce))
-    steps.append(("opengraph", meta.meta_offers))
+        yield "woocommerce", _woocommerce
+    yield "opengraph", meta.meta_offers
     if page.declares_rdfa:
-        steps.append(("rdfa", microdata.rdfa_offers))
+        yield "rdfa", microdata.rdfa_offers
     if page.hints.heuristic:
-        steps.append(("heuristic", _heuristic))
-    return steps
+        yield "heuristic", _heuristic
 
 
 def _json_ld(page: Page) -> list[Offer] | None:
@@ -98,8 +97,7 @@ def _woocommerce(page: Page) -> list[Offer] | None:
 
 
 def _heuristic(page: Page) -> list[Offer] | None:
-    reason = blocked.blocked_by_title(page, strict=False) or blocked.blocked_by_content(page)
-    if reason:
+    if blocked.blocked_by_title(page, strict=False):
         return []  # a bot check: _nothing() names it
     return heuristic_offers(page)
 

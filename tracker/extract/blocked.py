@@ -18,21 +18,34 @@ _BLOCKED_TITLE = re.compile(
     re.IGNORECASE,
 )
 _BLOCKED_ANYWHERE_IN_TITLE = re.compile(r"\b(captcha|bot protection|are you a robot)\b", re.I)
-# Markers of challenge pages from the usual bot-protection services.
-_CHALLENGE = re.compile(
-    rb"(cf-chl-|cf_chl_opt|challenge-form|id=[\"']challenge-|captcha-delivery\.com|"
-    rb"px-captcha|_Incapsula_Resource|Incapsula incident|distil_r_captcha|"
-    rb"sec-if-cpt-container|ak-challenge|awswaf|ddos-guard\.net/|"
-    rb"enable javascript and cookies to continue|Type the characters you see)",
-    re.IGNORECASE,
+# Markers of challenge pages from the usual bot-protection services (searched lower-cased).
+_CHALLENGE = (
+    b"cf-chl-",
+    b"cf_chl_opt",
+    b"challenge-form",
+    b'id="challenge-',
+    b"captcha-delivery.com",
+    b"px-captcha",
+    b"_incapsula_resource",
+    b"incapsula incident",
+    b"distil_r_captcha",
+    b"sec-if-cpt-container",
+    b"ak-challenge",
+    b"awswaf",
+    b"ddos-guard.net/",
+    b"enable javascript and cookies to continue",
+    b"type the characters you see",
 )
 # A captcha widget: a bot check only on a small page (shops also put one on review forms).
-_WIDGET = re.compile(rb"(g-recaptcha|h-captcha|cf-turnstile|smart-captcha)", re.IGNORECASE)
-_DENIED = re.compile(
-    rb"(access denied|you don't have permission to access|request blocked|"
-    rb"your (ip|request) (address )?has been blocked|unusual traffic|"
-    rb"automated (queries|requests|access))",
-    re.IGNORECASE,
+_WIDGET = (b"g-recaptcha", b"h-captcha", b"cf-turnstile", b"smart-captcha")
+_DENIED = (
+    b"access denied",
+    b"you don't have permission to access",
+    b"request blocked",
+    b"has been blocked",
+    b"unusual traffic",
+    b"automated queries",
+    b"automated requests",
 )
 _NOT_FOUND = re.compile(
     r"(\b404\b|page not found|not found|no longer available|seite nicht gefunden|"
@@ -40,13 +53,13 @@ _NOT_FOUND = re.compile(
     r"produkt nicht gefunden|product not found)",
     re.IGNORECASE,
 )
+# A price slot left for a script: a template tag, a binding, or an empty price element.
 _SCRIPTED_PRICE = re.compile(
-    rb"(class=[\"'][^\"']*price[^\"']*[\"'][^>]*>\s*(?:<[^>]*>\s*)*(?:\{\{|</|&nbsp;<|\.\.\.|-)|"
-    rb"data-bind=[\"'][^\"']*price|v-text=[\"'][^\"']*price|ng-bind=[\"'][^\"']*price|"
-    rb"x-text=[\"'][^\"']*price|\{\{\s*[\w.]*price)",
-    re.IGNORECASE,
+    rb"\{\{[^}]{0,60}price|(?:data-bind|v-text|ng-bind|x-text)=[\"'][^\"']{0,80}price|"
+    rb"class=[\"'][^\"'>]{0,80}price[^\"'>]{0,80}[\"'][^<>]{0,200}>\s*</"
 )
 SMALL_PAGE = 40_000
+CHALLENGE_PAGE = 64_000
 
 
 def blocked_by_title(page: Page, strict: bool = True) -> str | None:
@@ -63,17 +76,23 @@ def blocked_by_title(page: Page, strict: bool = True) -> str | None:
 
 
 def blocked_by_content(page: Page) -> str | None:
-    """The reason when a page with no price looks like a challenge or an access refusal."""
-    head = page.body[:200_000]
-    match = _CHALLENGE.search(head)
-    if match and len(page.body) < SMALL_PAGE * 4:
-        return f"the page is a bot check ({match.group(0)[:40].decode('ascii', 'replace')})"
-    match = _WIDGET.search(head)
-    if match and len(page.body) < SMALL_PAGE:
-        return f"the page is a bot check ({match.group(0).decode('ascii', 'replace')})"
-    match = _DENIED.search(head)
-    if match and len(page.body) < SMALL_PAGE:
-        return f"the page refuses access ({match.group(0)[:40].decode('utf-8', 'replace')})"
+    """The reason when a small page with no price looks like a challenge or a refusal.
+
+    Challenge and refusal pages are small; a full shop page is not judged by these markers.
+    """
+    if len(page.body) > CHALLENGE_PAGE:
+        return None
+    low = page.body.lower()
+    for markers, limit, what in (
+        (_CHALLENGE, CHALLENGE_PAGE, "the page is a bot check"),
+        (_WIDGET, SMALL_PAGE, "the page is a bot check"),
+        (_DENIED, SMALL_PAGE, "the page refuses access"),
+    ):
+        if len(low) > limit:
+            continue
+        for marker in markers:
+            if marker in low:
+                return f"{what} ({marker.decode('ascii')})"
     return None
 
 
@@ -86,4 +105,4 @@ def not_found_reason(page: Page) -> str | None:
 
 def scripted_price(page: Page) -> bool:
     """True when the page has a price slot that only JavaScript fills."""
-    return _SCRIPTED_PRICE.search(page.body) is not None
+    return _SCRIPTED_PRICE.search(page.body.lower()) is not None

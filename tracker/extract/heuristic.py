@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from lxml import etree
+
 from tracker.domain import Availability, Offer
 from tracker.extract.availability import availability_from_text, normalize_availability
 from tracker.extract.heuristic_words import (
@@ -58,7 +60,11 @@ _CART_TEXT = re.compile(
 _CART_FORM_ACTION = re.compile(
     r"cart|basket|warenkorb|panier|carrito|carrello|korzin|checkout", re.IGNORECASE
 )
-_TITLE_CLASS = re.compile(r"product[-_]?(title|name)|product_title", re.IGNORECASE)
+_TITLE_CANDIDATES = etree.XPath(
+    "//*[contains(@class, 'product-title') or contains(@class, 'product_title')"
+    " or contains(@class, 'product-name') or contains(@class, 'product_name')"
+    " or contains(@class, 'productTitle') or contains(@class, 'productName')]"
+)
 MAX_CARTS = 3
 MAX_CANDIDATE_TEXT = 160
 
@@ -111,19 +117,15 @@ def heuristic_offers(page: Page) -> list[Offer] | None:
     ]
 
 
-def _attr(element: Any, name: str) -> str:
-    return (element.get(name) or "") if isinstance(element.tag, str) else ""
-
-
-def _usable(element: Any) -> bool:
-    return isinstance(element.tag, str) and not in_other_area(element)
-
-
 def _main_area(tree: Any) -> Any | None:
+    memo: dict[object, bool] = {}
+
+    def _usable(element: Any) -> bool:
+        return isinstance(element.tag, str) and not in_other_area(element, memo)
+
     title = next((h for h in tree.iter("h1") if _usable(h)), None)
     if title is None:
-        named = (e for e in tree.iter() if _TITLE_CLASS.search(_attr(e, "class")))
-        title = next((e for e in named if _usable(e)), None)
+        title = next((e for e in _TITLE_CANDIDATES(tree) if _usable(e)), None)
     carts = [e for e in _cart_elements(tree) if _usable(e)]
     if title is None and not carts:
         return None
@@ -151,10 +153,25 @@ def _climb_to_price(start: Any) -> Any | None:
     return None
 
 
+# Forms, buttons and button-like links: the only elements that may be an add-to-cart control.
+_CART_LINKS = etree.XPath(
+    "//a[contains(@class, 'btn') or contains(@class, 'button') or contains(@class, 'cart')"
+    " or contains(@class, 'buy') or contains(@id, 'cart') or contains(@id, 'buy')]"
+)
+
+
 def _cart_elements(tree: Any) -> list[Any]:
+    """Add-to-cart forms and buttons; links styled as buttons only when there are none."""
+    found = _cart_controls(tree.iter("form", "button", "input"))
+    return found or _cart_controls(_CART_LINKS(tree))
+
+
+def _cart_controls(elements: Any) -> list[Any]:
     found = []
-    for element in tree.iter("form", "button", "input", "a"):
+    for element in elements:
         tag = element.tag
+        if tag == "input" and (element.get("type") or "").lower() not in ("submit", "button"):
+            continue
         attrs = " ".join(
             element.get(k) or "" for k in ("class", "id", "name", "data-action", "action")
         )
@@ -162,12 +179,8 @@ def _cart_elements(tree: Any) -> list[Any]:
             if _CART_FORM_ACTION.search(element.get("action") or "") or _CART_ATTRS.search(attrs):
                 found.append(element)
             continue
-        if tag == "input" and (element.get("type") or "").lower() not in ("submit", "button"):
-            continue
         if _CART_ATTRS.search(attrs):
             found.append(element)
-            continue
-        if tag == "a" and not re.search(r"btn|button|cart|buy", attrs, re.I):
             continue
         text = element.get("value") if tag == "input" else element.text_content()
         if text and len(text) < 60 and _CART_TEXT.search(" ".join(text.split())):

@@ -111,10 +111,14 @@ class Page:
 
     @cached_property
     def has_microdata(self) -> bool:
+        if b"itemtype" not in self.body:
+            return False
         return _MICRODATA.search(self.body) is not None
 
     @cached_property
     def declares_rdfa(self) -> bool:
+        if b"typeof" not in self.body:  # an RDFa product is a typed node
+            return False
         return _RDFA.search(self.body) is not None
 
     @cached_property

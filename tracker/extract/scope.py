@@ -21,7 +21,9 @@ _OTHER_WORD = re.compile(
     r"page-footer|announcement|megamenu|mega-menu)(?:$|[-_\s])",
     re.IGNORECASE,
 )
-_OTHER_TOKEN = frozenset({"footer", "header", "nav", "navbar", "navigation", "menu", "sidebar"})
+_OTHER_TOKEN = re.compile(
+    r"(?:^|\s)(?:footer|header|nav|navbar|navigation|menu|sidebar)(?:$|\s)", re.IGNORECASE
+)
 _OTHER_TAGS = frozenset({"nav", "aside"})
 _CHROME_TAGS = frozenset({"header", "footer"})
 _CONTENT_TAGS = frozenset({"main", "article", "form"})
@@ -43,12 +45,11 @@ def is_other_area(element: object) -> bool:
     if tag in _CHROME_TAGS and not _inside_content(element):
         return True
     get = element.get  # type: ignore[attr-defined]
-    marks = f"{get('class') or ''} {get('id') or ''}".strip()
-    if not marks:
+    classes, ident = get("class"), get("id")
+    if not classes and not ident:
         return False
-    if _OTHER_WORD.search(marks):
-        return True
-    return any(token.lower() in _OTHER_TOKEN for token in marks.split())
+    marks = f"{classes or ''} {ident or ''}"
+    return _OTHER_WORD.search(marks) is not None or _OTHER_TOKEN.search(marks) is not None
 
 
 def _inside_content(element: object) -> bool:
@@ -60,13 +61,28 @@ def _inside_content(element: object) -> bool:
     return False
 
 
-def in_other_area(element: object, stop: object = None) -> bool:
+def in_other_area(element: object, memo: dict[object, bool] | None = None) -> bool:
+    """True when the element or an ancestor is another product's or the site's chrome.
+
+    memo: answers already known for elements of the same page (saves climbing again).
+    """
+    memo = {} if memo is None else memo
+    path = []
     node = element
-    while node is not None and node is not stop:
+    answer = False
+    while node is not None:
+        known = memo.get(node)
+        if known is not None:
+            answer = known
+            break
+        path.append(node)
         if is_other_area(node):
-            return True
+            answer = True
+            break
         node = node.getparent()  # type: ignore[attr-defined]
-    return False
+    for visited in path:
+        memo[visited] = answer
+    return answer
 
 
 def _path(url: str | None, base: str) -> str:

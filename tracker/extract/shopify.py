@@ -12,7 +12,7 @@ from tracker.domain import Availability, Offer
 from tracker.extract.page import Page
 from tracker.extract.scope import fold
 
-_MARKERS = (b"cdn.shopify.com", b"Shopify.shop", b"ShopifyAnalytics", b"shopify-section")
+_MARKER = b"hopify"  # cdn.shopify.com, Shopify.shop, ShopifyAnalytics: one scan of the page
 _JSON_SCRIPT = re.compile(
     rb"<script\b[^>]*\btype\s*=\s*[\"']?application/json[\"']?[^>]*>(.*?)</script\s*>",
     re.IGNORECASE | re.DOTALL,
@@ -24,8 +24,7 @@ MAX_JSON_BYTES = 2 * 1024 * 1024
 
 
 def is_shopify(page: Page) -> bool:
-    head = page.body[:300_000]
-    return any(marker in head for marker in _MARKERS)
+    return _MARKER in page.body
 
 
 def endpoint_url(url: str) -> str | None:
@@ -68,7 +67,7 @@ def page_offers(page: Page) -> list[Offer] | None:
             products.append(data)
         elif isinstance(data, dict) and _is_product(data.get("product")):
             products.append(data["product"])
-    if not products:
+    if not products and b"var meta" in page.body:
         analytics = _ANALYTICS_META.search(page.body)
         data = _load(analytics.group(1)) if analytics else None
         if isinstance(data, dict) and _is_product(data.get("product")):

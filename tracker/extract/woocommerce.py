@@ -14,7 +14,7 @@ from tracker.extract.page import Page, clean_text
 from tracker.extract.scope import in_other_area
 from tracker.extract.values import find_money, parse_currency
 
-_MARKERS = (b"woocommerce", b"wc-block", b"data-product_variations")
+_MARKER = b"woocommerce"  # its classes and assets are on every WooCommerce product page
 _VARIATIONS = re.compile(rb"data-product_variations\s*=\s*(?:\"([^\"]*)\"|'([^']*)')")
 _SYMBOL = re.compile(rb"woocommerce-Price-currencySymbol[\"']?\s*>([^<]{1,12})<")
 _CLASS = "contains(concat(' ', normalize-space(@class), ' '), ' {} ')"
@@ -28,7 +28,7 @@ MAX_JSON_BYTES = 2 * 1024 * 1024
 
 
 def is_woocommerce(page: Page) -> bool:
-    return any(marker in page.body for marker in _MARKERS)
+    return _MARKER in page.body
 
 
 def _currency(page: Page) -> str | None:
