@@ -115,6 +115,7 @@ def test_normalize_availability(value: object, availability: Availability) -> No
         ("Sold out", Availability.OUT_OF_STOCK),
         ("Currently unavailable", Availability.OUT_OF_STOCK),
         ("Not in stock", Availability.OUT_OF_STOCK),
+        ("Notify me when it is back in stock", Availability.OUT_OF_STOCK),
         ("Ausverkauft", Availability.OUT_OF_STOCK),
         ("Derzeit nicht auf Lager", Availability.OUT_OF_STOCK),
         ("Auf Lager, Lieferzeit 1-3 Tage", Availability.IN_STOCK),

@@ -86,7 +86,7 @@ def _steps(page: Page) -> Iterator[tuple[str, Step]]:
 
 
 def _json_ld(page: Page) -> list[Offer] | None:
-    return jsonld.main_offers(jsonld.find_products(page.body), page)
+    return jsonld.main_offers(jsonld.find_products(page.body, page.encoding), page)
 
 
 def _woocommerce(page: Page) -> list[Offer] | None:
@@ -97,8 +97,8 @@ def _woocommerce(page: Page) -> list[Offer] | None:
 
 
 def _heuristic(page: Page) -> list[Offer] | None:
-    if blocked.blocked_by_title(page, strict=False):
-        return []  # a bot check: _nothing() names it
+    if blocked.blocked_by_title(page, strict=False) or blocked.not_found_reason(page):
+        return []  # a bot check or a missing page: _nothing() names it
     return heuristic_offers(page)
 
 

@@ -26,7 +26,7 @@ from tracker.extract.heuristic_words import (
     STRUCK_CLASS,
     STRUCK_WORDS,
 )
-from tracker.extract.page import Page
+from tracker.extract.page import Page, text_of
 from tracker.extract.scope import in_other_area, is_other_area
 from tracker.extract.values import Money, find_money
 
@@ -65,6 +65,7 @@ _TITLE_CANDIDATES = etree.XPath(
     " or contains(@class, 'product-name') or contains(@class, 'product_name')"
     " or contains(@class, 'productTitle') or contains(@class, 'productName')]"
 )
+_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 MAX_CARTS = 3
 MAX_CANDIDATE_TEXT = 160
 
@@ -182,7 +183,7 @@ def _cart_controls(elements: Any) -> list[Any]:
         if _CART_ATTRS.search(attrs):
             found.append(element)
             continue
-        text = element.get("value") if tag == "input" else element.text_content()
+        text = element.get("value") if tag == "input" else text_of(element)
         if text and len(text) < 60 and _CART_TEXT.search(" ".join(text.split())):
             found.append(element)
         if len(found) > 20:
@@ -203,7 +204,12 @@ def _candidates(root: Any) -> list[_Candidate]:
     def walk(node: Any) -> list[Any]:
         inner: list[Any] = []
         for child in node:
-            if not isinstance(child.tag, str) or child.tag in _SKIP_TAGS or is_other_area(child):
+            if (
+                not isinstance(child.tag, str)
+                or child.tag in _SKIP_TAGS
+                or _hidden(child)
+                or is_other_area(child)
+            ):
                 continue
             inner.extend(walk(child))
         if node is not root and PRICE_MARK.search(_marks(node)):
@@ -219,6 +225,14 @@ def _candidates(root: Any) -> list[_Candidate]:
     return found
 
 
+def _hidden(element: Any) -> bool:
+    """Hidden by its markup (not by a stylesheet, which a page read without CSS cannot know)."""
+    if element.get("hidden") is not None:
+        return True
+    style = element.get("style")
+    return bool(style) and _HIDDEN_STYLE.search(style) is not None
+
+
 def _pieces(element: Any, skip: frozenset[int]) -> list[tuple[str, Any]]:
     pieces: list[tuple[str, Any]] = []
 
@@ -226,7 +240,7 @@ def _pieces(element: Any, skip: frozenset[int]) -> list[tuple[str, Any]]:
         if node.text:
             pieces.append((node.text, node))
         for child in node:
-            if isinstance(child.tag, str) and child.tag not in _SKIP_TAGS:
+            if isinstance(child.tag, str) and child.tag not in _SKIP_TAGS and not _hidden(child):
                 if id(child) in skip:
                     pieces.append((" ", node))
                 else:
@@ -288,9 +302,7 @@ def _lift(element: Any, levels: int, main: Any) -> Any:
 def _text_before(element: Any) -> str:
     previous = element.getprevious()
     if previous is not None:
-        text = (previous.text_content() if isinstance(previous.tag, str) else "") + (
-            previous.tail or ""
-        )
+        text = (text_of(previous) if isinstance(previous.tag, str) else "") + (previous.tail or "")
     else:
         parent = element.getparent()
         text = (parent.text or "") if parent is not None else ""
@@ -348,12 +360,12 @@ def _availability(main: Any) -> Availability:
         if not isinstance(element.tag, str) or element.tag in _SKIP_TAGS:
             continue
         if element.get("itemprop") == "availability":
-            value = element.get("href") or element.get("content") or element.text_content()
+            value = element.get("href") or element.get("content") or text_of(element)
             found = normalize_availability(value)
             if found is not Availability.UNKNOWN:
                 return found
         if STOCK_MARK.search(_marks(element)):
-            text = " ".join(element.text_content().split())
+            text = " ".join(text_of(element).split())
             if len(text) <= 120:
                 found = availability_from_text(text)
                 if found is not Availability.UNKNOWN:

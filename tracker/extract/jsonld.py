@@ -22,16 +22,17 @@ _SCRIPT = re.compile(
 _TOKENS = re.compile(r'"(?:\\.|[^"\\])*"|//[^\n]*|/\*.*?\*/|,(?=\s*[}\]])|,(?=\s*,)', re.DOTALL)
 MAX_BLOCK_BYTES = 2 * 1024 * 1024
 _PRODUCT_TYPES = {"product", "productgroup", "individualproduct", "productmodel", "vehicle"}
+_OFFER_TYPES = {"offer", "aggregateoffer"}
 _STRIKE_TYPES = ("strikethroughprice", "listprice", "msrp", "srp")
 
 
-def json_ld_blocks(body: bytes) -> Iterator[Any]:
+def json_ld_blocks(body: bytes, encoding: str = "utf-8") -> Iterator[Any]:
     """Yield each parsable JSON-LD block; a broken block never hides the others."""
     for match in _SCRIPT.finditer(body):
         raw = match.group(1)
         if len(raw) > MAX_BLOCK_BYTES:
             continue
-        data = _lenient_json(raw.decode("utf-8", errors="replace"))
+        data = _lenient_json(raw.decode(encoding, errors="replace"))
         if data is not None:
             yield data
 
@@ -72,7 +73,9 @@ def _strip_comments_and_stray_commas(text: str) -> str:
 def _types(node: dict[str, Any]) -> set[str]:
     value = node.get("@type", ())
     values = value if isinstance(value, list) else [value]
-    return {str(v).rsplit("/", 1)[-1].casefold() for v in values if isinstance(v, str)}
+    return {
+        v.rsplit("/", 1)[-1].rsplit(":", 1)[-1].casefold() for v in values if isinstance(v, str)
+    }
 
 
 def _top_level_nodes(data: Any) -> Iterator[dict[str, Any]]:
@@ -89,12 +92,17 @@ def _top_level_nodes(data: Any) -> Iterator[dict[str, Any]]:
                 yield data[key]
 
 
-def find_products(body: bytes) -> list[dict[str, Any]]:
+def find_products(body: bytes, encoding: str = "utf-8") -> list[dict[str, Any]]:
     """Product nodes at the top of the page's JSON-LD (not related or similar products)."""
     found: list[dict[str, Any]] = []
-    for block in json_ld_blocks(body):
+    for block in json_ld_blocks(body, encoding):
         for node in _top_level_nodes(block):
-            if _types(node) & _PRODUCT_TYPES and node not in found:
+            types = _types(node)
+            if types & _OFFER_TYPES and isinstance(node.get("itemOffered"), dict):
+                # An Offer at the top, naming its product: read it as that product's offer.
+                node = {**node["itemOffered"], "@type": "Product", "offers": node}
+                types = {"product"}
+            if types & _PRODUCT_TYPES and node not in found:
                 found.append(node)
     return found
 
@@ -121,7 +129,10 @@ def product_offers(
     """Every offer of one product node, variants (hasVariant) included."""
     offers: list[Offer] = []
     name = _text(product.get("name"))
-    for offer in _as_list(product.get("offers")):
+    listed = [o for o in _as_list(product.get("offers")) if isinstance(o, dict)]
+    if not listed and product.get("price") is not None:
+        listed = [product]  # microdata written without an Offer scope: the price is on the product
+    for offer in listed:
         if isinstance(offer, dict):
             offers.extend(_offers_of(offer, product, name, page_url, decimal_separator))
     for variant in _as_list(product.get("hasVariant")):
@@ -168,7 +179,9 @@ def _offers_of(
         if node.get("availability") is not None
         else Availability.UNKNOWN,
         name=product_name or _text(node.get("name")),
-        variant=_text(node.get("name")) if node.get("name") else _variant_name(product),
+        variant=_text(node.get("name"))
+        if node.get("name") and node is not product
+        else _variant_name(product),
         sku=_text(node.get("sku")) or _text(product.get("sku")),
         regular_price=regular_price,
         url=urljoin(page_url, url) if isinstance(url, str) else None,
@@ -194,6 +207,7 @@ def _price_fields(node: dict[str, Any]) -> tuple[Any, Any, Any]:
             regular = spec.get("price")
         elif price is None:
             price = spec.get("price")
+        if kind not in _STRIKE_TYPES:
             currency = currency or spec.get("priceCurrency")
     return price, currency, regular
 
@@ -209,5 +223,9 @@ def main_offers(products: list[dict[str, Any]], page: Page) -> list[Offer] | Non
         return []
     main = pick_main(offered, lambda p: product_name(p[0]), lambda p: product_url(p[0]), page)
     if main is None:
-        return None
+        # Several products told apart by name alone, but one price: the same thing told twice.
+        prices = {(o.price, o.currency) for _, offers in offered for o in offers}
+        if len(prices) != 1:
+            return None
+        main = offered[:1]
     return [offer for _, offers in main for offer in offers]

@@ -18,7 +18,9 @@ _OTHER_WORD = re.compile(
     r"also-?bought|also-?viewed|also-?like|you-may|may-also|recently(?:-?viewed)?|similar|"
     r"carousel|slider|swiper|accessories|bundle|complementary|trending|bestsellers?|"
     r"breadcrumbs?|mini-?cart|cart-?drawer|newsletter|masthead|site-header|site-footer|"
-    r"page-footer|announcement|megamenu|mega-menu)(?:$|[-_\s])",
+    r"page-footer|announcement|megamenu|mega-menu|frequently|bought-together|fbt|quick-?view|"
+    r"product-card|card-product|product-item|grid-product|product-tile|product-miniature|"
+    r"item-product|products-grid|product-grid|product-list|productlist|wishlist)(?:$|[-_\s])",
     re.IGNORECASE,
 )
 _OTHER_TOKEN = re.compile(
@@ -123,7 +125,11 @@ def pick_main(
     if len(exact) == 1:
         return groups[exact[0]]
     title = fold(page.title)
-    named = [key for key in groups if key and any(key in h for h in (*headings, title) if h)]
+    named = [
+        key
+        for key in groups
+        if key and any(f" {key} " in f" {h} " for h in (*headings, title) if h)
+    ]
     if len(named) == 1:
         return groups[named[0]]
     return None

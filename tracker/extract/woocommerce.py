@@ -10,7 +10,7 @@ from typing import Any
 
 from tracker.domain import Availability, Offer
 from tracker.extract.availability import availability_from_text
-from tracker.extract.page import Page, clean_text
+from tracker.extract.page import Page, clean_text, text_of
 from tracker.extract.scope import in_other_area
 from tracker.extract.values import find_money, parse_currency
 
@@ -171,7 +171,7 @@ def simple_offers(page: Page) -> list[Offer] | None:
 def _amount(
     element: Any, hint: str | None, separator: str | None
 ) -> tuple[Decimal, str, str] | None:
-    text = " ".join(element.text_content().split())
+    text = " ".join(text_of(element).split())
     money = find_money(text, hint, separator)
     if len(money) != 1:
         return None
@@ -184,7 +184,7 @@ def _stock(summary: Any) -> Availability:
         for css, availability in _STOCK_CLASSES.items():
             if css in classes:
                 return availability
-        found = availability_from_text(element.text_content())
+        found = availability_from_text(text_of(element))
         if found is not Availability.UNKNOWN:
             return found
     return Availability.UNKNOWN
