@@ -120,8 +120,8 @@ def _usable(offers: list[Offer], page: Page) -> list[Offer]:
 
 
 def _distinct(offers: list[Offer]) -> bool:
-    """True when the offers can be told apart by variant text or SKU."""
-    keys = {(o.variant or o.name or "", o.sku or "") for o in offers}
+    """True when the offers can be told apart by their variant text (a SKU alone is no name)."""
+    keys = {o.variant or o.name or "" for o in offers}
     return len(keys) == len(offers)
 
 
