@@ -42,6 +42,7 @@ def extract(body: bytes, url: str, hints: ExtractHints | None = None) -> Extract
     if reason:
         return ExtractResult(CheckStatus.BLOCKED, tried=("page",), error=reason)
     tried: list[str] = []
+    notes: list[str] = []
     json_ld: list[Offer] = []
     for name, step in _steps(page):
         if json_ld and name not in _NAMING_STEPS:
@@ -56,6 +57,8 @@ def extract(body: bytes, url: str, hints: ExtractHints | None = None) -> Extract
                 error=_AMBIGUOUS.get(name, _AMBIGUOUS["*"]).format(name=name),
             )
         usable = [o if o.source == name else replace(o, source=name) for o in _usable(offers, page)]
+        if offers and not usable:
+            notes.append(_why_unusable(name, offers, page))
         if name == "json-ld" and len(usable) > 1 and not _distinct(usable):
             json_ld = usable  # variants without names: platform data may name them
             continue
@@ -63,7 +66,7 @@ def extract(body: bytes, url: str, hints: ExtractHints | None = None) -> Extract
             return ExtractResult(CheckStatus.OK, tuple(usable), source=name, tried=tuple(tried))
     if json_ld:
         return ExtractResult(CheckStatus.OK, tuple(json_ld), source="json-ld", tried=tuple(tried))
-    return _nothing(page, tried)
+    return _nothing(page, tried, notes)
 
 
 def _steps(page: Page) -> Iterator[tuple[str, Step]]:
@@ -125,7 +128,18 @@ def _distinct(offers: list[Offer]) -> bool:
     return len(keys) == len(offers)
 
 
-def _nothing(page: Page, tried: list[str]) -> ExtractResult:
+def _why_unusable(name: str, offers: list[Offer], page: Page) -> str:
+    priced = [o for o in offers if o.price is not None]
+    if not priced:
+        return f"{name}: offers without a price"
+    if all(o.price == 0 for o in priced):
+        return f"{name}: a price of 0"
+    if not page.hints.currency and all(o.currency is None for o in priced):
+        return f"{name}: a price without a currency (give the vendor's currency)"
+    return f"{name}: no usable price"
+
+
+def _nothing(page: Page, tried: list[str], notes: list[str] | None = None) -> ExtractResult:
     reason = blocked.blocked_by_title(page, strict=False) or blocked.blocked_by_content(page)
     if reason:
         return ExtractResult(CheckStatus.BLOCKED, tried=tuple(tried), error=reason)
@@ -134,6 +148,8 @@ def _nothing(page: Page, tried: list[str]) -> ExtractResult:
         return ExtractResult(CheckStatus.NOT_FOUND, tried=tuple(tried), error=missing)
     follow_up = shopify.endpoint_url(page.url) if shopify.is_shopify(page) else None
     error = "no price found (tried: " + ", ".join(tried) + ")"
+    if notes:
+        error += "; " + "; ".join(notes)
     if follow_up:
         error += f"; the product JSON is at {follow_up}"
     elif blocked.scripted_price(page):
