@@ -90,6 +90,17 @@ def test_shopify_page_without_price_follows_its_endpoint(shop: StaticSite) -> No
     assert "status: ok (source: shopify)" in out and "75.00" in out
 
 
+def test_saved_shopify_page_follows_its_endpoint_at_its_url(shop: StaticSite) -> None:
+    page = str(PAGES / "shopify-no-embedded-price.html")
+    code, out = run(page, "--url", f"{shop.url}/products/cortexin", "--json")
+    assert code == 0, out
+    data = json.loads(out)
+    assert data["status"] == "no_price"
+    assert data["follow_up"] == f"{shop.url}/products/cortexin.js"
+    assert data["follow_up_result"]["status"] == "ok"
+    assert [o["price"] for o in data["follow_up_result"]["offers"]] == ["75.00", "45.00"]
+
+
 class _Refusing(BaseHTTPRequestHandler):
     def do_GET(self) -> None:  # noqa: N802 - the http.server name
         body = (PAGES / "captcha-akamai-403.html").read_bytes()

@@ -95,23 +95,27 @@ def vendor_hints(store: Store, slug: str) -> ExtractHints:
 def check_page(
     source: str, url: str | None, hints: ExtractHints, settings: Settings
 ) -> CheckedPage:
-    """Extract a saved page (FILE with an optional URL) or a fetched URL, as the spider would."""
+    """Extract a saved page (FILE with an optional URL) or a fetched URL, as the spider would.
+
+    When the page points to its platform's JSON endpoint on the same host (a Shopify page with
+    no price), that endpoint is fetched and extracted too, as the spider does.
+    """
     if urlsplit(source).scheme in ("http", "https"):
         body, final_url = fetch(source, settings)
         page_url = url or final_url
-        result = extract(body, page_url, hints)
-        if result.follow_up and _same_host(result.follow_up, page_url):
-            follow_body, follow_url = fetch(result.follow_up, settings)
-            if hints.currency is None:  # the endpoint's JSON names no currency; its page may
-                hints = replace(hints, currency=shopify.active_currency(body))
-            return CheckedPage(result, page_url, extract(follow_body, follow_url, hints))
-        return CheckedPage(result, page_url)
-    if url is not None and not is_http_url(url):
-        raise PageError(f"--url {url!r}: not an http(s) URL")
-    path = Path(source)
-    body = read_file(path, settings.crawl.max_page_bytes)
-    page_url = url or path.resolve().as_uri()
-    return CheckedPage(extract(body, page_url, hints), page_url)
+    else:
+        if url is not None and not is_http_url(url):
+            raise PageError(f"--url {url!r}: not an http(s) URL")
+        path = Path(source)
+        body = read_file(path, settings.crawl.max_page_bytes)
+        page_url = url or path.resolve().as_uri()
+    result = extract(body, page_url, hints)
+    if result.follow_up and is_http_url(page_url) and _same_host(result.follow_up, page_url):
+        follow_body, follow_url = fetch(result.follow_up, settings)
+        if hints.currency is None:  # the endpoint's JSON names no currency; its page may
+            hints = replace(hints, currency=shopify.active_currency(body))
+        return CheckedPage(result, page_url, extract(follow_body, follow_url, hints))
+    return CheckedPage(result, page_url)
 
 
 def _same_host(a: str, b: str) -> bool:
