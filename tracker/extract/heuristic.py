@@ -22,6 +22,7 @@ from tracker.extract.heuristic_words import (
     LOSES_BEFORE,
     LOSING_CLASS,
     PRICE_MARK,
+    STOCK_LABEL,
     STOCK_MARK,
     STRUCK_CLASS,
     STRUCK_WORDS,
@@ -68,6 +69,7 @@ _TITLE_CANDIDATES = etree.XPath(
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 MAX_CARTS = 3
 MAX_CANDIDATE_TEXT = 160
+MAX_PLAIN_TEXT = 40
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +93,8 @@ def heuristic_offers(page: Page) -> list[Offer] | None:
     main = _main_area(tree)
     if main is None:
         return []
-    amounts = [a for candidate in _candidates(main) for a in _amounts(candidate, main, page)]
+    candidates = _candidates(main) or _candidates(main, marked=False)
+    amounts = [a for candidate in candidates for a in _amounts(candidate, main, page)]
     winners = {(a.money.amount, a.money.currency): a for a in amounts if a.loses is None}
     if len(winners) > 1 and page.hints.currency:
         in_currency = {k: v for k, v in winners.items() if k[1] == page.hints.currency}
@@ -197,9 +200,14 @@ def _marks(element: Any) -> str:
     ).lower()
 
 
-def _candidates(root: Any) -> list[_Candidate]:
-    """Price-marked elements with figures of their own (inner candidates' text set apart)."""
+def _candidates(root: Any, marked: bool = True) -> list[_Candidate]:
+    """Price-marked elements with figures of their own (inner candidates' text set apart).
+
+    marked=False: short elements whose text is little more than an amount ("<h2>$75.00</h2>"),
+    for themes that name no price element; used only when no element is marked.
+    """
     found: list[_Candidate] = []
+    limit = MAX_CANDIDATE_TEXT if marked else MAX_PLAIN_TEXT
 
     def walk(node: Any) -> list[Any]:
         inner: list[Any] = []
@@ -212,11 +220,11 @@ def _candidates(root: Any) -> list[_Candidate]:
             ):
                 continue
             inner.extend(walk(child))
-        if node is not root and PRICE_MARK.search(_marks(node)):
+        if node is not root and (not marked or PRICE_MARK.search(_marks(node))):
             skip = frozenset(id(e) for e in inner)
             pieces = _pieces(node, skip)
             text = " ".join("".join(p[0] for p in pieces).split())
-            if 0 < len(text) <= MAX_CANDIDATE_TEXT and any(c.isdigit() for c in text):
+            if 0 < len(text) <= limit and any(c.isdigit() for c in text):
                 found.append(_Candidate(node, pieces))
                 return [*inner, node]
         return inner
@@ -364,7 +372,8 @@ def _availability(main: Any) -> Availability:
             found = normalize_availability(value)
             if found is not Availability.UNKNOWN:
                 return found
-        if STOCK_MARK.search(_marks(element)):
+        labelled = element.text and STOCK_LABEL.match(element.text)
+        if labelled or STOCK_MARK.search(_marks(element)):
             text = " ".join(text_of(element).split())
             if len(text) <= 120:
                 found = availability_from_text(text)

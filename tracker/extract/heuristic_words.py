@@ -23,10 +23,16 @@ STOCK_MARK = re.compile(
     r"delivery|lieferzeit",
     re.IGNORECASE,
 )
+# A visible label before the stock state ("Availability: In Stock", "Наличие: нет").
+STOCK_LABEL = re.compile(
+    r"\s*(availability|stock|verfügbarkeit|lieferstatus|lagerbestand|disponibilité|"
+    r"disponibilidad|disponibilità|наличие|статус)\s*:",
+    re.IGNORECASE,
+)
 STRUCK_CLASS = re.compile(
     _tokens(
         "struck",
-        r"old|was|regular|compare|compare-?at|strike\w*|crossed|original|before|list|listprice|"
+        r"old|was|regular|compare|compare-?at|strike\w*|crossed|original|before|list-?price|listprice|"
         r"rrp|msrp|uvp|retail|oldprice|prev|previous|reference|instead|crossout|"
         r"line-?through|pricebefore|price-?before|price-?old|old-?price|was-?price",
     ),
@@ -82,8 +88,10 @@ LOSES_BEFORE = re.compile(
             r"afterpay|affirm|sezzle|paypal|ab mtl\.?|monatlich|mensualités? de|"
             r"\d+\s*cuotas de|cuotas|\brate da|рассрочка)[^\d]{0,25}$)",
             r"(?P<total>(total|subtotal|summe|gesamt|итого)\s*:?\s*$)",
-            r"(?P<ex_vat>(\bnetto|\bnet|excl\.?\s*(vat|tax|mwst)|ex\.?\s*vat|without vat|"
+            r"(?P<ex_vat>(\bnetto|\bnet|excl\.?\s*(vat|tax|mwst)|ex\.?\s*(vat|tax)|without vat|"
             r"\bht|без ндс)\s*:?\s*$)",
+            r"(?P<threshold>(\bover|\babove|\bspend|orders? of|minimum|mindestens|ab einem|"
+            r"einkaufswert von|à partir de|a partir de|superiores a|sopra i|от суммы)\s*$)",
             r"(?P<unit>(unit price|grundpreis|prix unitaire|prix au|precio unitario|"
             r"precio por|prezzo unitario|prezzo al|цена за)[^\d]{0,12}$)",
             r"(?P<secondary>\(\s*$)",
