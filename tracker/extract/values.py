@@ -85,20 +85,25 @@ _FREE_WORDS = re.compile(
 )
 
 # A money amount in running text: a currency before or after a number.
+# Grouped by thousands (1,234.56 / 1.234,56 / 1 234 / 1'234), by lakhs (1,23,456), or plain;
+# never a piece of a longer figure ("1,23" of "1,23,456").
 _NUMBER = (
-    r"(?<![\d.,])(?:\d{1,3}(?:(?:[ \u00a0\u202f\u2009'’]|[.,](?=\d{3}(?!\d)))\d{3})+"
-    r"(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,2})?)(?:[.,][-–])?(?![\d])"
+    r"(?<![\d.,])(?:\d{1,2}(?:,\d{2})+,\d{3}(?:\.\d{1,2})?"
+    r"|\d{1,3}(?:(?:[ \u00a0\u202f\u2009'’]|[.,](?=\d{3}(?!\d)))\d{3})+(?:[.,]\d{1,2})?"
+    r"|\d+(?:[.,]\d{1,2})?)(?:[.,][-–])?(?!\d|[.,]\d)"
 )
+_LETTERS = re.compile(r"[a-zа-яà-ž]", re.IGNORECASE)
+# Symbols written with letters ("kr", "руб.") must stand apart from other letters.
 _SYMBOL_ALT = "|".join(
-    re.escape(s) for s in sorted(_SYMBOLS, key=len, reverse=True) if not s.isalpha()
+    re.escape(s) for s in sorted(_SYMBOLS, key=len, reverse=True) if not _LETTERS.search(s)
 )
 _WORD_SYMBOLS = "|".join(
-    re.escape(s) for s in sorted(_SYMBOLS, key=len, reverse=True) if s.isalpha()
+    re.escape(s) for s in sorted(_SYMBOLS, key=len, reverse=True) if _LETTERS.search(s)
 )
 _CODES_ALT = "|".join(sorted(ISO_CODES))
 _CUR = (
     rf"(?:(?<![A-Za-z])(?:{_CODES_ALT})(?![A-Za-z])|{_SYMBOL_ALT}"
-    rf"|(?<!\w)(?:{_WORD_SYMBOLS})(?!\w))"
+    rf"|(?<![^\W\d_])(?:{_WORD_SYMBOLS})(?![^\W\d_]))"
 )
 _MONEY = re.compile(
     rf"(?P<c1>{_CUR})\s?(?P<n1>{_NUMBER})|(?P<n2>{_NUMBER})\s?(?P<c2>{_CUR})", re.IGNORECASE
