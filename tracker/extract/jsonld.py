@@ -21,6 +21,7 @@ _SCRIPT = re.compile(
 )
 _TOKENS = re.compile(r'"(?:\\.|[^"\\])*"|//[^\n]*|/\*.*?\*/|,(?=\s*[}\]])|,(?=\s*,)', re.DOTALL)
 MAX_BLOCK_BYTES = 2 * 1024 * 1024
+_MAX_DEPTH = 12  # real JSON-LD nests a few levels; deeper is noise
 _PRODUCT_TYPES = {"product", "productgroup", "individualproduct", "productmodel", "vehicle"}
 _OFFER_TYPES = {"offer", "aggregateoffer"}
 _STRIKE_TYPES = ("strikethroughprice", "listprice", "msrp", "srp")
@@ -78,13 +79,15 @@ def _types(node: dict[str, Any]) -> set[str]:
     }
 
 
-def _top_level_nodes(data: Any) -> Iterator[dict[str, Any]]:
+def _top_level_nodes(data: Any, depth: int = 0) -> Iterator[dict[str, Any]]:
+    if depth > _MAX_DEPTH:
+        return
     if isinstance(data, list):
         for item in data:
-            yield from _top_level_nodes(item)
+            yield from _top_level_nodes(item, depth + 1)
     elif isinstance(data, dict):
         if "@graph" in data:
-            yield from _top_level_nodes(data["@graph"])
+            yield from _top_level_nodes(data["@graph"], depth + 1)
         yield data
         # A WebPage may carry the product as its main entity.
         for key in ("mainEntity", "mainEntityOfPage", "itemReviewed"):
@@ -124,10 +127,12 @@ def _as_list(value: Any) -> list[Any]:
 
 
 def product_offers(
-    product: dict[str, Any], page_url: str, decimal_separator: str | None = None
+    product: dict[str, Any], page_url: str, decimal_separator: str | None = None, depth: int = 0
 ) -> list[Offer]:
     """Every offer of one product node, variants (hasVariant) included."""
     offers: list[Offer] = []
+    if depth > 3:
+        return offers
     name = _text(product.get("name"))
     listed = [o for o in _as_list(product.get("offers")) if isinstance(o, dict)]
     if not listed and product.get("price") is not None:
@@ -137,7 +142,7 @@ def product_offers(
             offers.extend(_offers_of(offer, product, name, page_url, decimal_separator))
     for variant in _as_list(product.get("hasVariant")):
         if isinstance(variant, dict):
-            offers.extend(product_offers(variant, page_url, decimal_separator))
+            offers.extend(product_offers(variant, page_url, decimal_separator, depth + 1))
     return offers
 
 
@@ -158,7 +163,11 @@ def _offers_of(
     separator: str | None,
 ) -> Iterator[Offer]:
     if "aggregateoffer" in _types(node):
-        inner = [o for o in _as_list(node.get("offers")) if isinstance(o, dict)]
+        inner = [
+            o
+            for o in _as_list(node.get("offers"))
+            if isinstance(o, dict) and "aggregateoffer" not in _types(o)
+        ]
         if inner:
             for offer in inner:
                 yield from _offers_of(offer, product, product_name, page_url, separator)
