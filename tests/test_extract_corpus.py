@@ -9,9 +9,10 @@ from typing import Any
 import pytest
 import yaml
 
-from tracker.domain import CheckStatus, ExtractResult
-from tracker.extract import extract
+from tracker.domain import CheckStatus, ExtractHints, ExtractResult
+from tracker.extract import extract, extract_page
 from tracker.extract.hints import hints_from_settings
+from tracker.extract.page import Page
 
 PAGES = Path(__file__).parent / "fixtures" / "pages"
 TABLE: list[dict[str, Any]] = yaml.safe_load((PAGES / "expected.yaml").read_text("utf-8"))
@@ -66,3 +67,22 @@ def test_the_pages_are_what_the_generator_writes() -> None:
     for name, text in module.PAGES.items():
         data = text if isinstance(text, bytes) else text.encode("utf-8")
         assert (PAGES / name).read_bytes() == data, name
+
+
+@pytest.mark.parametrize(
+    ("name", "source", "dom"),
+    [
+        ("jsonld-basic-usd.html", "json-ld", 0),
+        ("jsonld-graph-variants.html", "json-ld", 0),
+        ("shopify-product-json.html", "shopify", 0),
+        ("opengraph-only.html", "opengraph", 0),
+        ("woo-variable.html", "woocommerce", 0),
+        ("microdata-magento.html", "microdata", 1),
+        ("woo-simple.html", "woocommerce", 1),
+        ("heuristic-was-now.html", "heuristic", 1),
+    ],
+)
+def test_a_dom_is_built_only_when_needed_and_once(name: str, source: str, dom: int) -> None:
+    page = Page((PAGES / name).read_bytes(), DEFAULT_URL, ExtractHints(currency="USD"))
+    assert extract_page(page).source == source
+    assert page.dom_builds == dom

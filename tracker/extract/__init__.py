@@ -20,7 +20,7 @@ from tracker.extract.page import Page
 from tracker.extract.selectors import selector_offers
 from tracker.extract.values import MAX_PRICE, is_free_text
 
-__all__ = ["extract"]
+__all__ = ["extract", "extract_page"]
 
 _CURRENCIES = frozenset(list_currencies())
 # Steps that may name the variants JSON-LD left unnamed.
@@ -35,8 +35,12 @@ Step = Callable[[Page], list[Offer] | None]
 
 def extract(body: bytes, url: str, hints: ExtractHints | None = None) -> ExtractResult:
     """Read the main product's offers from a page, most explicit source first."""
-    page = Page(body, url, hints or ExtractHints())
-    if shopify.is_endpoint(url) and page.body.lstrip()[:1] == b"{":
+    return extract_page(Page(body, url, hints or ExtractHints()))
+
+
+def extract_page(page: Page) -> ExtractResult:
+    """The chain over one prepared page (`page.dom_builds` tells whether it needed a DOM)."""
+    if shopify.is_endpoint(page.url) and page.body.lstrip()[:1] == b"{":
         return _answer(page, "shopify", shopify.endpoint_offers(page), ["shopify"])
     reason = blocked.blocked_by_title(page)
     if reason:
