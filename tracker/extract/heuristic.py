@@ -136,12 +136,16 @@ def _main_area(tree: Any) -> Any | None:
     if title is None or not carts:
         start = title if title is not None else carts[0]
         return _climb_to_price(start)
-    cart_ancestors = {id(a) for a in carts[0].iterancestors()} | {id(carts[0])}
+    # The elements themselves, not their id(): lxml makes a new proxy object per visit.
+    cart_ancestors = {carts[0], *carts[0].iterancestors()}
     area = title
-    while area is not None and id(area) not in cart_ancestors:
+    while area is not None and area not in cart_ancestors:
         area = area.getparent()
     if area is None:
         return None
+    if area.tag in ("html", "body"):
+        # Title and cart share nothing smaller than the page: look near the cart only.
+        return _climb_to_price(carts[0])
     inside = sum(1 for c in carts if any(a is area for a in c.iterancestors()))
     return area if inside <= MAX_CARTS else None
 
