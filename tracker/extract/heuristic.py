@@ -225,7 +225,7 @@ def _candidates(root: Any, marked: bool = True) -> list[_Candidate]:
                 continue
             inner.extend(walk(child))
         if node is not root and (not marked or PRICE_MARK.search(_marks(node))):
-            skip = frozenset(id(e) for e in inner)
+            skip = frozenset(inner)
             pieces = _pieces(node, skip)
             text = " ".join("".join(p[0] for p in pieces).split())
             if 0 < len(text) <= limit and any(c.isdigit() for c in text):
@@ -245,7 +245,7 @@ def _hidden(element: Any) -> bool:
     return bool(style) and _HIDDEN_STYLE.search(style) is not None
 
 
-def _pieces(element: Any, skip: frozenset[int]) -> list[tuple[str, Any]]:
+def _pieces(element: Any, skip: frozenset[Any]) -> list[tuple[str, Any]]:
     pieces: list[tuple[str, Any]] = []
 
     def walk(node: Any) -> None:
@@ -253,7 +253,7 @@ def _pieces(element: Any, skip: frozenset[int]) -> list[tuple[str, Any]]:
             pieces.append((node.text, node))
         for child in node:
             if isinstance(child.tag, str) and child.tag not in _SKIP_TAGS and not _hidden(child):
-                if id(child) in skip:
+                if child in skip:
                     pieces.append((" ", node))
                 else:
                     walk(child)
