@@ -173,5 +173,7 @@ def test_vendor_hints_come_from_the_synced_catalog(
     assert data["source"] == "selectors"
     assert data["offers"][0]["price"] == "1299.00" and data["offers"][0]["currency"] == "EUR"
     assert data["offers"][0]["regular_price"] == "1499.00"
+    code, out = run(str(PAGES / "jsonld-basic-usd.html"), "--vendor", "plainshop")
+    assert code == 0 and "warning: the vendor is set to EUR" in out and "in USD" in out
     code, out = run(page, "--vendor", "nobody")
     assert code == 1 and "no vendor 'nobody'" in out

@@ -307,7 +307,7 @@ def extract_page(
     for index, result in enumerate(results):
         if index:
             click.echo(f"follow-up {checked.result.follow_up}:")
-        for line in pagecheck.result_lines(result):
+        for line in pagecheck.result_lines(result, hints.currency):
             click.echo(line)
 
 

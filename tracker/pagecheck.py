@@ -146,7 +146,7 @@ def result_json(result: ExtractResult) -> dict[str, Any]:
     }
 
 
-def result_lines(result: ExtractResult) -> list[str]:
+def result_lines(result: ExtractResult, vendor_currency: str | None = None) -> list[str]:
     """The result as plain text lines (page text is shown as text, never as markup)."""
     lines = [f"status: {result.status}" + (f" (source: {result.source})" if result.source else "")]
     lines.append("tried: " + (", ".join(result.tried) or "-"))
@@ -160,6 +160,12 @@ def result_lines(result: ExtractResult) -> list[str]:
                 parts.append(f"{label} {value!r}")
         parts.append(f"[{offer.source}, raw {offer.raw_price!r}]")
         lines.append("  ".join(parts))
+    others = sorted({o.currency or "?" for o in result.offers if o.currency != vendor_currency})
+    if vendor_currency and others:
+        lines.append(
+            f"warning: the vendor is set to {vendor_currency}; the crawl records a price in "
+            f"{', '.join(others)} as an error, not a price"
+        )
     if result.error:
         lines.append(f"error: {result.error}")
     if result.follow_up:
