@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: venv demo test lint bench bench-render clean
+.PHONY: venv demo test lint bench bench-render bench-extract clean
 
 venv: $(STAMP)
 
@@ -29,6 +29,9 @@ bench: venv
 
 bench-render: venv
 	$(BIN)/python bench/render_bench.py
+
+bench-extract: venv
+	$(BIN)/python bench/extract_bench.py
 
 clean:
 	rm -rf $(VENV) var out build *.egg-info .pytest_cache

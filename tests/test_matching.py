@@ -61,3 +61,49 @@ def test_single_offer_needs_no_spec_and_no_price_is_reported() -> None:
     assert match_offer((TEN,), VariantSpec()).offer == TEN
     unpriced = Offer(None, "USD", name="x")
     assert match_offer((unpriced,), VariantSpec()).status is CheckStatus.NO_PRICE
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("10x10mg", "10 vials x 10 mg"),
+        ("10-vials-x-10-mg", "10 x 10 mg"),
+        ("10 ампул по 10 мг", "10 x 10 mg"),
+        ("1 g", "1000 mg"),
+        ("500 µg", "0.5 mg"),
+        ("500 mcg", "0,5 mg"),
+        ("10 vials", "10vials"),
+        ("10mg x10", "10 x 10mg"),
+        ("1 l", "1000 ml"),
+    ],
+)
+def test_variant_tokens_tolerate_writing(a: str, b: str) -> None:
+    assert variant_tokens(a) == variant_tokens(b)
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [("10x10mg", "10x1mg"), ("1 g", "1 mg"), ("10 vials x 10 mg", "20 vials x 10 mg")],
+)
+def test_variant_tokens_keep_different_packs_apart(a: str, b: str) -> None:
+    assert variant_tokens(a) != variant_tokens(b)
+
+
+def test_variant_text_never_matches_a_pack_with_other_figures() -> None:
+    offers = (
+        Offer(Decimal("150"), "USD", name="Cortexin", variant="20 vials x 10 mg + 10 free"),
+        FIVE,
+    )
+    result = match_offer(offers, VariantSpec(text="10 x 10 mg"))
+    assert result.status is CheckStatus.UNMATCHED_VARIANT
+    assert "20 vials x 10 mg + 10 free" in (result.error or "")
+
+
+def test_variant_text_naming_only_the_shared_strength_is_ambiguous() -> None:
+    offers = (
+        Offer(Decimal("75"), "USD", name="Cortexin 10 mg", variant="10 vials"),
+        Offer(Decimal("40"), "USD", name="Cortexin 10 mg", variant="5 vials"),
+    )
+    assert match_offer(offers, VariantSpec(text="10 mg")).status is CheckStatus.AMBIGUOUS
+    found = match_offer(offers, VariantSpec(text="5 ampoules x 10 mg"))
+    assert found.status is CheckStatus.OK and found.offer == offers[1]

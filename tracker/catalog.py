@@ -7,7 +7,7 @@ import re
 from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
 import yaml
@@ -22,6 +22,7 @@ from pydantic import (
 )
 
 from tracker.domain import VariantSpec
+from tracker.extract.selectors import check_selector
 from tracker.urls import require_http_url
 
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")]
@@ -96,6 +97,46 @@ class VendorDisplay(_Strict):
     )
 
 
+Selector = Annotated[str, AfterValidator(check_selector)]
+
+
+class VariantSelectors(_Strict):
+    """One offer per row of `rows`; the other selectors are read inside each row."""
+
+    rows: Selector
+    price: Selector | None = None
+    name: Selector | None = None
+    sku: Selector | None = None
+    availability: Selector | None = None
+
+
+class SelectorsEntry(_Strict):
+    """CSS selectors, or XPath when the expression starts with '/' or '('."""
+
+    price: Selector | None = None
+    currency: Selector | None = None
+    availability: Selector | None = None
+    regular_price: Selector | None = None
+    variants: VariantSelectors | None = None
+
+    @model_validator(mode="after")
+    def _has_price(self) -> SelectorsEntry:
+        if self.price is None and (self.variants is None or self.variants.price is None):
+            raise ValueError("give a price selector (or variants.price)")
+        return self
+
+
+class ExtractionEntry(_Strict):
+    """How to read this vendor's pages when its structured data is missing or unusual."""
+
+    decimal_separator: Literal[",", "."] | None = None
+    heuristic: bool = True
+    selectors: SelectorsEntry | None = None
+
+    def settings(self) -> dict[str, Any]:
+        return self.model_dump(exclude_none=True)
+
+
 class VendorEntry(_Strict):
     slug: Slug
     name: str = Field(min_length=1, max_length=120)
@@ -106,6 +147,7 @@ class VendorEntry(_Strict):
     )
     listings: list[ListingEntry] = []
     display: VendorDisplay = VendorDisplay()
+    extraction: ExtractionEntry | None = None
 
     @field_validator("affiliate")
     @classmethod

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 import os
 import sys
 from collections.abc import Callable
@@ -15,10 +16,10 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from tracker import app
+from tracker import app, pagecheck
 from tracker.catalog import CatalogError, load_catalog
 from tracker.config import ConfigError, Settings, load_settings
-from tracker.domain import ListingState
+from tracker.domain import ExtractHints, ListingState
 from tracker.locking import LockBusy
 from tracker.pricing import is_fresh
 from tracker.publish import ArticleError
@@ -300,6 +301,49 @@ def print_prices(states: list[ListingState], settings: Settings, now: datetime) 
 
 def _when(moment: datetime | None) -> str:
     return moment.strftime("%m-%d %H:%M") if moment else "-"
+
+
+@main.command("extract")
+@click.argument("source", metavar="FILE_OR_URL")
+@click.option("--url", help="The saved page's address (for relative links and platform endpoints).")
+@click.option("--vendor", "vendor_slug", help="Use this synced vendor's currency and hints.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.pass_context
+@operator_errors
+def extract_page(
+    ctx: click.Context, source: str, url: str | None, vendor_slug: str | None, as_json: bool
+) -> None:
+    """Show what a product page yields before you add its vendor: offers, source, what was tried.
+
+    FILE_OR_URL is a saved page or an http(s) URL to fetch. The same extraction chain as the
+    crawl runs on it.
+    """
+    settings = settings_of(ctx)
+    hints = ExtractHints()
+    if vendor_slug:
+        store = app.open_settings_store(settings)
+        try:
+            hints = pagecheck.vendor_hints(store, vendor_slug)
+        finally:
+            store.close()
+    try:
+        checked = pagecheck.check_page(source, url, hints, settings)
+    except pagecheck.PageError as exc:
+        raise click.ClickException(str(exc)) from exc
+    results = [checked.result]
+    if checked.follow_up_result is not None:
+        results.append(checked.follow_up_result)
+    if as_json:
+        data = pagecheck.result_json(checked.result)
+        if checked.follow_up_result is not None:
+            data["follow_up_result"] = pagecheck.result_json(checked.follow_up_result)
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    for index, result in enumerate(results):
+        if index:
+            click.echo(f"follow-up {checked.result.follow_up}:")
+        for line in pagecheck.result_lines(result, hints.currency):
+            click.echo(line)
 
 
 @main.command("sample-site")

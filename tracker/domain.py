@@ -196,11 +196,29 @@ class BoxGroup:
 
 
 @dataclass(frozen=True, slots=True)
+class PageSelectors:
+    """A vendor's CSS or XPath selectors (XPath when it starts with '/' or '(')."""
+
+    price: str | None = None
+    currency: str | None = None
+    availability: str | None = None
+    regular_price: str | None = None
+    # One offer per row; the row's fields are read relative to the row.
+    variant_rows: str | None = None
+    variant_name: str | None = None
+    variant_sku: str | None = None
+    variant_price: str | None = None
+    variant_availability: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class ExtractHints:
     """What the catalog tells extraction about a vendor."""
 
     currency: str | None = None
     decimal_separator: str | None = None
+    selectors: PageSelectors | None = None
+    heuristic: bool = True
 
 
 @dataclass(frozen=True, slots=True)

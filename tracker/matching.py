@@ -5,22 +5,52 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
+from decimal import Decimal
 
 from tracker.domain import CheckStatus, MatchResult, Offer, VariantSpec
 
-_TOKEN = re.compile(r"(\d+(?:[.,]\d+)?)\s*(mcg|µg|mg|g|kg|ml|l|iu|oz|lb|%)?(?![a-z])", re.I)
-_UNIT_ALIASES = {"µg": "mcg", "l": "l"}
+# Units and the base unit each counts in: "1 g" is "1000 mg", "500 mcg" is "0.5 mg".
+_UNITS: dict[str, tuple[str, Decimal]] = {
+    "mcg": ("mg", Decimal("0.001")),
+    "μg": ("mg", Decimal("0.001")),
+    "ug": ("mg", Decimal("0.001")),
+    "мкг": ("mg", Decimal("0.001")),
+    "mg": ("mg", Decimal(1)),
+    "мг": ("mg", Decimal(1)),
+    "g": ("mg", Decimal(1000)),
+    "gr": ("mg", Decimal(1000)),
+    "г": ("mg", Decimal(1000)),
+    "kg": ("mg", Decimal(1000000)),
+    "кг": ("mg", Decimal(1000000)),
+    "ml": ("ml", Decimal(1)),
+    "мл": ("ml", Decimal(1)),
+    "l": ("ml", Decimal(1000)),
+    "л": ("ml", Decimal(1000)),
+    "iu": ("iu", Decimal(1)),
+    "ме": ("iu", Decimal(1)),
+    "oz": ("oz", Decimal(1)),
+    "lb": ("lb", Decimal(1)),
+    "%": ("%", Decimal(1)),
+}
+_UNIT_ALT = "|".join(sorted(map(re.escape, _UNITS), key=len, reverse=True))
+_TOKEN = re.compile(
+    rf"(?<![\w.,])(\d+(?:[.,]\d+)?)(?!\d)(?:\s*({_UNIT_ALT})(?![^\W\d_]))?", re.IGNORECASE
+)
+_TIMES = re.compile(r"(?<=\d)\s*[x×*]\s*|(?<![^\W\d_])[x×*]\s*(?=\d)")
 
 
 def variant_tokens(text: str) -> Counter[str]:
     """Numbers with their units, order-free: '10 vials x 10 mg' == '10mg x 10 vials'."""
-    folded = unicodedata.normalize("NFKC", text).lower()
+    folded = unicodedata.normalize("NFKC", text).casefold().replace("-", " ").replace("_", " ")
+    folded = _TIMES.sub(" x ", folded)
     tokens: Counter[str] = Counter()
     for number, unit in _TOKEN.findall(folded):
-        value = number.replace(",", ".")
-        value = value.rstrip("0").rstrip(".") if "." in value else value
-        unit = _UNIT_ALIASES.get(unit.lower(), unit.lower()) if unit else ""
-        tokens[f"{value}{unit}"] += 1
+        value = Decimal(number.replace(",", "."))
+        base = ""
+        if unit:
+            base, factor = _UNITS[unit.lower()]
+            value *= factor
+        tokens[f"{format(value.normalize(), 'f')}{base}"] += 1
     return tokens
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from tracker import __version__
 from tracker.config import Settings, load_settings
 from tracker.domain import CrawlTarget, ExtractHints, VariantSpec
+from tracker.extract.hints import hints_from_settings
 from tracker.store.engine import Store, open_store
 from tracker.store.repo import crawl_targets
 
@@ -52,7 +53,7 @@ def scrapy_overrides(settings: Settings) -> dict[str, Any]:
 
 
 def hints_for(target: CrawlTarget) -> ExtractHints:
-    return ExtractHints(currency=target.vendor_currency)
+    return hints_from_settings(target.vendor_currency, target.vendor_settings.get("extraction"))
 
 
 def variant_of(target: CrawlTarget) -> VariantSpec:

@@ -11,6 +11,8 @@ from typing import Any
 from urllib.parse import urljoin
 
 from tracker.domain import Availability, Offer
+from tracker.extract.page import Page
+from tracker.extract.scope import pick_main
 from tracker.extract.values import normalize_availability, parse_currency, parse_price
 
 _SCRIPT = re.compile(
@@ -19,36 +21,44 @@ _SCRIPT = re.compile(
 )
 _TOKENS = re.compile(r'"(?:\\.|[^"\\])*"|//[^\n]*|/\*.*?\*/|,(?=\s*[}\]])|,(?=\s*,)', re.DOTALL)
 MAX_BLOCK_BYTES = 2 * 1024 * 1024
+_MAX_DEPTH = 12  # real JSON-LD nests a few levels; deeper is noise
 _PRODUCT_TYPES = {"product", "productgroup", "individualproduct", "productmodel", "vehicle"}
+_OFFER_TYPES = {"offer", "aggregateoffer"}
 _STRIKE_TYPES = ("strikethroughprice", "listprice", "msrp", "srp")
 
 
-def json_ld_blocks(body: bytes) -> Iterator[Any]:
+def json_ld_blocks(body: bytes, encoding: str = "utf-8") -> Iterator[Any]:
     """Yield each parsable JSON-LD block; a broken block never hides the others."""
     for match in _SCRIPT.finditer(body):
         raw = match.group(1)
         if len(raw) > MAX_BLOCK_BYTES:
             continue
-        data = _lenient_json(raw.decode("utf-8", errors="replace"))
+        data = _lenient_json(raw.decode(encoding, errors="replace"))
         if data is not None:
             yield data
 
 
 def _lenient_json(text: str) -> Any:
-    text = text.strip()
+    text = original = text.strip()
     for cleanup in (
         lambda t: t,
         lambda t: t.removeprefix("<!--").removesuffix("-->").strip().rstrip(";").strip(),
         lambda t: t.replace("<![CDATA[", "").replace("]]>", ""),
         _strip_comments_and_stray_commas,
-        html.unescape,
     ):
         text = cleanup(text)
         try:
             return json.loads(text, parse_float=Decimal, strict=False)
         except (ValueError, RecursionError):
             continue
-    return None
+    if "&quot;" not in original and "&#34;" not in original:
+        return None
+    # A block written with HTML entities ({&quot;@type&quot;: …}).
+    try:
+        unescaped = _strip_comments_and_stray_commas(html.unescape(original))
+        return json.loads(unescaped, parse_float=Decimal, strict=False)
+    except (ValueError, RecursionError):
+        return None
 
 
 def _strip_comments_and_stray_commas(text: str) -> str:
@@ -64,16 +74,20 @@ def _strip_comments_and_stray_commas(text: str) -> str:
 def _types(node: dict[str, Any]) -> set[str]:
     value = node.get("@type", ())
     values = value if isinstance(value, list) else [value]
-    return {str(v).rsplit("/", 1)[-1].casefold() for v in values if isinstance(v, str)}
+    return {
+        v.rsplit("/", 1)[-1].rsplit(":", 1)[-1].casefold() for v in values if isinstance(v, str)
+    }
 
 
-def _top_level_nodes(data: Any) -> Iterator[dict[str, Any]]:
+def _top_level_nodes(data: Any, depth: int = 0) -> Iterator[dict[str, Any]]:
+    if depth > _MAX_DEPTH:
+        return
     if isinstance(data, list):
         for item in data:
-            yield from _top_level_nodes(item)
+            yield from _top_level_nodes(item, depth + 1)
     elif isinstance(data, dict):
         if "@graph" in data:
-            yield from _top_level_nodes(data["@graph"])
+            yield from _top_level_nodes(data["@graph"], depth + 1)
         yield data
         # A WebPage may carry the product as its main entity.
         for key in ("mainEntity", "mainEntityOfPage", "itemReviewed"):
@@ -81,12 +95,17 @@ def _top_level_nodes(data: Any) -> Iterator[dict[str, Any]]:
                 yield data[key]
 
 
-def find_products(body: bytes) -> list[dict[str, Any]]:
+def find_products(body: bytes, encoding: str = "utf-8") -> list[dict[str, Any]]:
     """Product nodes at the top of the page's JSON-LD (not related or similar products)."""
     found: list[dict[str, Any]] = []
-    for block in json_ld_blocks(body):
+    for block in json_ld_blocks(body, encoding):
         for node in _top_level_nodes(block):
-            if _types(node) & _PRODUCT_TYPES and node not in found:
+            types = _types(node)
+            if types & _OFFER_TYPES and isinstance(node.get("itemOffered"), dict):
+                # An Offer at the top, naming its product: read it as that product's offer.
+                node = {**node["itemOffered"], "@type": "Product", "offers": node}
+                types = {"product"}
+            if types & _PRODUCT_TYPES and node not in found:
                 found.append(node)
     return found
 
@@ -107,34 +126,58 @@ def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
-def product_offers(product: dict[str, Any], page_url: str) -> list[Offer]:
+def product_offers(
+    product: dict[str, Any], page_url: str, decimal_separator: str | None = None, depth: int = 0
+) -> list[Offer]:
     """Every offer of one product node, variants (hasVariant) included."""
     offers: list[Offer] = []
+    if depth > 3:
+        return offers
     name = _text(product.get("name"))
-    for offer in _as_list(product.get("offers")):
+    listed = [o for o in _as_list(product.get("offers")) if isinstance(o, dict)]
+    if not listed and product.get("price") is not None:
+        listed = [product]  # microdata written without an Offer scope: the price is on the product
+    for offer in listed:
         if isinstance(offer, dict):
-            offers.extend(_offers_of(offer, product, name, page_url))
+            offers.extend(_offers_of(offer, product, name, page_url, decimal_separator))
     for variant in _as_list(product.get("hasVariant")):
         if isinstance(variant, dict):
-            offers.extend(product_offers(variant, page_url))
+            offers.extend(product_offers(variant, page_url, decimal_separator, depth + 1))
     return offers
 
 
+def product_name(product: dict[str, Any]) -> str | None:
+    return _text(product.get("name"))
+
+
+def product_url(product: dict[str, Any]) -> str | None:
+    url = product.get("url") or product.get("@id")
+    return url if isinstance(url, str) else None
+
+
 def _offers_of(
-    node: dict[str, Any], product: dict[str, Any], product_name: str | None, page_url: str
+    node: dict[str, Any],
+    product: dict[str, Any],
+    product_name: str | None,
+    page_url: str,
+    separator: str | None,
 ) -> Iterator[Offer]:
     if "aggregateoffer" in _types(node):
-        inner = [o for o in _as_list(node.get("offers")) if isinstance(o, dict)]
+        inner = [
+            o
+            for o in _as_list(node.get("offers"))
+            if isinstance(o, dict) and "aggregateoffer" not in _types(o)
+        ]
         if inner:
             for offer in inner:
-                yield from _offers_of(offer, product, product_name, page_url)
+                yield from _offers_of(offer, product, product_name, page_url, separator)
             return
         low, high = node.get("lowPrice"), node.get("highPrice")
         if node.get("price") is None and low is not None and (high is None or low == high):
             node = {**node, "price": low}
     price_value, currency_value, regular = _price_fields(node)
-    price, raw = parse_price(price_value)
-    regular_price = parse_price(regular)[0] if regular is not None else None
+    price, raw = parse_price(price_value, separator)
+    regular_price = parse_price(regular, separator)[0] if regular is not None else None
     if regular_price is not None and price is not None and regular_price <= price:
         regular_price = None
     url = node.get("url")
@@ -144,8 +187,10 @@ def _offers_of(
         availability=normalize_availability(node.get("availability"))
         if node.get("availability") is not None
         else Availability.UNKNOWN,
-        name=_text(node.get("name")) or product_name,
-        variant=_text(node.get("name")) if node.get("name") else _variant_name(product),
+        name=product_name or _text(node.get("name")),
+        variant=_text(node.get("name"))
+        if node.get("name") and node is not product
+        else _variant_name(product),
         sku=_text(node.get("sku")) or _text(product.get("sku")),
         regular_price=regular_price,
         url=urljoin(page_url, url) if isinstance(url, str) else None,
@@ -171,5 +216,25 @@ def _price_fields(node: dict[str, Any]) -> tuple[Any, Any, Any]:
             regular = spec.get("price")
         elif price is None:
             price = spec.get("price")
+        if kind not in _STRIKE_TYPES:
             currency = currency or spec.get("priceCurrency")
     return price, currency, regular
+
+
+def main_offers(products: list[dict[str, Any]], page: Page) -> list[Offer] | None:
+    """The offers of the page's own product; None when several priced products compete."""
+    offered = []
+    for product in products:
+        offers = product_offers(product, page.url)
+        if any(o.price is not None for o in offers):
+            offered.append((product, offers))
+    if not offered:
+        return []
+    main = pick_main(offered, lambda p: product_name(p[0]), lambda p: product_url(p[0]), page)
+    if main is None:
+        # Several products told apart by name alone, but one price: the same thing told twice.
+        prices = {(o.price, o.currency) for _, offers in offered for o in offers}
+        if len(prices) != 1:
+            return None
+        main = offered[:1]
+    return [offer for _, offers in main for offer in offers]

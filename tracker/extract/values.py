@@ -1,72 +1,160 @@
-"""Normalize the values a page states: prices, currencies, availability."""
+"""Normalize the values a page states: prices and currencies (availability: availability.py)."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from price_parser import Price
 
-from tracker.domain import Availability
+from tracker.extract.availability import normalize_availability
+
+__all__ = [
+    "MAX_PRICE",
+    "Money",
+    "find_money",
+    "is_free_text",
+    "normalize_availability",
+    "parse_currency",
+    "parse_price",
+]
 
 _PLAIN_NUMBER = re.compile(r"^\s*-?\d+(?:\.\d+)?\s*$")
 _CURRENCY_CODE = re.compile(r"^[A-Z]{3}$")
-_SYMBOLS = {
-    "$": "USD",
-    "US$": "USD",
-    "€": "EUR",
-    "£": "GBP",
-    "¥": "JPY",
-    "₽": "RUB",
-    "руб": "RUB",
-    "zł": "PLN",
-    "kr": "SEK",
-    "₹": "INR",
-    "₩": "KRW",
-    "CHF": "CHF",
-    "C$": "CAD",
-    "A$": "AUD",
-    "R$": "BRL",
-    "₺": "TRY",
-    "₴": "UAH",
-    "Kč": "CZK",
+# Codes we accept when they stand in page text (a bare three-letter word may be anything).
+ISO_CODES = frozenset(
+    "USD EUR GBP JPY CNY RUB UAH BYN KZT PLN CZK HUF RON BGN SEK NOK DKK ISK CHF CAD AUD NZD "
+    "HKD SGD TWD KRW INR IDR MYR THB VND PHP TRY ILS AED SAR QAR ZAR BRL MXN ARS CLP COP PEN "
+    "EGP NGN KES MAD GEL AMD AZN RSD MKD".split()
+)
+# A symbol names a currency only with the vendor's help when several use it.
+_SYMBOLS: dict[str, tuple[str, ...]] = {
+    "$": ("USD", "CAD", "AUD", "NZD", "SGD", "HKD", "MXN", "ARS", "CLP", "COP", "TWD"),
+    "us$": ("USD",),
+    "usd$": ("USD",),
+    "c$": ("CAD",),
+    "ca$": ("CAD",),
+    "cad$": ("CAD",),
+    "a$": ("AUD",),
+    "au$": ("AUD",),
+    "nz$": ("NZD",),
+    "hk$": ("HKD",),
+    "s$": ("SGD",),
+    "r$": ("BRL",),
+    "mx$": ("MXN",),
+    "€": ("EUR",),
+    "£": ("GBP",),
+    "¥": ("JPY", "CNY"),
+    "￥": ("JPY", "CNY"),
+    "円": ("JPY",),
+    "元": ("CNY",),
+    "₽": ("RUB",),
+    "руб": ("RUB",),
+    "руб.": ("RUB",),
+    "р.": ("RUB",),
+    "₴": ("UAH",),
+    "грн": ("UAH",),
+    "грн.": ("UAH",),
+    "₸": ("KZT",),
+    "zł": ("PLN",),
+    "kč": ("CZK",),
+    "ft": ("HUF",),
+    "lei": ("RON",),
+    "лв": ("BGN",),
+    "лв.": ("BGN",),
+    "kr": ("SEK", "NOK", "DKK", "ISK"),
+    "kr.": ("DKK", "SEK", "NOK", "ISK"),
+    "fr.": ("CHF",),
+    "₹": ("INR",),
+    "rs.": ("INR",),
+    "₩": ("KRW",),
+    "₺": ("TRY",),
+    "₪": ("ILS",),
+    "฿": ("THB",),
+    "₫": ("VND",),
+    "₱": ("PHP",),
+    "₾": ("GEL",),
+    "rm": ("MYR",),
+    "r": ("ZAR",),
 }
 MAX_PRICE = Decimal("10000000")
+_FREE_WORDS = re.compile(
+    r"^\s*(free|gratis|kostenlos|gratuit|gratuito|gratuita|бесплатно)\s*!?\s*$", re.IGNORECASE
+)
 
-_AVAILABILITY_WORDS: dict[str, Availability] = {
-    "instock": Availability.IN_STOCK,
-    "in stock": Availability.IN_STOCK,
-    "available": Availability.IN_STOCK,
-    "onlineonly": Availability.IN_STOCK,
-    "instoreonly": Availability.IN_STOCK,
-    "outofstock": Availability.OUT_OF_STOCK,
-    "out of stock": Availability.OUT_OF_STOCK,
-    "sold out": Availability.OUT_OF_STOCK,
-    "soldout": Availability.OUT_OF_STOCK,
-    "preorder": Availability.PRE_ORDER,
-    "pre-order": Availability.PRE_ORDER,
-    "presale": Availability.PRE_ORDER,
-    "backorder": Availability.BACK_ORDER,
-    "discontinued": Availability.DISCONTINUED,
-    "limitedavailability": Availability.LIMITED,
-}
+# A money amount in running text: a currency before or after a number.
+# Grouped by thousands (1,234.56 / 1.234,56 / 1 234 / 1'234), by lakhs (1,23,456), or plain;
+# never a piece of a longer figure ("1,23" of "1,23,456").
+_NUMBER = (
+    r"(?<![\d.,])(?:\d{1,2}(?:,\d{2})+,\d{3}(?:\.\d{1,2})?"
+    r"|\d{1,3}(?:(?:[ \u00a0\u202f\u2009'’]|[.,](?=\d{3}(?!\d)))\d{3})+(?:[.,]\d{1,2})?"
+    r"|\d+(?:[.,]\d{1,2})?)(?:[.,][-–])?(?!\d|[.,]\d)"
+)
+_LETTERS = re.compile(r"[a-zа-яà-ž]", re.IGNORECASE)
+# Symbols written with letters ("kr", "руб.") must stand apart from other letters.
+_SYMBOL_ALT = "|".join(
+    re.escape(s) for s in sorted(_SYMBOLS, key=len, reverse=True) if not _LETTERS.search(s)
+)
+_WORD_SYMBOLS = "|".join(
+    re.escape(s) for s in sorted(_SYMBOLS, key=len, reverse=True) if _LETTERS.search(s)
+)
+_CODES_ALT = "|".join(sorted(ISO_CODES))
+_CUR = (
+    rf"(?:(?<![A-Za-z])(?:{_CODES_ALT})(?![A-Za-z])|{_SYMBOL_ALT}"
+    rf"|(?<![^\W\d_])(?:{_WORD_SYMBOLS})(?![^\W\d_]))"
+)
+_MONEY = re.compile(
+    rf"(?P<c1>{_CUR})\s?(?P<n1>{_NUMBER})|(?P<n2>{_NUMBER})\s?(?P<c2>{_CUR})", re.IGNORECASE
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Money:
+    amount: Decimal
+    currency: str
+    raw: str
+    start: int
+    end: int
 
 
 def parse_price(value: object, decimal_separator: str | None = None) -> tuple[Decimal | None, str]:
-    """Return (amount, raw text); None when the value states no usable price."""
+    """Return (amount, raw text); None when the value states no usable price.
+
+    decimal_separator: the vendor's, for visible text; machine-readable values go without it.
+    """
     if value is None or isinstance(value, bool):
         return None, ""
     raw = str(value).strip()[:200]
-    if isinstance(value, (int, Decimal)) or (isinstance(value, str) and _PLAIN_NUMBER.match(raw)):
+    plain = isinstance(value, str) and not decimal_separator and _PLAIN_NUMBER.match(raw)
+    if isinstance(value, (int, Decimal)) or plain:
         amount: Decimal | None = _decimal(raw)
     elif isinstance(value, float):
         amount = _decimal(repr(value))
+    elif _FREE_WORDS.match(raw):
+        amount = Decimal(0)
     else:
-        amount = Price.fromstring(raw, decimal_separator=decimal_separator).amount
+        text = unicodedata.normalize("NFKC", raw).replace("'", "").replace("’", "")
+        if decimal_separator in (",", "."):
+            text = _apply_separator(text, decimal_separator)
+            amount = Price.fromstring(text, decimal_separator=".").amount
+        else:
+            amount = Price.fromstring(text).amount
     if amount is None or not amount.is_finite() or amount < 0 or amount > MAX_PRICE:
         return None, raw
     return amount, raw
+
+
+def _apply_separator(text: str, decimal_separator: str) -> str:
+    """Rewrite a number written with the vendor's decimal separator to a dotted one."""
+    thousands = "." if decimal_separator == "," else ","
+    text = re.sub(rf"(?<=\d)\{thousands}(?=\d)", "", text)
+    return re.sub(rf"(?<=\d)\{decimal_separator}(?=\d)", ".", text)
+
+
+def is_free_text(text: str) -> bool:
+    return bool(_FREE_WORDS.match(text))
 
 
 def _decimal(text: str) -> Decimal | None:
@@ -76,20 +164,33 @@ def _decimal(text: str) -> Decimal | None:
         return None
 
 
-def parse_currency(value: object) -> str | None:
-    """Return an ISO 4217 code from a code or a common symbol, else None."""
+def parse_currency(value: object, preferred: str | None = None) -> str | None:
+    """Return an ISO 4217 code from a code or a symbol (the vendor's when several fit)."""
     if not isinstance(value, str):
         return None
-    text = value.strip()
-    if _CURRENCY_CODE.match(text.upper()) and text.isalpha():
+    text = unicodedata.normalize("NFKC", value).strip()
+    if _CURRENCY_CODE.match(text.upper()) and text.isalpha() and text.isascii():
         return text.upper()
-    return _SYMBOLS.get(text)
+    candidates = _SYMBOLS.get(text.casefold())
+    if not candidates:
+        return None
+    if preferred in candidates:
+        return preferred
+    return candidates[0]
 
 
-def normalize_availability(value: object) -> Availability:
-    """Map schema.org values (URL or bare, any case) and common words; anything else: unknown."""
-    if not isinstance(value, str):
-        return Availability.UNKNOWN
-    text = unicodedata.normalize("NFKC", value).strip().casefold()
-    text = re.sub(r"^https?://(www\.)?schema\.org/", "", text)
-    return _AVAILABILITY_WORDS.get(text.replace("_", " ").strip(), Availability.UNKNOWN)
+def find_money(
+    text: str, preferred: str | None = None, decimal_separator: str | None = None
+) -> list[Money]:
+    """Every amount with a currency in a piece of text, in order."""
+    found = []
+    for match in _MONEY.finditer(text):
+        number = match.group("n1") or match.group("n2")
+        symbol = match.group("c1") or match.group("c2")
+        raw = match.group(0).strip()
+        amount, _ = parse_price(f"{symbol} {number.rstrip('-–').rstrip('.,')}", decimal_separator)
+        currency = parse_currency(symbol, preferred)
+        if amount is None or currency is None:
+            continue
+        found.append(Money(amount, currency, raw, match.start(), match.end()))
+    return found

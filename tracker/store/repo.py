@@ -36,6 +36,19 @@ def _assign(row: object, values: Mapping[str, object]) -> bool:
     return changed
 
 
+def _store_vendor_settings(vendor: Vendor, key: str, value: dict[str, Any] | None) -> bool:
+    """Keep one group of the catalog's vendor options in ``Vendor.settings[key]``."""
+    settings = dict(vendor.settings or {})
+    if settings.get(key) == value:
+        return False
+    if value is None:
+        settings.pop(key, None)
+    else:
+        settings[key] = value
+    vendor.settings = settings  # a new dict, so the JSON column sees the change
+    return True
+
+
 def sync_catalog(session: Session, catalog: Catalog) -> SyncReport:
     """Upsert products, vendors and listings; deactivate what left the file, delete nothing."""
     report = SyncReport()
@@ -82,10 +95,11 @@ def sync_catalog(session: Session, catalog: Catalog) -> SyncReport:
             report.added.append(f"vendor {v_entry.slug}")
         elif _assign(vendor, values):
             report.updated.append(f"vendor {v_entry.slug}")
-        display = v_entry.display.model_dump()
-        if (vendor.settings or {}).get("display") != display:
-            # A new dict, so that SQLAlchemy sees the JSON column change.
-            vendor.settings = {**(vendor.settings or {}), "display": display}
+        if _store_vendor_settings(vendor, "display", v_entry.display.model_dump()):
+            if f"vendor {v_entry.slug}" not in report.added + report.updated:
+                report.updated.append(f"vendor {v_entry.slug}")
+        extraction = v_entry.extraction.settings() if v_entry.extraction else None
+        if _store_vendor_settings(vendor, "extraction", extraction):
             if f"vendor {v_entry.slug}" not in report.added + report.updated:
                 report.updated.append(f"vendor {v_entry.slug}")
         for position, l_entry in enumerate(v_entry.listings):

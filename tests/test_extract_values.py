@@ -1,0 +1,151 @@
+"""Tables for the values a page states: price formats, currencies, availability words."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from tracker.domain import Availability
+from tracker.extract.availability import availability_from_text, normalize_availability
+from tracker.extract.values import find_money, parse_currency, parse_price
+
+
+@pytest.mark.parametrize(
+    ("text", "separator", "amount"),
+    [
+        ("1,234.56", None, "1234.56"),
+        ("1.234,56", None, "1234.56"),
+        ("1 234,56 €", None, "1234.56"),
+        ("1\u00a0234,56\u00a0€", None, "1234.56"),
+        ("¥1234", None, "1234"),
+        ("1234 ₽", None, "1234"),
+        ("RUB 1 234", None, "1234"),
+        ("CHF 1'234.50", None, "1234.50"),
+        ("68,50", None, "68.50"),
+        ("75,- €", None, "75"),
+        ("$75", None, "75"),
+        ("75.00", None, "75.00"),
+        (75, None, "75"),
+        (Decimal("19.9"), None, "19.9"),
+        ("1.234", ",", "1234"),
+        ("1,234", ".", "1234"),
+        ("68,50", ",", "68.50"),
+        ("1.299,00", ",", "1299.00"),
+        ("1,299.00", ".", "1299.00"),
+        ("Free", None, "0"),
+        ("Kostenlos", None, "0"),
+    ],
+)
+def test_parse_price(text: object, separator: str | None, amount: str) -> None:
+    assert parse_price(text, separator)[0] == Decimal(amount)
+
+
+@pytest.mark.parametrize("text", ["", "call us", "-5", "99999999999", None, True, "NaN"])
+def test_parse_price_refuses(text: object) -> None:
+    assert parse_price(text)[0] is None
+
+
+@pytest.mark.parametrize(
+    ("value", "preferred", "code"),
+    [
+        ("usd", None, "USD"),
+        ("€", None, "EUR"),
+        ("$", None, "USD"),
+        ("$", "CAD", "CAD"),
+        ("kr", "NOK", "NOK"),
+        ("kr", None, "SEK"),
+        ("¥", "CNY", "CNY"),
+        ("¥", None, "JPY"),
+        ("руб.", None, "RUB"),
+        ("₽", None, "RUB"),
+        ("zł", None, "PLN"),
+        ("C$", "USD", "CAD"),
+        ("dollars", None, None),
+        ("€€", None, None),
+        (12, None, None),
+    ],
+)
+def test_parse_currency(value: object, preferred: str | None, code: str | None) -> None:
+    assert parse_currency(value, preferred) == code
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("Was $90.00 Now $75.00", [("90.00", "USD"), ("75.00", "USD")]),
+        ("Preis: 1.234,56 € inkl. MwSt.", [("1234.56", "EUR")]),
+        ("1 234 ₽", [("1234", "RUB")]),
+        ("RUB 1 234", [("1234", "RUB")]),
+        ("¥3,240（税込）", [("3240", "JPY")]),
+        ("CHF 49.90", [("49.90", "CHF")]),
+        ("£24.99 (£20.83 ex VAT)", [("24.99", "GBP"), ("20.83", "GBP")]),
+        ("₹1,23,456", [("123456", "INR")]),
+        ("Rs. 1,23,456.50", [("123456.50", "INR")]),
+        ("1234руб.", [("1234", "RUB")]),
+        ("75.- CHF", [("75", "CHF")]),
+        ("1.980円", [("1980", "JPY")]),
+        ("SKU 12345, 10 vials x 10 mg", []),
+        ("Order within 2 hours", []),
+    ],
+)
+def test_find_money(text: str, found: list[tuple[str, str]]) -> None:
+    assert [(m.amount, m.currency) for m in find_money(text)] == [(Decimal(a), c) for a, c in found]
+
+
+@pytest.mark.parametrize(
+    ("value", "availability"),
+    [
+        ("https://schema.org/InStock", Availability.IN_STOCK),
+        ("http://schema.org/OutOfStock", Availability.OUT_OF_STOCK),
+        ("outofstock", Availability.OUT_OF_STOCK),
+        ("PREORDER", Availability.PRE_ORDER),
+        ("schema:BackOrder", Availability.BACK_ORDER),
+        ("https://schema.org/Discontinued", Availability.DISCONTINUED),
+        ("LimitedAvailability", Availability.LIMITED),
+        ("in stock", Availability.IN_STOCK),
+        ("oos", Availability.OUT_OF_STOCK),
+        ("ask us", Availability.UNKNOWN),
+        ("", Availability.UNKNOWN),
+        (None, Availability.UNKNOWN),
+    ],
+)
+def test_normalize_availability(value: object, availability: Availability) -> None:
+    assert normalize_availability(value) == availability
+
+
+@pytest.mark.parametrize(
+    ("text", "availability"),
+    [
+        ("Sold out", Availability.OUT_OF_STOCK),
+        ("Currently unavailable", Availability.OUT_OF_STOCK),
+        ("Not in stock", Availability.OUT_OF_STOCK),
+        ("Notify me when it is back in stock", Availability.OUT_OF_STOCK),
+        ("Ausverkauft", Availability.OUT_OF_STOCK),
+        ("Derzeit nicht auf Lager", Availability.OUT_OF_STOCK),
+        ("Auf Lager, Lieferzeit 1-3 Tage", Availability.IN_STOCK),
+        ("Épuisé", Availability.OUT_OF_STOCK),
+        ("En rupture de stock", Availability.OUT_OF_STOCK),
+        ("Indisponible", Availability.OUT_OF_STOCK),
+        ("En stock", Availability.IN_STOCK),
+        ("Agotado", Availability.OUT_OF_STOCK),
+        ("No disponible", Availability.OUT_OF_STOCK),
+        ("Disponible", Availability.IN_STOCK),
+        ("Esaurito", Availability.OUT_OF_STOCK),
+        ("Disponibile", Availability.IN_STOCK),
+        ("Нет в наличии", Availability.OUT_OF_STOCK),
+        ("В наличии", Availability.IN_STOCK),
+        ("Pre-order now", Availability.PRE_ORDER),
+        ("Vorbestellen", Availability.PRE_ORDER),
+        ("Précommande", Availability.PRE_ORDER),
+        ("Предзаказ", Availability.PRE_ORDER),
+        ("Available on backorder", Availability.BACK_ORDER),
+        ("Под заказ", Availability.BACK_ORDER),
+        ("Only 3 left in stock", Availability.LIMITED),
+        ("Nur noch 2 auf Lager", Availability.LIMITED),
+        ("Ships from our warehouse", Availability.UNKNOWN),
+        ("Add to cart", Availability.UNKNOWN),
+    ],
+)
+def test_availability_from_text(text: str, availability: Availability) -> None:
+    assert availability_from_text(text) == availability

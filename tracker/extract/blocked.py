@@ -1,0 +1,108 @@
+"""Pages that are not the product: bot checks, access denied, soft 404s, JavaScript-only prices."""
+
+from __future__ import annotations
+
+import re
+
+from tracker.extract.page import Page
+
+# A title that names a bot check or a refusal: the page is not the product.
+_BLOCKED_TITLE = re.compile(
+    r"^\W*(just a moment|attention required|access denied|access to this page has been denied|"
+    r"are you (a robot|human)|robot check|bot check|security check|captcha|verify you are human|"
+    r"human verification|pardon our interruption|request unsuccessful|forbidden|403\b|"
+    r"error 403|ddos-guard|checking your browser|please wait|one more step|"
+    r"доступ (запрещ|огранич)|проверка (браузера|безопасности)|вы не робот|zugriff verweigert|"
+    r"zugang verweigert|accès refusé|acceso denegado|accesso negato|sicherheitsüberprüfung)"
+    r"[\W\d]*(?:$|[|:–—-]|\bcloudflare)",
+    re.IGNORECASE,
+)
+_BLOCKED_ANYWHERE_IN_TITLE = re.compile(r"\b(captcha|bot protection|are you a robot)\b", re.I)
+# Markers of challenge pages from the usual bot-protection services (searched lower-cased).
+_CHALLENGE = (
+    b"cf-chl-",
+    b"cf_chl_opt",
+    b"challenge-form",
+    b'id="challenge-',
+    b"captcha-delivery.com",
+    b"px-captcha",
+    b"_incapsula_resource",
+    b"incapsula incident",
+    b"distil_r_captcha",
+    b"sec-if-cpt-container",
+    b"ak-challenge",
+    b"awswaf",
+    b"ddos-guard.net/",
+    b"enable javascript and cookies to continue",
+    b"type the characters you see",
+)
+# A captcha widget: a bot check only on a small page (shops also put one on review forms).
+_WIDGET = (b"g-recaptcha", b"h-captcha", b"cf-turnstile", b"smart-captcha")
+_DENIED = (
+    b"access denied",
+    b"you don't have permission to access",
+    b"request blocked",
+    b"has been blocked",
+    b"unusual traffic",
+    b"automated queries",
+    b"automated requests",
+)
+_NOT_FOUND = re.compile(
+    r"(\b404\b|page not found|not found|no longer available|seite nicht gefunden|"
+    r"page introuvable|página no encontrada|pagina non trovata|страница не найдена|"
+    r"produkt nicht gefunden|product not found)",
+    re.IGNORECASE,
+)
+# A price slot left for a script: a template tag, a binding, or an empty price element.
+_SCRIPTED_PRICE = re.compile(
+    rb"\{\{[^}]{0,60}price|(?:data-bind|v-text|ng-bind|x-text)=[\"'][^\"']{0,80}price|"
+    rb"class=[\"'][^\"'>]{0,80}price[^\"'>]{0,80}[\"'][^<>]{0,200}>\s*</"
+)
+SMALL_PAGE = 40_000
+CHALLENGE_PAGE = 64_000
+
+
+def blocked_by_title(page: Page, strict: bool = True) -> str | None:
+    """The reason when the title says the page is a bot check or a refusal.
+
+    strict: only titles that are nothing but such a notice (safe before any other step).
+    """
+    title = page.title
+    if title and (
+        _BLOCKED_TITLE.search(title) or (not strict and _BLOCKED_ANYWHERE_IN_TITLE.search(title))
+    ):
+        return f"the page is a bot check or a refusal (title {title[:80]!r})"
+    return None
+
+
+def blocked_by_content(page: Page) -> str | None:
+    """The reason when a small page with no price looks like a challenge or a refusal.
+
+    Challenge and refusal pages are small; a full shop page is not judged by these markers.
+    """
+    if len(page.body) > CHALLENGE_PAGE:
+        return None
+    low = page.body.lower()
+    for markers, limit, what in (
+        (_CHALLENGE, CHALLENGE_PAGE, "the page is a bot check"),
+        (_WIDGET, SMALL_PAGE, "the page is a bot check"),
+        (_DENIED, SMALL_PAGE, "the page refuses access"),
+    ):
+        if len(low) > limit:
+            continue
+        for marker in markers:
+            if marker in low:
+                return f"{what} ({marker.decode('ascii')})"
+    return None
+
+
+def not_found_reason(page: Page) -> str | None:
+    for text in (page.title, page.h1):
+        if text and len(text) < 120 and _NOT_FOUND.search(text):
+            return f"the page says it is not there ({text[:80]!r})"
+    return None
+
+
+def scripted_price(page: Page) -> bool:
+    """True when the page has a price slot that only JavaScript fills."""
+    return _SCRIPTED_PRICE.search(page.body.lower()) is not None

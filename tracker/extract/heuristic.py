@@ -1,0 +1,386 @@
+"""A conservative look at the visible page: one amount must clearly win, or no answer.
+
+The main product area is the smallest element holding both the title (h1) and the add-to-cart
+form. Inside it, elements whose class, id or itemprop names a price are read; an amount loses when
+it is struck through, per unit, shipping, an instalment, ex-VAT, a saving, a "from" or a range, or
+sits in a related-products area. The answer stands only when exactly one amount is left.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from lxml import etree
+
+from tracker.domain import Availability, Offer
+from tracker.extract.availability import availability_from_text, normalize_availability
+from tracker.extract.heuristic_words import (
+    LOSES_AFTER,
+    LOSES_BEFORE,
+    LOSING_CLASS,
+    PRICE_MARK,
+    STOCK_LABEL,
+    STOCK_MARK,
+    STRUCK_CLASS,
+    STRUCK_WORDS,
+)
+from tracker.extract.page import Page, text_of
+from tracker.extract.scope import in_other_area, is_other_area
+from tracker.extract.values import Money, find_money
+
+_SKIP_TAGS = frozenset(
+    {
+        "script",
+        "style",
+        "noscript",
+        "template",
+        "svg",
+        "select",
+        "option",
+        "textarea",
+        "iframe",
+        "head",
+    }
+)
+_STRUCK_TAGS = frozenset({"del", "s", "strike"})
+_CART_ATTRS = re.compile(
+    r"add[-_ ]?to[-_ ]?(cart|bag|basket)|addtocart|buy[-_ ]?now|btn[-_]cart|product-form__submit|"
+    r"single_add_to_cart|add-to-cart|tocart|warenkorb|panier|carrito|carrello|korzin",
+    re.IGNORECASE,
+)
+_CART_TEXT = re.compile(
+    r"^\W*(add to (cart|bag|basket)|buy now|buy it now|in den (warenkorb|einkaufswagen)|"
+    r"jetzt kaufen|ajouter au panier|acheter|añadir al carrito|agregar al carrito|comprar|"
+    r"aggiungi al carrello|acquista|в корзину|купить|добавить в корзину|sold out|out of stock|"
+    r"ausverkauft|épuisé|agotado|esaurito|нет в наличии|pre-?order|vorbestellen|notify me)\b",
+    re.IGNORECASE,
+)
+_CART_FORM_ACTION = re.compile(
+    r"cart|basket|warenkorb|panier|carrito|carrello|korzin|checkout", re.IGNORECASE
+)
+_TITLE_CANDIDATES = etree.XPath(
+    "//*[contains(@class, 'product-title') or contains(@class, 'product_title')"
+    " or contains(@class, 'product-name') or contains(@class, 'product_name')"
+    " or contains(@class, 'productTitle') or contains(@class, 'productName')]"
+)
+_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
+MAX_CARTS = 3
+MAX_CANDIDATE_TEXT = 160
+MAX_PLAIN_TEXT = 40
+
+
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    element: Any
+    pieces: list[tuple[str, Any]]  # (text, the element it belongs to)
+
+
+@dataclass(frozen=True, slots=True)
+class _Amount:
+    money: Money
+    loses: str | None  # why it cannot be the price
+    struck: bool
+
+
+def heuristic_offers(page: Page) -> list[Offer] | None:
+    """The one winning amount of the main product area; [] for none, None when several compete."""
+    tree = page.tree
+    if tree is None:
+        return []
+    main = _main_area(tree)
+    if main is None:
+        return []
+    candidates = _candidates(main) or _candidates(main, marked=False)
+    amounts = [a for candidate in candidates for a in _amounts(candidate, main, page)]
+    winners = {(a.money.amount, a.money.currency): a for a in amounts if a.loses is None}
+    if len(winners) > 1 and page.hints.currency:
+        in_currency = {k: v for k, v in winners.items() if k[1] == page.hints.currency}
+        if len(in_currency) == 1 and len({k[1] for k in winners}) == len(winners):
+            winners = in_currency
+    if len(winners) != 1:
+        return None if winners else []
+    (amount, currency), winner = next(iter(winners.items()))
+    struck = {
+        a.money.amount
+        for a in amounts
+        if a.struck and a.money.currency == currency and a.money.amount > amount
+    }
+    return [
+        Offer(
+            price=amount,
+            currency=currency,
+            availability=_availability(main),
+            name=page.h1 or None,
+            regular_price=struck.pop() if len(struck) == 1 else None,
+            source="heuristic",
+            raw_price=winner.money.raw,
+        )
+    ]
+
+
+def _main_area(tree: Any) -> Any | None:
+    memo: dict[object, bool] = {}
+
+    def _usable(element: Any) -> bool:
+        return isinstance(element.tag, str) and not in_other_area(element, memo)
+
+    title = next((h for h in tree.iter("h1") if _usable(h)), None)
+    if title is None:
+        title = next((e for e in _TITLE_CANDIDATES(tree) if _usable(e)), None)
+    carts = [e for e in _cart_elements(tree) if _usable(e)]
+    if title is None and not carts:
+        return None
+    if title is None or not carts:
+        start = title if title is not None else carts[0]
+        return _climb_to_price(start)
+    # The elements themselves, not their id(): lxml makes a new proxy object per visit.
+    cart_ancestors = {carts[0], *carts[0].iterancestors()}
+    area = title
+    while area is not None and area not in cart_ancestors:
+        area = area.getparent()
+    if area is None:
+        return None
+    if area.tag in ("html", "body"):
+        # Title and cart share nothing smaller than the page: look near the cart only.
+        return _climb_to_price(carts[0])
+    inside = sum(1 for c in carts if any(a is area for a in c.iterancestors()))
+    return area if inside <= MAX_CARTS else None
+
+
+def _climb_to_price(start: Any) -> Any | None:
+    node = start
+    for _ in range(4):
+        node = node.getparent()
+        if node is None or is_other_area(node) or node.tag in ("body", "html"):
+            return None
+        if any(True for _ in _candidates(node)):
+            return node
+    return None
+
+
+# Forms, buttons and button-like links: the only elements that may be an add-to-cart control.
+_CART_LINKS = etree.XPath(
+    "//a[contains(@class, 'btn') or contains(@class, 'button') or contains(@class, 'cart')"
+    " or contains(@class, 'buy') or contains(@id, 'cart') or contains(@id, 'buy')]"
+)
+
+
+def _cart_elements(tree: Any) -> list[Any]:
+    """Add-to-cart forms and buttons; links styled as buttons only when there are none."""
+    found = _cart_controls(tree.iter("form", "button", "input"))
+    return found or _cart_controls(_CART_LINKS(tree))
+
+
+def _cart_controls(elements: Any) -> list[Any]:
+    found = []
+    for element in elements:
+        tag = element.tag
+        if tag == "input" and (element.get("type") or "").lower() not in ("submit", "button"):
+            continue
+        attrs = " ".join(
+            element.get(k) or "" for k in ("class", "id", "name", "data-action", "action")
+        )
+        if tag == "form":
+            if _CART_FORM_ACTION.search(element.get("action") or "") or _CART_ATTRS.search(attrs):
+                found.append(element)
+            continue
+        if _CART_ATTRS.search(attrs):
+            found.append(element)
+            continue
+        text = element.get("value") if tag == "input" else text_of(element)
+        if text and len(text) < 60 and _CART_TEXT.search(" ".join(text.split())):
+            found.append(element)
+        if len(found) > 20:
+            break
+    return found
+
+
+def _marks(element: Any) -> str:
+    return " ".join(
+        element.get(k) or "" for k in ("class", "id", "itemprop", "data-price-type")
+    ).lower()
+
+
+def _candidates(root: Any, marked: bool = True) -> list[_Candidate]:
+    """Price-marked elements with figures of their own (inner candidates' text set apart).
+
+    marked=False: short elements whose text is little more than an amount ("<h2>$75.00</h2>"),
+    for themes that name no price element; used only when no element is marked.
+    """
+    found: list[_Candidate] = []
+    limit = MAX_CANDIDATE_TEXT if marked else MAX_PLAIN_TEXT
+
+    def walk(node: Any) -> list[Any]:
+        inner: list[Any] = []
+        for child in node:
+            if (
+                not isinstance(child.tag, str)
+                or child.tag in _SKIP_TAGS
+                or _hidden(child)
+                or is_other_area(child)
+            ):
+                continue
+            inner.extend(walk(child))
+        if node is not root and (not marked or PRICE_MARK.search(_marks(node))):
+            skip = frozenset(inner)
+            pieces = _pieces(node, skip)
+            text = " ".join("".join(p[0] for p in pieces).split())
+            if 0 < len(text) <= limit and any(c.isdigit() for c in text):
+                found.append(_Candidate(node, pieces))
+                return [*inner, node]
+        return inner
+
+    walk(root)
+    return found
+
+
+def _hidden(element: Any) -> bool:
+    """Hidden by its markup (not by a stylesheet, which a page read without CSS cannot know)."""
+    if element.get("hidden") is not None:
+        return True
+    style = element.get("style")
+    return bool(style) and _HIDDEN_STYLE.search(style) is not None
+
+
+def _pieces(element: Any, skip: frozenset[Any]) -> list[tuple[str, Any]]:
+    pieces: list[tuple[str, Any]] = []
+
+    def walk(node: Any) -> None:
+        if node.text:
+            pieces.append((node.text, node))
+        for child in node:
+            if isinstance(child.tag, str) and child.tag not in _SKIP_TAGS and not _hidden(child):
+                if child in skip:
+                    pieces.append((" ", node))
+                else:
+                    walk(child)
+            if child.tail:
+                pieces.append((child.tail, node))
+
+    walk(element)
+    return pieces
+
+
+def _amounts(candidate: _Candidate, main: Any, page: Page) -> list[_Amount]:
+    element, pieces = candidate.element, candidate.pieces
+    texts = [p[0] for p in pieces if p[0].strip()]
+    for left, right in zip(texts, texts[1:], strict=False):
+        if left.rstrip()[-1:].isdigit() and right.lstrip()[:1].isdigit():
+            return []  # digits split over elements ("75<sup>99</sup>"): unclear
+    text = "".join(p[0] for p in pieces)
+    starts, position = [], 0
+    for piece, _ in pieces:
+        starts.append(position)
+        position += len(piece)
+    money = find_money(text, page.hints.currency, page.hints.decimal_separator)
+    if not money or len(money) > 4:
+        return []
+    before_element = _text_before(element)
+    after_element = " ".join((element.tail or "").split())[:40]
+    result = []
+    for index, item in enumerate(money):
+        owner = next(
+            (pieces[i][1] for i in range(len(pieces) - 1, -1, -1) if starts[i] <= item.start),
+            element,
+        )
+        top = _lift(element, 2, main)
+        struck = _struck(owner, top)
+        previous_end = money[index - 1].end if index else 0
+        before = text[max(previous_end, item.start - 40) : item.start]
+        if index == 0:
+            before = f"{before_element} {before}"
+        after = text[item.end : item.end + 30]
+        if index == len(money) - 1:
+            after = f"{after} {after_element}"
+        loses = "struck" if struck else _why_not(owner, top, before, after, item)
+        if loses is None and len(money) > 1 and _range(text, money):
+            loses = "range"
+        result.append(_Amount(item, loses, struck or _struck_words(before)))
+    return result
+
+
+def _lift(element: Any, levels: int, main: Any) -> Any:
+    node = element
+    for _ in range(levels):
+        if node is main or node.getparent() is None:
+            break
+        node = node.getparent()
+    return node
+
+
+def _text_before(element: Any) -> str:
+    previous = element.getprevious()
+    if previous is not None:
+        text = (text_of(previous) if isinstance(previous.tag, str) else "") + (previous.tail or "")
+    else:
+        parent = element.getparent()
+        text = (parent.text or "") if parent is not None else ""
+    # Only what follows the last figure: "Was $90" before "$75" does not make $75 old.
+    return " ".join(re.split(r"\d", text)[-1].split())[-40:]
+
+
+def _struck(owner: Any, top: Any) -> bool:
+    node = owner
+    while node is not None:
+        if node.tag in _STRUCK_TAGS or "line-through" in (node.get("style") or ""):
+            return True
+        if STRUCK_CLASS.search(_marks(node)):
+            return True
+        if node is top:
+            break
+        node = node.getparent()
+    return False
+
+
+def _struck_words(before: str) -> bool:
+    return STRUCK_WORDS.search(before.lower()) is not None
+
+
+def _why_not(owner: Any, top: Any, before: str, after: str, money: Money) -> str | None:
+    if money.amount <= Decimal(0):
+        return "zero"
+    node = owner
+    while node is not None:
+        match = LOSING_CLASS.search(_marks(node))
+        if match:
+            return match.lastgroup
+        if node is top:
+            break
+        node = node.getparent()
+    for pattern, text in ((LOSES_BEFORE, before.lower()), (LOSES_AFTER, after.lower())):
+        match = pattern.search(text)
+        if match:
+            return match.lastgroup
+    if _struck_words(before):
+        return "struck"
+    return None
+
+
+def _range(text: str, money: list[Money]) -> bool:
+    for left, right in zip(money, money[1:], strict=False):
+        between = text[left.end : right.start].strip().lower()
+        if between in ("-", "–", "—", "to", "bis", "à", "a", "до", "~", "…", "..."):
+            return True
+    return False
+
+
+def _availability(main: Any) -> Availability:
+    for element in main.iter():
+        if not isinstance(element.tag, str) or element.tag in _SKIP_TAGS:
+            continue
+        if element.get("itemprop") == "availability":
+            value = element.get("href") or element.get("content") or text_of(element)
+            found = normalize_availability(value)
+            if found is not Availability.UNKNOWN:
+                return found
+        labelled = element.text and STOCK_LABEL.match(element.text)
+        if labelled or STOCK_MARK.search(_marks(element)):
+            text = " ".join(text_of(element).split())
+            if len(text) <= 120:
+                found = availability_from_text(text)
+                if found is not Availability.UNKNOWN:
+                    return found
+    return Availability.UNKNOWN

@@ -1,0 +1,118 @@
+"""The words the visible-page heuristic reads: what names a price, and what makes an amount lose.
+
+Each losing pattern has named groups; the group's name is the reason recorded for the amount.
+"""
+
+from __future__ import annotations
+
+import re
+
+
+def _tokens(name: str, words: str) -> str:
+    """Class or id words, whole between '-', '_' or spaces ('price--compare', 'old_price')."""
+    return rf"(?P<{name}>(?:^|[-_\s])(?:{words})(?:$|[-_\s]))"
+
+
+PRICE_MARK = re.compile(
+    r"price|preis|prix|precio|prezzo|preço|prijs|pris|цена|cena|cijena|hinta|kaina|fiyat|"
+    r"amount|betrag|importe|(?:^|[-_\s])cost(?:$|[-_\s])",
+    re.IGNORECASE,
+)
+STOCK_MARK = re.compile(
+    r"stock|availability|available|inventory|lager|disponib|verfügbar|наличи|dispo|status|"
+    r"delivery|lieferzeit",
+    re.IGNORECASE,
+)
+# A visible label before the stock state ("Availability: In Stock", "Наличие: нет").
+STOCK_LABEL = re.compile(
+    r"\s*(availability|stock|verfügbarkeit|lieferstatus|lagerbestand|disponibilité|"
+    r"disponibilidad|disponibilità|наличие|статус)\s*:",
+    re.IGNORECASE,
+)
+STRUCK_CLASS = re.compile(
+    _tokens(
+        "struck",
+        r"old|was|regular|compare|compare-?at|strike\w*|crossed|original|before|list-?price|listprice|"
+        r"rrp|msrp|uvp|retail|oldprice|prev|previous|reference|instead|crossout|"
+        r"line-?through|pricebefore|price-?before|price-?old|old-?price|was-?price",
+    ),
+    re.IGNORECASE,
+)
+LOSING_CLASS = re.compile(
+    "|".join(
+        (
+            _tokens(
+                "unit",
+                r"unit|unit-?price|unitprice|base-?price|baseprice|grundpreis|per-?unit|"
+                r"price-?per|priceperunit|per|measure|ppu|kilo-?price",
+            ),
+            _tokens("shipping", r"shipping|delivery|versand|livraison|envio|spedizione|freight"),
+            _tokens(
+                "instalment",
+                r"installments?|instalments?|klarna|afterpay|affirm|sezzle|monthly|"
+                r"financ\w*|credit|payment|payments|paypal|pay-?later|bnpl|zip",
+            ),
+            _tokens(
+                "ex_vat",
+                r"excl\w*|ex-?vat|ex-?tax|without-?tax|netto|net|net-?price|tax-?excl\w*|"
+                r"excluding|exclusive|exkl\w*|ht",
+            ),
+            _tokens("saving", r"save|saving|savings|you-?save|percent|percentage|off"),
+            _tokens(
+                "other",
+                r"total|subtotal|points|reward|rewards|bonus|cashback|threshold|"
+                r"free-?shipping|gift|deposit|pfand",
+            ),
+        )
+    ),
+    re.IGNORECASE,
+)
+STRUCK_WORDS = re.compile(
+    r"(\bwas\b|\bstatt\b|\buvp\b|\brrp\b|\bmsrp\b|list price|regular price|retail price|"
+    r"\breg\.|compare at|originally|au lieu de|prix barré|prix conseillé|prix de référence|"
+    r"\bantes\b|precio anterior|precio original|invece di|prezzo consigliato|prezzo originale|"
+    r"старая цена|вместо|\bбыло\b|ehemals|bisher|\bvorher\b|\bavant\b)\s*:?\s*$",
+    re.IGNORECASE,
+)
+LOSES_BEFORE = re.compile(
+    "|".join(
+        (
+            r"(?P<shipping>(shipping|delivery|postage|versand\w*|porto|livraison|envío|envio|"
+            r"spedizione|доставка)\s*(costs?|kosten|fee|frais)?\s*[:\-]?\s*"
+            r"(from|ab|de|dès|desde|da|от|only)?\s*$)",
+            r"(?P<saving>(save|you save|saving|sparen|sie sparen|ersparnis|économisez|"
+            r"économie|ahorra\w*|risparmi\w*|экономия|скидка)\s*[:\-]?\s*(up to|bis zu)?\s*$)",
+            r"(?P<from>(\bfrom|\bab|à partir de|\bdès|\bdesde|a partir de|a partire da|\bda|"
+            r"\bот|starting at|starts at|as low as)\s*:?\s*$)",
+            r"(?P<instalment>(\d\s*[x×]|payments? of|instal+ments? of|pay in \d+|klarna|"
+            r"afterpay|affirm|sezzle|paypal|ab mtl\.?|monatlich|mensualités? de|"
+            r"\d+\s*cuotas de|cuotas|\brate da|рассрочка)[^\d]{0,25}$)",
+            r"(?P<total>(total|subtotal|summe|gesamt|итого)\s*:?\s*$)",
+            r"(?P<ex_vat>(\bnetto|\bnet|excl\.?\s*(vat|tax|mwst)|ex\.?\s*(vat|tax)|without vat|"
+            r"\bht|без ндс)\s*:?\s*$)",
+            r"(?P<threshold>(\bover|\babove|\bspend|orders? of|minimum|mindestens|ab einem|"
+            r"einkaufswert von|à partir de|a partir de|superiores a|sopra i|от суммы)\s*$)",
+            r"(?P<unit>(unit price|grundpreis|prix unitaire|prix au|precio unitario|"
+            r"precio por|prezzo unitario|prezzo al|цена за)[^\d]{0,12}$)",
+            r"(?P<secondary>\(\s*$)",
+        )
+    ),
+    re.IGNORECASE,
+)
+LOSES_AFTER = re.compile(
+    "|".join(
+        (
+            r"(?P<instalment>^\s*\)?\s*(/\s*(mo|mon|month|mes|mois|monat|mese|мес)|per month|"
+            r"a month|monthly|x\s*\d+|par mois|al mes|al mese|im monat|pro monat|в месяц))",
+            r"(?P<unit>^\s*\)?\s*(/\s*\d*\s*[a-zа-яµ]|per\s+\w|pro\s+\d*\s*[a-z]|je\s+\d*\s*[a-z]|"
+            r"each\b|ea\.|за\s+\d*\s*[a-zа-я]))",
+            r"(?P<ex_vat>^\s*\)?\s*[(\[]?\s*(excl|exkl|ex\.?\s*(vat|tax|mwst|btw|iva|tva)|"
+            r"\+\s*(vat|mwst|iva|tva)|plus vat|zzgl\.?\s*(mwst|ust)|netto|net\b|ht\b|h\.t\.|"
+            r"hors tax|sin iva|senza iva|iva esclusa|без ндс|before tax|tax excl|excluding))",
+            r"(?P<saving>^\s*(off\b|discount|rabatt|de (réduction|remise)|de descuento|di sconto))",
+            r"(?P<shipping>^\s*(shipping|delivery|versand)\b)",
+            r"(?P<secondary>^\s*\))",
+        )
+    ),
+    re.IGNORECASE,
+)

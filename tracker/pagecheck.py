@@ -1,0 +1,173 @@
+"""`tracker extract`: run the extraction chain on a saved page or a fetched URL."""
+
+from __future__ import annotations
+
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import select
+
+from tracker import __version__
+from tracker.config import Settings
+from tracker.domain import ExtractHints, ExtractResult
+from tracker.extract import extract, shopify
+from tracker.extract.hints import hints_from_settings
+from tracker.store.engine import Store
+from tracker.store.models import Vendor
+from tracker.urls import is_http_url
+
+# A refusal or a bot check still has a body worth reading (the chain says "blocked").
+_READ_ERROR_BODIES = (401, 403, 429, 503)
+
+
+class PageError(Exception):
+    """The page cannot be read; the message names the file or URL."""
+
+
+@dataclass(frozen=True)
+class CheckedPage:
+    result: ExtractResult
+    url: str
+    follow_up_result: ExtractResult | None = None
+
+
+class _HttpOnlyRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(
+        self, req: Any, fp: Any, code: int, msg: str, headers: Any, newurl: str
+    ) -> Any:
+        if not is_http_url(newurl):
+            raise PageError(f"{req.full_url}: redirects to {newurl!r}, not an http(s) URL")
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+def fetch(url: str, settings: Settings) -> tuple[bytes, str]:
+    """GET one http(s) URL with the crawler's user agent, timeout and size limit."""
+    if not is_http_url(url):
+        raise PageError(f"{url}: not an http(s) URL")
+    crawl = settings.crawl
+    request = urllib.request.Request(
+        url, headers={"User-Agent": f"tracker-price-checker/{__version__} (+{crawl.contact_url})"}
+    )
+    opener = urllib.request.build_opener(_HttpOnlyRedirects)
+    try:
+        with opener.open(request, timeout=crawl.timeout_seconds) as response:
+            return _read_limited(response, url, crawl.max_page_bytes), response.geturl()
+    except urllib.error.HTTPError as exc:
+        if exc.code in _READ_ERROR_BODIES:
+            return _read_limited(exc, url, crawl.max_page_bytes), url
+        raise PageError(f"{url}: HTTP {exc.code} {exc.reason}") from exc
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise PageError(f"{url}: cannot fetch: {reason}") from exc
+
+
+def _read_limited(response: Any, url: str, limit: int) -> bytes:
+    body: bytes = response.read(limit + 1)
+    if len(body) > limit:
+        raise PageError(f"{url}: the page is larger than {limit} bytes")
+    return body
+
+
+def read_file(path: Path, limit: int) -> bytes:
+    try:
+        with path.open("rb") as handle:
+            body = handle.read(limit + 1)
+    except OSError as exc:
+        raise PageError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    if len(body) > limit:
+        raise PageError(f"{path}: the file is larger than {limit} bytes")
+    return body
+
+
+def vendor_hints(store: Store, slug: str) -> ExtractHints:
+    """The hints the spider uses for one synced vendor."""
+    with store.sessions.begin() as session:
+        vendor = session.scalar(select(Vendor).where(Vendor.slug == slug))
+        if vendor is None:
+            raise LookupError(f"no vendor {slug!r} in the database (run `tracker catalog sync`)")
+        return hints_from_settings(vendor.currency, (vendor.settings or {}).get("extraction"))
+
+
+def check_page(
+    source: str, url: str | None, hints: ExtractHints, settings: Settings
+) -> CheckedPage:
+    """Extract a saved page (FILE with an optional URL) or a fetched URL, as the spider would.
+
+    When the page points to its platform's JSON endpoint on the same host (a Shopify page with
+    no price), that endpoint is fetched and extracted too, as the spider does.
+    """
+    if urlsplit(source).scheme in ("http", "https"):
+        body, final_url = fetch(source, settings)
+        page_url = url or final_url
+    else:
+        if url is not None and not is_http_url(url):
+            raise PageError(f"--url {url!r}: not an http(s) URL")
+        path = Path(source)
+        body = read_file(path, settings.crawl.max_page_bytes)
+        page_url = url or path.resolve().as_uri()
+    result = extract(body, page_url, hints)
+    if result.follow_up and is_http_url(page_url) and _same_host(result.follow_up, page_url):
+        follow_body, follow_url = fetch(result.follow_up, settings)
+        if hints.currency is None:  # the endpoint's JSON names no currency; its page may
+            hints = replace(hints, currency=shopify.active_currency(body))
+        return CheckedPage(result, page_url, extract(follow_body, follow_url, hints))
+    return CheckedPage(result, page_url)
+
+
+def _same_host(a: str, b: str) -> bool:
+    return urlsplit(a).hostname == urlsplit(b).hostname
+
+
+def result_json(result: ExtractResult) -> dict[str, Any]:
+    return {
+        "status": str(result.status),
+        "source": result.source,
+        "offers": [
+            {
+                "name": o.name,
+                "variant": o.variant,
+                "sku": o.sku,
+                "price": str(o.price) if o.price is not None else None,
+                "currency": o.currency,
+                "availability": str(o.availability),
+                "regular_price": str(o.regular_price) if o.regular_price is not None else None,
+                "source": o.source,
+                "raw_price": o.raw_price,
+            }
+            for o in result.offers
+        ],
+        "tried": list(result.tried),
+        "error": result.error,
+        "follow_up": result.follow_up,
+    }
+
+
+def result_lines(result: ExtractResult, vendor_currency: str | None = None) -> list[str]:
+    """The result as plain text lines (page text is shown as text, never as markup)."""
+    lines = [f"status: {result.status}" + (f" (source: {result.source})" if result.source else "")]
+    lines.append("tried: " + (", ".join(result.tried) or "-"))
+    for index, offer in enumerate(result.offers, 1):
+        price = f"{offer.price} {offer.currency}" if offer.price is not None else "no price"
+        parts = [f"  {index}. {price}", str(offer.availability)]
+        if offer.regular_price is not None:
+            parts.append(f"was {offer.regular_price}")
+        for label, value in (("name", offer.name), ("variant", offer.variant), ("sku", offer.sku)):
+            if value:
+                parts.append(f"{label} {value!r}")
+        parts.append(f"[{offer.source}, raw {offer.raw_price!r}]")
+        lines.append("  ".join(parts))
+    others = sorted({o.currency or "?" for o in result.offers if o.currency != vendor_currency})
+    if vendor_currency and others:
+        lines.append(
+            f"warning: the vendor is set to {vendor_currency}; the crawl records a price in "
+            f"{', '.join(others)} as an error, not a price"
+        )
+    if result.error:
+        lines.append(f"error: {result.error}")
+    if result.follow_up:
+        lines.append(f"follow-up: {result.follow_up}")
+    return lines
