@@ -85,6 +85,14 @@ class ListingEntry(_Strict):
         return f"{self.product}/{label}"
 
 
+class VendorCrawl(_Strict):
+    """Per-vendor politeness; unset values follow the site's `[crawl]` settings."""
+
+    obey_robots: bool | None = None
+    concurrency: int | None = Field(None, ge=1, le=32)
+    delay: float | None = Field(None, ge=0, le=600)
+
+
 class VendorEntry(_Strict):
     slug: Slug
     name: str = Field(min_length=1, max_length=120)
@@ -94,6 +102,7 @@ class VendorEntry(_Strict):
         None, description="Template for affiliate links: {url} or {url_quoted} is the page URL."
     )
     listings: list[ListingEntry] = []
+    crawl: VendorCrawl | None = None
 
     @field_validator("affiliate")
     @classmethod

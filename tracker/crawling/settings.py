@@ -29,6 +29,20 @@ RETRY_TIMES = 2
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 REDIRECT_MAX_TIMES = 5
 
+# Stay on the vendor's hosts; robots.txt as RFC 9309 says; retries that honour Retry-After.
+DOWNLOADER_MIDDLEWARES = {
+    "tracker.crawling.middlewares.VendorHostsMiddleware": 60,
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "tracker.crawling.middlewares.RobotsTxtPolicyMiddleware": 100,
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "tracker.crawling.middlewares.RetryAfterMiddleware": 550,
+}
+TRACKER_RETRY_AFTER_MAX = 60.0
+EXTENSIONS = {
+    "scrapy.extensions.throttle.AutoThrottle": None,
+    "tracker.crawling.throttle.VendorAutoThrottle": 0,
+}
+
 ITEM_PIPELINES = {"tracker.crawling.pipeline.StorePipeline": 300}
 
 LOG_LEVEL = "INFO"
