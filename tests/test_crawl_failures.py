@@ -6,11 +6,13 @@ the scripted trouble. Each test then checks one listing. Failures never change a
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from tests.crawl_helpers import (
     Stored,
@@ -29,6 +31,9 @@ from tests.servers import (
     product_page,
     redirect,
 )
+from tracker.cli import main
+from tracker.config import Settings
+from tracker.crawling.checks import page_hash
 from tracker.domain import CheckStatus
 from tracker.extract import extract
 from tracker.runners import RunSnapshot
@@ -51,6 +56,7 @@ PACK = multi_offer_page("Pill", [("P-10", "10 tablets", "20.00"), ("P-30", "30 t
 
 @dataclass
 class Scenario:
+    settings: Settings
     shop: ScriptedSite
     elsewhere: ScriptedSite
     first: RunSnapshot
@@ -96,7 +102,9 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scenario]:
         shop.script("/dropped", product_page("Pill", "30.00"))
         shop.script("/flapping", product_page("Pill", "30.00"), product_page("Pill", "31.00"))
         second = sync_and_crawl(settings)
-        yield Scenario(shop, elsewhere, first, second, before, stored(settings), shop.paths())
+        yield Scenario(
+            settings, shop, elsewhere, first, second, before, stored(settings), shop.paths()
+        )
 
 
 def test_the_first_crawl_reads_every_allowed_page(scenario: Scenario) -> None:
@@ -220,3 +228,51 @@ def test_robots_txt_answering_503_disallows_everything(tmp_path: Path, obey: boo
         else:  # the vendor's own override: robots.txt is not even asked for
             assert shop.paths() == ["/pill"]
             assert (result.status, result.price) == ("ok", "75.00")
+
+
+def listing_id(scenario: Scenario, key: str) -> int:
+    return scenario.after[key].spans[0].listing_id
+
+
+def test_prices_why_shows_where_a_price_came_from(scenario: Scenario) -> None:
+    config = str(scenario.settings.config_path)
+    dropped = listing_id(scenario, "dropped")
+    result = CliRunner().invoke(main, ["--config", config, "prices", "--why", str(dropped)])
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert f"Listing {dropped}: Pill at Shop, dropped" in out
+    assert "Current price: 30.00 USD, InStock, confirmed" in out
+    assert "source: json-ld" in out and "raw price text: '30.00'" in out
+    assert f"page hash: {page_hash(product_page('Pill', '30.00').encode())}" in out
+    assert "seen 2 time(s)" in out  # the first reading and the same-run re-check
+    assert "last status: ok, consecutive failures: 0" in out
+    history = out[out.index("History") :]
+    assert history.index("30.00 USD") < history.index("75.00 USD")
+
+
+def test_prices_why_shows_a_failing_listings_check_state(scenario: Scenario) -> None:
+    config = str(scenario.settings.config_path)
+    slow = listing_id(scenario, "slow")
+    result = CliRunner().invoke(main, ["--config", config, "prices", "--why", str(slow)])
+    assert result.exit_code == 0, result.output
+    assert "Current price: 75.00 USD" in result.output
+    assert "last status: timeout, consecutive failures: 1" in result.output
+    assert "last error: the request timed out" in result.output
+
+
+def test_prices_lists_unconfirmed_prices_with_their_reason(scenario: Scenario) -> None:
+    config = str(scenario.settings.config_path)
+    result = CliRunner().invoke(main, ["--config", config, "prices"])
+    assert result.exit_code == 0, result.output
+    flapping = listing_id(scenario, "flapping")
+    assert re.search(r"31\.00 USD \(unconfirmed\)", result.output)
+    assert (
+        f"{flapping}: unconfirmed: price moved -59 % from the confirmed 75.00 to 31.00 USD"
+        in result.output
+    )
+
+
+def test_prices_why_of_an_unknown_listing_is_an_error(scenario: Scenario) -> None:
+    config = str(scenario.settings.config_path)
+    result = CliRunner().invoke(main, ["--config", config, "prices", "--why", "9999"])
+    assert result.exit_code == 1 and "no listing with id 9999" in result.output
