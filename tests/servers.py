@@ -21,6 +21,7 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     hang: bool = False  # never answer (until the server stops)
     truncate: bool = False  # announce more bytes than are sent, then close
+    pause: float = 0.0  # seconds to think before answering
 
     @property
     def data(self) -> bytes:
@@ -45,10 +46,18 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:  # noqa: N802 - stdlib name
         site = self.server.site
         reply = site.next_reply(self.path, self.headers.get("User-Agent", ""))
+        try:
+            self.answer(reply)
+        finally:
+            site.done()
+
+    def answer(self, reply: Reply) -> None:
         if reply.hang:
-            site.stopping.wait(60)
+            self.server.site.stopping.wait(60)
             self.close_connection = True
             return
+        if reply.pause:
+            self.server.site.stopping.wait(reply.pause)
         data = reply.data
         self.send_response(reply.status)
         headers = {"Content-Type": "text/html; charset=utf-8", **reply.headers}
@@ -76,12 +85,14 @@ class _Server(ThreadingHTTPServer):
 class ScriptedSite:
     """Serve scripted replies on 127.0.0.1 (free port) in a background thread."""
 
-    def __init__(self) -> None:
+    def __init__(self, host: str = "127.0.0.1") -> None:
         self.scripts: dict[str, list[Reply]] = {}
         self.hits: list[Hit] = []
+        self.in_flight = 0
+        self.max_in_flight = 0
         self.lock = threading.Lock()
         self.stopping = threading.Event()
-        self.server = _Server(("127.0.0.1", 0), _Handler)
+        self.server = _Server((host, 0), _Handler)
         self.server.site = self
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
@@ -98,10 +109,16 @@ class ScriptedSite:
     def next_reply(self, path: str, user_agent: str) -> Reply:
         with self.lock:
             self.hits.append(Hit(path, time.monotonic(), user_agent))
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
             script = self.scripts.get(path)
             if not script:
                 return Reply(404, "<h1>Not found</h1>")
             return script.pop(0) if len(script) > 1 else script[0]
+
+    def done(self) -> None:
+        with self.lock:
+            self.in_flight -= 1
 
     def paths(self) -> list[str]:
         with self.lock:
