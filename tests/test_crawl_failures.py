@@ -210,24 +210,32 @@ def test_nothing_but_catalog_pages_and_robots_txt_is_requested(scenario: Scenari
     assert set(scenario.shop.paths()) <= allowed
 
 
-@pytest.mark.parametrize("obey", [True, False])
-def test_robots_txt_answering_503_disallows_everything(tmp_path: Path, obey: bool) -> None:
+@pytest.mark.parametrize(
+    ("robots", "crawl", "status", "paths"),
+    [
+        (Reply(503, "down for maintenance"), {}, "blocked", {"/robots.txt"}),
+        (Reply(429), {}, "blocked", {"/robots.txt"}),
+        (Reply(hang=True), {}, "blocked", {"/robots.txt"}),
+        (Reply(404), {}, "ok", {"/robots.txt", "/pill"}),
+        # the vendor's own override: robots.txt is not even asked for
+        (Reply(503), {"crawl": {"obey_robots": False}}, "ok", {"/pill"}),
+    ],
+    ids=["503", "429", "timeout", "404", "vendor-override"],
+)
+def test_robots_txt_failures_follow_rfc_9309(
+    tmp_path: Path, robots: Reply, crawl: dict, status: str, paths: set[str]
+) -> None:
     with ScriptedSite() as shop:
-        shop.script("/robots.txt", Reply(503, "down for maintenance"))
+        shop.script("/robots.txt", robots)
         shop.script("/pill", product_page("Pill", "75.00"))
-        extra = {} if obey else {"crawl": {"obey_robots": False}}
-        settings = write_project(
-            tmp_path,
-            catalog(vendor("shop", f"{shop.url}/", [listing("pill", f"{shop.url}/pill")], **extra)),
-        )
+        shop_vendor = vendor("shop", f"{shop.url}/", [listing("pill", f"{shop.url}/pill")], **crawl)
+        settings = write_project(tmp_path, catalog(shop_vendor), timeout_seconds=1)
         sync_and_crawl(settings)
         result = stored(settings)["pill"]
-        if obey:
-            assert set(shop.paths()) == {"/robots.txt"}
-            assert result.status == "blocked" and "HTTP 503" in (result.error or "")
-        else:  # the vendor's own override: robots.txt is not even asked for
-            assert shop.paths() == ["/pill"]
-            assert (result.status, result.price) == ("ok", "75.00")
+        assert set(shop.paths()) == paths
+        assert result.status == status
+        if status == "blocked":
+            assert "robots.txt" in (result.error or "") and "disallow" in (result.error or "")
 
 
 def listing_id(scenario: Scenario, key: str) -> int:

@@ -64,8 +64,8 @@ class RobotsRules:
 
 
 class RobotsTxtPolicyMiddleware:
-    """robots.txt as RFC 9309 says: a 2xx is parsed, a 4xx allows everything, and a 5xx,
-    a timeout or an unreachable host disallows everything (Scrapy's own middleware allows).
+    """robots.txt as RFC 9309 says: a 2xx is parsed, a 4xx allows everything, and a 5xx (or a
+    429), a timeout or an unreachable host disallows everything (Scrapy's own allows).
 
     Obeyed when ``ROBOTSTXT_OBEY`` is on, unless a request's ``dont_obey_robotstxt`` meta
     says otherwise (per vendor, either way).
@@ -133,7 +133,7 @@ class RobotsTxtPolicyMiddleware:
                 refusal=f"robots.txt unreachable ({type(exc).__name__}): treated as disallow"
             )
         stats.inc_value(f"robotstxt/response_status_count/{response.status}")
-        if response.status >= 500:
+        if response.status >= 500 or response.status == 429:  # 429: "too fast", not "absent"
             log.warning(
                 "%s/robots.txt answered HTTP %d: nothing is crawled there", origin, response.status
             )
