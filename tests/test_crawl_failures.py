@@ -41,6 +41,7 @@ from tracker.runners import RunSnapshot
 PAGES = [
     "flaky",
     "busy",
+    "patient",
     "slow",
     "truncated",
     "moved-home",
@@ -93,6 +94,7 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scenario]:
         shop.script(
             "/busy", Reply(429, headers={"Retry-After": "1"}), product_page("Pill", "75.00")
         )
+        shop.script("/patient", Reply(429, headers={"Retry-After": "3600"}))
         shop.script("/slow", Reply(hang=True))
         shop.script("/truncated", Reply(body=product_page("Pill", "80.00"), truncate=True))
         shop.script("/moved-home", redirect("/"))
@@ -140,6 +142,13 @@ def test_429_waits_as_long_as_retry_after_says(scenario: Scenario) -> None:
     assert (busy.status, busy.price) == ("ok", "75.00")
     first, second = scenario.shop.times("/busy")[-2:]
     assert second - first >= 1.0
+
+
+def test_a_retry_after_beyond_the_limit_is_not_retried_in_this_run(scenario: Scenario) -> None:
+    patient = scenario.after["patient"]
+    assert patient.status == "blocked" and "Retry-After: 3600" in (patient.error or "")
+    assert patient.prices == ["75.00"]
+    assert scenario.second_paths.count("/patient") == 1
 
 
 def test_a_hanging_server_times_out_and_keeps_the_price(scenario: Scenario) -> None:
