@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from tracker import __version__
 from tracker.config import Settings, load_settings
@@ -24,15 +25,18 @@ class VendorPolicy:
     obey_robots: bool | None = None
     concurrency: int | None = None
     delay: float | None = None
+    hostnames: frozenset[str] = frozenset()  # as Scrapy names download slots
 
     @classmethod
     def of(cls, targets: list[CrawlTarget]) -> VendorPolicy:
         first = targets[0]
         crawl = first.vendor_settings.get("crawl") or {}
+        urls = [first.vendor_homepage, *(t.url for t in targets)]
         return cls(
             slug=first.vendor_slug,
             homepage=first.vendor_homepage,
             hosts=vendor_hosts(first.vendor_homepage, [t.url for t in targets]),
+            hostnames=frozenset(h for h in map(_hostname, urls) if h),
             obey_robots=crawl.get("obey_robots"),
             concurrency=crawl.get("concurrency"),
             delay=crawl.get("delay"),
@@ -75,8 +79,9 @@ class CrawlContext:
         for policy in self.vendors.values():
             if policy.concurrency is None and policy.delay is None:
                 continue
-            for host in {h.split(":")[0] for h in policy.hosts}:
-                for name in (host, f"www.{host}"):
+            for host in policy.hostnames:
+                bare = host.removeprefix("www.")
+                for name in (bare, f"www.{bare}"):
                     slot = slots.setdefault(name, {})
                     if policy.concurrency is not None:
                         slot["concurrency"] = min(
@@ -85,6 +90,13 @@ class CrawlContext:
                     if policy.delay is not None:
                         slot["delay"] = max(policy.delay, slot.get("delay", policy.delay))
         return slots
+
+
+def _hostname(url: str) -> str | None:
+    try:
+        return urlsplit(url).hostname
+    except ValueError:
+        return None
 
 
 def scrapy_overrides(settings: Settings) -> dict[str, Any]:
