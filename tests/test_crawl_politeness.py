@@ -42,9 +42,10 @@ def test_a_vendors_own_concurrency_and_delay_hold(tmp_path: Path) -> None:
         assert parallel.max_in_flight > 1  # the site-wide concurrency_per_domain of 8
         starts = sorted(t for path in PAGES for t in spaced.times(path))
         gaps = [b - a for a, b in zip(starts, starts[1:], strict=False)]
-        # Scrapy varies a delay by up to +-50 %; AutoThrottle would shrink it toward the 20 ms
-        # latency, but never below the vendor's 0.4 s: no two requests closer than 0.2 s.
-        assert len(gaps) == len(PAGES) - 1 and min(gaps) >= 0.2
+        # Scrapy varies a delay by +-50 % (so 0.2 s at least; 0.15 leaves room for loopback
+        # latency). Without the vendor's floor AutoThrottle would shrink the delay toward the
+        # 20 ms latency, below 0.1 s by the fourth request.
+        assert len(gaps) == len(PAGES) - 1 and min(gaps) >= 0.15
 
 
 SHOPIFY_PAGE = """<!doctype html><html><head><title>Pill</title>
