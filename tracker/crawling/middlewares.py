@@ -142,9 +142,24 @@ class RobotsTxtPolicyMiddleware:
             )
         if response.status >= 300:
             return RobotsRules()  # 4xx (or too many redirects): no rules, all allowed
-        return RobotsRules(
-            parser=build_from_crawler(self.parser_class, self.crawler, response.body)
-        )
+        parser = build_from_crawler(self.parser_class, self.crawler, response.body)
+        self.apply_crawl_delay(urlparse_cached(robots).hostname, parser)
+        return RobotsRules(parser=parser)
+
+    def apply_crawl_delay(self, hostname: str | None, parser: RobotParser) -> None:
+        """Honour a ``Crawl-delay`` (not in RFC 9309, but asked for) as the host's minimum
+        delay, capped at AUTOTHROTTLE_MAX_DELAY; AutoThrottle keeps it as a floor."""
+        delay = parser.crawl_delay(self.user_agent)
+        engine = self.crawler.engine
+        if not delay or not hostname or engine is None:
+            return
+        delay = min(float(delay), self.crawler.settings.getfloat("AUTOTHROTTLE_MAX_DELAY", 60.0))
+        downloader = engine.downloader
+        slot_settings = downloader.per_slot_settings.setdefault(hostname, {})
+        slot_settings["delay"] = max(delay, slot_settings.get("delay", 0.0))
+        slot = downloader.slots.get(hostname)
+        if slot is not None and slot.delay < delay:
+            slot.delay = delay
 
 
 class RetryAfterMiddleware(RetryMiddleware):
