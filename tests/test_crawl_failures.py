@@ -44,6 +44,7 @@ PAGES = [
     "patient",
     "slow",
     "truncated",
+    "huge",
     "moved-home",
     "moved-away",
     "captcha-200",
@@ -79,6 +80,7 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scenario]:
             tmp_path_factory.mktemp("crawl-failures"),
             catalog(vendor("shop", f"{shop.url}/", listings)),
             timeout_seconds=1.5,
+            max_page_bytes=20_000,
         )
         shop.script("/robots.txt", "User-agent: *\nDisallow: /private\n")
         shop.script("/", product_page("Featured pill of the week", "5.00"))
@@ -97,6 +99,8 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scenario]:
         shop.script("/patient", Reply(429, headers={"Retry-After": "3600"}))
         shop.script("/slow", Reply(hang=True))
         shop.script("/truncated", Reply(body=product_page("Pill", "80.00"), truncate=True))
+        huge = product_page("Pill", "80.00").replace("</body>", "<p>x</p>" * 4000 + "</body>")
+        shop.script("/huge", huge)
         shop.script("/moved-home", redirect("/"))
         shop.script("/moved-away", redirect(f"{elsewhere.url}/pill"))
         shop.script("/captcha-200", CAPTCHA_PAGE)
@@ -163,6 +167,12 @@ def test_a_truncated_body_fails_clearly_and_keeps_the_price(scenario: Scenario) 
     cut = scenario.after["truncated"]
     assert cut.status == "http_error" and "truncated" in (cut.error or "")
     assert cut.prices == ["75.00"]
+
+
+def test_a_page_over_the_size_limit_fails_and_keeps_the_price(scenario: Scenario) -> None:
+    huge = scenario.after["huge"]
+    assert huge.status == "http_error" and "page too large" in (huge.error or "")
+    assert huge.prices == ["75.00"]
 
 
 def test_a_redirect_to_the_home_page_is_not_found(scenario: Scenario) -> None:

@@ -61,7 +61,10 @@ def classify_failure(failure: Failure) -> tuple[CheckStatus, str]:
     if failure.check(ResponseNeverReceived, ConnectionDone, ConnectionLost):
         return CheckStatus.HTTP_ERROR, "the connection closed before an answer arrived"
     if failure.check(DownloadCancelledError):
-        return CheckStatus.HTTP_ERROR, f"download stopped: {failure.getErrorMessage()}"
+        message = failure.getErrorMessage()
+        if "max size" in message:
+            return CheckStatus.HTTP_ERROR, f"page too large (crawl.max_page_bytes): {message}"
+        return CheckStatus.HTTP_ERROR, f"download stopped: {message}"
     if failure.check(DownloadConnectionRefusedError):
         return CheckStatus.HTTP_ERROR, "connection refused"
     if failure.check(CannotResolveHostError, DNSLookupError):
