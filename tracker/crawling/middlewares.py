@@ -26,7 +26,7 @@ from scrapy.utils.response import response_status_message
 from twisted.internet.defer import Deferred
 
 from tracker.crawling.failures import OffsiteRedirect, RobotsDisallowed
-from tracker.crawling.policy import is_vendor_url, retry_after_seconds
+from tracker.crawling.policy import host_key, retry_after_seconds
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +41,10 @@ class VendorHostsMiddleware:
 
     def process_request(self, request: Request) -> None:
         hosts = request.meta.get(VENDOR_HOSTS)
-        if hosts is not None and not is_vendor_url(request.url, hosts):
+        if hosts is None:
+            return
+        parts = urlparse_cached(request)
+        if parts.scheme not in ("http", "https") or host_key(parts) not in hosts:
             raise OffsiteRedirect(
                 f"redirected to {request.url[:300]}, outside the vendor's site: not followed"
             )

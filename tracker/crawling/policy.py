@@ -9,7 +9,7 @@ import re
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import ParseResult, SplitResult, parse_qsl, urlsplit
 
 from tracker.urls import is_http_url
 
@@ -35,10 +35,13 @@ _CATEGORY_SEGMENTS = {
 _PRODUCT_SEGMENTS = {"products", "product", "p", "produkt", "produit", "producto", "prodotto"}
 
 
-def host_key(url: str) -> str | None:
-    """The host a URL talks to: lower case, without ``www.``, with a non-default port."""
+def host_key(url: str | SplitResult | ParseResult) -> str | None:
+    """The host a URL talks to: lower case, without ``www.``, with a non-default port.
+
+    Takes a URL or its already split parts (Scrapy caches them per request).
+    """
     try:
-        parts = urlsplit(url)
+        parts = urlsplit(url) if isinstance(url, str) else url
         port = parts.port
     except ValueError:
         return None
