@@ -7,6 +7,7 @@ import socket
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, aliased
@@ -82,11 +83,6 @@ def sync_catalog(session: Session, catalog: Catalog) -> SyncReport:
             report.added.append(f"vendor {v_entry.slug}")
         elif _assign(vendor, values):
             report.updated.append(f"vendor {v_entry.slug}")
-        crawl = v_entry.crawl.model_dump(exclude_none=True) if v_entry.crawl else {}
-        if (vendor.settings or {}).get("crawl", {}) != crawl:
-            vendor.settings = {**(vendor.settings or {}), "crawl": crawl}
-            if f"vendor {v_entry.slug}" not in report.added + report.updated:
-                report.updated.append(f"vendor {v_entry.slug}")
         for position, l_entry in enumerate(v_entry.listings):
             strength = l_entry.strength_parts()
             variant = l_entry.variant
@@ -118,6 +114,11 @@ def sync_catalog(session: Session, catalog: Catalog) -> SyncReport:
             else:
                 report.unchanged += 1
             seen_listings.add(listing.id)
+        crawl = v_entry.crawl.model_dump(exclude_none=True) if v_entry.crawl else {}
+        if (vendor.settings or {}).get("crawl", {}) != crawl:
+            vendor.settings = {**(vendor.settings or {}), "crawl": crawl}
+            if f"vendor {v_entry.slug}" not in report.added + report.updated:
+                report.updated.append(f"vendor {v_entry.slug}")
     for (_vendor_id, key), listing in listings.items():
         if listing.id not in seen_listings and listing.active:
             listing.active = False
@@ -144,7 +145,7 @@ def crawl_targets(session: Session, vendor_slug: str | None = None) -> list[Craw
         query = query.where(Vendor.slug == vendor_slug)
     rows = session.execute(query).all()
     pending = [listing.id for listing, _, span in rows if span is not None and not span.confirmed]
-    confirmed = last_confirmed(session, pending)
+    confirmed: dict[int, tuple[Decimal, str]] = last_confirmed(session, pending)
     out = []
     for listing, vendor, span in rows:
         if span is not None and span.confirmed:
