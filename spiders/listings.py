@@ -1,4 +1,9 @@
-"""The `listings` spider: one request per listing page, one check per listing."""
+"""The `listings` spider: one request per listing page, one check per listing.
+
+It requests only the catalog's URLs, a platform endpoint the extraction asks for on the
+same vendor's hosts, and a second reading of a page whose price moved suspiciously far.
+It follows no links; redirects off the vendor's hosts are refused before they are sent.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +12,27 @@ from datetime import UTC, datetime
 from typing import Any
 
 import scrapy
+from scrapy.crawler import Crawler
 from scrapy.http import Response
 from scrapy.settings import BaseSettings
+from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from tracker.config import load_settings
-from tracker.crawling.checks import checks_from_failure, checks_from_page
-from tracker.crawling.context import CrawlContext, scrapy_overrides
+from tracker.crawling.checks import (
+    FollowUp,
+    as_rechecks,
+    checks_from_endpoint,
+    checks_from_failure,
+    checks_from_page,
+    needs_recheck,
+)
+from tracker.crawling.context import CrawlContext, hints_for, scrapy_overrides
 from tracker.crawling.failures import classify_failure
+from tracker.crawling.middlewares import VENDOR_HOSTS
+from tracker.crawling.policy import landing_kind
+from tracker.domain import CheckStatus, CrawlTarget
+from tracker.extract import extract
 
 
 class ListingsSpider(scrapy.Spider):
@@ -44,24 +62,109 @@ class ListingsSpider(scrapy.Spider):
         super().update_settings(settings)
         settings.setdict(scrapy_overrides(load_settings()), priority="spider")
 
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> ListingsSpider:
+        spider: ListingsSpider = super().from_crawler(crawler, *args, **kwargs)
+        # Settings are frozen only after the spider exists: add the vendors' own slots.
+        slots = {**crawler.settings.getdict("DOWNLOAD_SLOTS"), **spider.tracker.download_slots()}
+        crawler.settings.set("DOWNLOAD_SLOTS", slots, priority="spider")
+        return spider
+
     async def start(self) -> AsyncIterator[Any]:
         for url, targets in self.tracker.by_url.items():
-            yield scrapy.Request(
-                url,
-                callback=self.parse,
-                errback=self.failed,
-                meta={"targets": targets},
-                dont_filter=True,
-            )
+            yield self.request(url, targets, self.parse)
+
+    def request(
+        self, url: str, targets: list[CrawlTarget], callback: Any, **meta: Any
+    ) -> scrapy.Request:
+        policy = self.tracker.vendors[targets[0].vendor_slug]
+        meta = {"targets": targets, VENDOR_HOSTS: policy.hosts, **meta}
+        if policy.obey_robots is not None:
+            meta["dont_obey_robotstxt"] = not policy.obey_robots
+        return scrapy.Request(
+            url, callback=callback, errback=self.failed, meta=meta, dont_filter=True
+        )
 
     def parse(self, response: Response) -> Iterator[Any]:
-        targets = response.meta["targets"]
-        yield from checks_from_page(response.body, response.url, targets, datetime.now(UTC))
+        meta = response.meta
+        targets: list[CrawlTarget] = meta["targets"]
+        now = datetime.now(UTC)
+        rechecking = bool(meta.get("recheck"))
+        policy = self.tracker.vendors[targets[0].vendor_slug]
+        if meta.get("redirect_urls"):
+            kind = landing_kind(response.url, policy.homepage)
+            if kind:
+                if not rechecking:
+                    error = f"redirected to the {kind} {response.url[:300]}: the product is gone"
+                    yield from checks_from_failure(
+                        CheckStatus.NOT_FOUND, error, response.url, targets, now
+                    )
+                return
+        page = checks_from_page(response.body, response.url, targets, now, hosts=policy.hosts)
+        for follow in page.follow_ups:
+            yield self.request(
+                follow.url,
+                follow.targets,
+                self.parse_endpoint,
+                follow_up=follow,
+                page_url=response.url,
+                recheck=rechecking,
+            )
+        if rechecking:
+            yield from as_rechecks(page.checks)
+            return
+        yield from page.checks
+        yield from self.rechecks(page.checks, targets, targets[0].url)
+
+    def parse_endpoint(self, response: Response) -> Iterator[Any]:
+        meta = response.meta
+        targets: list[CrawlTarget] = meta["targets"]
+        checks = checks_from_endpoint(
+            response.body, response.url, meta["page_url"], targets, datetime.now(UTC)
+        )
+        if meta.get("recheck"):
+            yield from as_rechecks(checks)
+            return
+        yield from checks
+        yield from self.rechecks(checks, targets, targets[0].url)
+
+    def rechecks(self, checks: list[Any], targets: list[CrawlTarget], url: str) -> Iterator[Any]:
+        """One more request for the listings whose reading the sanity guard doubts."""
+        share = self.tracker.settings.crawl.suspect_change_share
+        by_id = {t.listing_id: t for t in targets}
+        doubted = [
+            by_id[c.listing_id]
+            for c in checks
+            if c.listing_id in by_id and needs_recheck(c, by_id[c.listing_id], share)
+        ]
+        if doubted:
+            self.logger.info("%s: price moved far, reading it again", url)
+            yield self.request(url, doubted, self.parse, recheck=True)
 
     def failed(self, failure: Failure) -> Iterator[Any]:
         request = failure.request  # type: ignore[attr-defined]
+        meta = request.meta
+        targets: list[CrawlTarget] = meta["targets"]
         status, error = classify_failure(failure)
+        if failure.check(HttpError):
+            status, error = self.refine_http_error(failure.value.response, targets, status, error)
         self.logger.info("%s: %s", request.url, error)
-        yield from checks_from_failure(
-            status, error, request.url, request.meta["targets"], datetime.now(UTC)
-        )
+        if meta.get("recheck"):
+            return  # the first reading stays unconfirmed until the next run
+        follow: FollowUp | None = meta.get("follow_up")
+        if follow is not None and follow.fallback:
+            yield from follow.fallback
+            return
+        url = meta.get("page_url") or request.url
+        yield from checks_from_failure(status, error, url, targets, datetime.now(UTC))
+
+    def refine_http_error(
+        self, response: Response, targets: list[CrawlTarget], status: CheckStatus, error: str
+    ) -> tuple[CheckStatus, str]:
+        """An error page with a body may be a captcha or bot check: name it ``blocked``."""
+        if not response.body or status is CheckStatus.NOT_FOUND:
+            return status, error
+        result = extract(response.body, response.url, hints_for(targets[0]))
+        if result.status is CheckStatus.BLOCKED:
+            return CheckStatus.BLOCKED, f"HTTP {response.status}: {result.error or 'bot check'}"
+        return status, error

@@ -13,8 +13,9 @@ from tracker.domain import ListingState
 from tracker.locking import exclusive_lock
 from tracker.publish import ArticleError, Publisher, RenderResult, article_files, has_markers
 from tracker.runners import RunSnapshot, run_local_crawl
-from tracker.store import repo
+from tracker.store import provenance, repo
 from tracker.store.engine import Store, open_store
+from tracker.store.provenance import ListingProvenance
 
 RENDER_LOCK_TIMEOUT = 300.0
 
@@ -92,6 +93,15 @@ def _relative_name(source: Path, content_dir: Path) -> Path:
         return source.resolve().relative_to(content_dir.resolve())
     except ValueError:
         return Path(source.name)
+
+
+def listing_provenance(store: Store, listing_id: int) -> ListingProvenance:
+    """The listing's current price with where it came from, its check state and history."""
+    with store.sessions.begin() as session:
+        found = provenance.listing_provenance(session, listing_id)
+    if found is None:
+        raise LookupError(f"no listing with id {listing_id} (see the ids in `tracker prices`)")
+    return found
 
 
 def current_prices(store: Store, product: str | None = None) -> list[ListingState]:

@@ -57,6 +57,14 @@ class VariantEntry(_Strict):
         return VariantSpec(sku=self.sku, text=self.text, position=self.position)
 
 
+class VendorCrawl(_Strict):
+    """Per-vendor politeness; unset values follow the site's `[crawl]` settings."""
+
+    obey_robots: bool | None = None
+    concurrency: int | None = Field(None, ge=1, le=32)
+    delay: float | None = Field(None, ge=0, le=600)
+
+
 class ListingEntry(_Strict):
     product: Slug
     label: str = Field(min_length=1, max_length=200)
@@ -145,6 +153,7 @@ class VendorEntry(_Strict):
     affiliate: str | None = Field(
         None, description="Template for affiliate links: {url} or {url_quoted} is the page URL."
     )
+    crawl: VendorCrawl | None = None
     listings: list[ListingEntry] = []
     display: VendorDisplay = VendorDisplay()
     extraction: ExtractionEntry | None = None

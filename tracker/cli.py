@@ -22,6 +22,7 @@ from tracker.config import ConfigError, Settings, load_settings
 from tracker.domain import ExtractHints, ListingState
 from tracker.locking import LockBusy
 from tracker.pricing import is_fresh
+from tracker.provenance_view import print_provenance
 from tracker.publish import ArticleError
 from tracker.runners import RunSnapshot
 from tracker.samplesite import SAMPLE_SITE_DIR, StaticSite
@@ -253,13 +254,26 @@ def serve(ctx: click.Context, host: str, port: int) -> None:
 
 @main.command()
 @click.argument("product", required=False)
+@click.option(
+    "--why",
+    "listing_id",
+    type=int,
+    metavar="LISTING",
+    help="Explain one listing (its id in this table): source, raw price, page hash, history.",
+)
 @click.pass_context
 @operator_errors
-def prices(ctx: click.Context, product: str | None) -> None:
-    """Show current prices, availability, last check and status (of one PRODUCT or all)."""
+def prices(ctx: click.Context, product: str | None, listing_id: int | None) -> None:
+    """Show current prices, availability, last check and status (of one PRODUCT or all).
+
+    Unconfirmed prices (held back by the sanity guard) are listed with their reason.
+    """
     settings = settings_of(ctx)
     store = app.open_settings_store(settings)
     try:
+        if listing_id is not None:
+            print_provenance(console, app.listing_provenance(store, listing_id))
+            return
         states = app.current_prices(store, product)
     finally:
         store.close()
@@ -280,7 +294,9 @@ def print_prices(states: list[ListingState], settings: Settings, now: datetime) 
             price += " (unconfirmed)"
         elif s.price is not None and not is_fresh(s.last_seen_at, now, max_age):
             price += " (stale)"
-        if s.last_error:
+        if s.price is not None and not s.confirmed:
+            problems.append(f"{s.listing_id}: unconfirmed: {s.last_error or 'not seen again yet'}")
+        elif s.last_error:
             problems.append(f"{s.listing_id}: {s.last_status}: {s.last_error}")
         table.add_row(
             str(s.listing_id),

@@ -75,6 +75,7 @@ class CrawlSettings(BaseModel):
     concurrency_per_domain: int = Field(2, ge=1, le=32)
     download_delay: float = Field(0.5, ge=0)
     timeout_seconds: float = Field(30.0, gt=0)
+    max_retry_after_seconds: float = Field(60.0, ge=0)
     max_page_bytes: int = Field(5 * 1024 * 1024, gt=0)
     time_limit_seconds: int = Field(1800, gt=0)
     suspect_change_share: float = Field(0.5, gt=0)

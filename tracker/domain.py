@@ -108,6 +108,8 @@ class Check:
     offer: Offer | None = None
     error: str | None = None
     url: str | None = None
+    page_hash: str | None = None  # provenance: sha256 prefix of the body the offer came from
+    recheck: bool = False  # the sanity guard's second reading of a suspect price in one run
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,6 +235,10 @@ class CrawlTarget:
     variant_sku: str | None
     variant_text: str | None
     variant_position: int | None
+    vendor_homepage: str = ""
+    # The last confirmed price: the spider re-checks a reading that moves too far from it.
+    confirmed_price: Decimal | None = None
+    confirmed_currency: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

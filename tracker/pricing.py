@@ -58,6 +58,23 @@ def is_suspect(
     return change > Decimal(str(max_share))
 
 
+def suspect_reason(confirmed: tuple[Decimal, str] | None, price: Decimal, currency: str) -> str:
+    """Why a price is held back, for the operator: the move or the currency change."""
+    held = "; shown after it is seen again"
+    if confirmed is None:
+        return f"price {price} {currency} held back{held}"
+    old_price, old_currency = confirmed
+    if currency != old_currency:
+        return f"currency changed from {old_currency} to {currency} ({price} {currency}){held}"
+    if old_price <= 0:
+        return f"price moved from {old_price} to {price} {currency}{held}"
+    change = (price - old_price) / old_price * 100
+    return (
+        f"price moved {change:+.0f} % from the confirmed {old_price:.2f} to "
+        f"{price:.2f} {currency}{held}"
+    )
+
+
 def is_fresh(last_seen_at: datetime | None, now: datetime, max_age: timedelta) -> bool:
     """A price is current only if its last successful check is within the max age."""
     return last_seen_at is not None and now - last_seen_at <= max_age

@@ -2,49 +2,132 @@
 
 from __future__ import annotations
 
+import hashlib
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from tracker.crawling.context import hints_for, variant_of
+from tracker.crawling.policy import is_vendor_url
 from tracker.domain import Check, CheckStatus, CrawlTarget, ExtractHints, ExtractResult
 from tracker.extract import extract
 from tracker.matching import match_offer
+from tracker.pricing import is_suspect
+
+PAGE_HASH_CHARS = 16
+
+
+def page_hash(body: bytes) -> str:
+    """A short fingerprint of the bytes a price was read from (provenance)."""
+    return hashlib.sha256(body).hexdigest()[:PAGE_HASH_CHARS]
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """A platform endpoint to fetch for some listings before they get a check.
+
+    ``fallback`` holds their checks from the page itself, used when the endpoint fails.
+    """
+
+    url: str
+    targets: list[CrawlTarget]
+    fallback: list[Check] = field(default_factory=list)
+
+
+@dataclass
+class PageChecks:
+    checks: list[Check] = field(default_factory=list)
+    follow_ups: list[FollowUp] = field(default_factory=list)
 
 
 def checks_from_page(
-    body: bytes, url: str, targets: list[CrawlTarget], now: datetime
+    body: bytes,
+    url: str,
+    targets: list[CrawlTarget],
+    now: datetime,
+    *,
+    hosts: frozenset[str] | None = None,
+) -> PageChecks:
+    """Extract the page once per set of hints and let each listing pick its offer.
+
+    With ``hosts`` given, a platform endpoint the extraction asks for (on one of those
+    hosts) is returned as a follow-up instead of checks for the listings concerned.
+    """
+    digest = page_hash(body)
+    groups: dict[ExtractHints, list[CrawlTarget]] = {}
+    for target in targets:
+        groups.setdefault(hints_for(target), []).append(target)
+    out = PageChecks()
+    for hints, group in groups.items():
+        result = extract(body, url, hints)
+        checks = [check_of(result, t, url, now, digest) for t in group]
+        follow = result.follow_up
+        if hosts is not None and follow and follow != url and is_vendor_url(follow, hosts):
+            fallback = checks if result.status is CheckStatus.OK else []
+            out.follow_ups.append(FollowUp(follow, group, fallback))
+        else:
+            out.checks.extend(checks)
+    return out
+
+
+def checks_from_endpoint(
+    body: bytes, endpoint: str, page_url: str, targets: list[CrawlTarget], now: datetime
 ) -> list[Check]:
-    """Extract the page once and let each listing at that URL pick its offer."""
-    results: dict[ExtractHints, ExtractResult] = {}
+    """Checks from a platform endpoint's answer (no further follow-up)."""
+    digest = page_hash(body)
     checks = []
     for target in targets:
-        hints = hints_for(target)
-        if hints not in results:
-            results[hints] = extract(body, url, hints)
-        result = results[hints]
-        if result.status is not CheckStatus.OK:
-            checks.append(Check(target.listing_id, result.status, now, error=result.error, url=url))
-            continue
-        match = match_offer(result.offers, variant_of(target))
-        offer = match.offer
-        if offer is not None and offer.currency != target.vendor_currency:
-            checks.append(
-                Check(
-                    target.listing_id,
-                    CheckStatus.NO_PRICE,
-                    now,
-                    url=url,
-                    error=f"page states {offer.currency}, "
-                    f"the vendor is set to {target.vendor_currency}",
-                )
-            )
-            continue
-        checks.append(
-            Check(target.listing_id, match.status, now, offer=offer, error=match.error, url=url)
-        )
+        result = extract(body, endpoint, hints_for(target))
+        checks.append(check_of(result, target, page_url, now, digest))
     return checks
+
+
+def check_of(
+    result: ExtractResult, target: CrawlTarget, url: str, now: datetime, digest: str
+) -> Check:
+    """One listing's check from an extraction result: its offer, or why there is none."""
+    if result.status is not CheckStatus.OK:
+        return Check(target.listing_id, result.status, now, error=result.error, url=url)
+    match = match_offer(result.offers, variant_of(target))
+    offer = match.offer
+    if offer is not None and offer.currency != target.vendor_currency:
+        return Check(
+            target.listing_id,
+            CheckStatus.NO_PRICE,
+            now,
+            url=url,
+            error=f"page states {offer.currency}, the vendor is set to {target.vendor_currency}",
+        )
+    return Check(
+        target.listing_id,
+        match.status,
+        now,
+        offer=offer,
+        error=match.error,
+        url=url,
+        page_hash=digest if offer is not None else None,
+    )
 
 
 def checks_from_failure(
     status: CheckStatus, error: str, url: str, targets: list[CrawlTarget], now: datetime
 ) -> list[Check]:
     return [Check(t.listing_id, status, now, error=error[:500], url=url) for t in targets]
+
+
+def needs_recheck(check: Check, target: CrawlTarget, max_share: float) -> bool:
+    """The sanity guard: a reading that moves too far from the last confirmed price (or
+    changes currency) is read a second time in the same run before it is trusted."""
+    offer = check.offer
+    if not check.status.is_success or offer is None or offer.price is None:
+        return False
+    if offer.currency is None:
+        return False
+    return is_suspect(
+        target.confirmed_price, target.confirmed_currency, offer.price, offer.currency, max_share
+    )
+
+
+def as_rechecks(checks: list[Check]) -> list[Check]:
+    """The second readings worth recording: successes only (a failed second look changes
+    nothing; the first reading stays unconfirmed for the next run)."""
+    return [replace(c, recheck=True) for c in checks if c.status.is_success and c.offer]

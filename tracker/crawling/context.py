@@ -5,13 +5,43 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from tracker import __version__
 from tracker.config import Settings, load_settings
+from tracker.crawling.policy import vendor_hosts
 from tracker.domain import CrawlTarget, ExtractHints, VariantSpec
 from tracker.extract.hints import hints_from_settings
 from tracker.store.engine import Store, open_store
 from tracker.store.repo import crawl_targets
+
+
+@dataclass(frozen=True)
+class VendorPolicy:
+    """How the crawl treats one vendor: its hosts and its politeness overrides."""
+
+    slug: str
+    homepage: str
+    hosts: frozenset[str]
+    obey_robots: bool | None = None
+    concurrency: int | None = None
+    delay: float | None = None
+    hostnames: frozenset[str] = frozenset()  # as Scrapy names download slots
+
+    @classmethod
+    def of(cls, targets: list[CrawlTarget]) -> VendorPolicy:
+        first = targets[0]
+        crawl = first.vendor_settings.get("crawl") or {}
+        urls = [first.vendor_homepage, *(t.url for t in targets)]
+        return cls(
+            slug=first.vendor_slug,
+            homepage=first.vendor_homepage,
+            hosts=vendor_hosts(first.vendor_homepage, [t.url for t in targets]),
+            hostnames=frozenset(h for h in map(_hostname, urls) if h),
+            obey_robots=crawl.get("obey_robots"),
+            concurrency=crawl.get("concurrency"),
+            delay=crawl.get("delay"),
+        )
 
 
 @dataclass
@@ -21,6 +51,7 @@ class CrawlContext:
     vendor: str | None
     targets: list[CrawlTarget]
     by_url: dict[str, list[CrawlTarget]] = field(default_factory=dict)
+    vendors: dict[str, VendorPolicy] = field(default_factory=dict)
 
     @classmethod
     def open(cls, vendor: str | None) -> CrawlContext:
@@ -29,11 +60,44 @@ class CrawlContext:
         with store.sessions.begin() as session:
             targets = crawl_targets(session, vendor)
         by_url: dict[str, list[CrawlTarget]] = defaultdict(list)
+        by_vendor: dict[str, list[CrawlTarget]] = defaultdict(list)
         for target in targets:
             by_url[target.url].append(target)
+            by_vendor[target.vendor_slug].append(target)
         return cls(
-            settings=settings, store=store, vendor=vendor, targets=targets, by_url=dict(by_url)
+            settings=settings,
+            store=store,
+            vendor=vendor,
+            targets=targets,
+            by_url=dict(by_url),
+            vendors={slug: VendorPolicy.of(group) for slug, group in by_vendor.items()},
         )
+
+    def download_slots(self) -> dict[str, dict[str, Any]]:
+        """Scrapy DOWNLOAD_SLOTS (keyed by host name) for the vendors that set their own
+        concurrency or delay; a host shared by vendors gets the most careful of their values."""
+        slots: dict[str, dict[str, Any]] = {}
+        for policy in self.vendors.values():
+            if policy.concurrency is None and policy.delay is None:
+                continue
+            for host in policy.hostnames:
+                bare = host.removeprefix("www.")
+                for name in (bare, f"www.{bare}"):
+                    slot = slots.setdefault(name, {})
+                    if policy.concurrency is not None:
+                        slot["concurrency"] = min(
+                            policy.concurrency, slot.get("concurrency", policy.concurrency)
+                        )
+                    if policy.delay is not None:
+                        slot["delay"] = max(policy.delay, slot.get("delay", policy.delay))
+        return slots
+
+
+def _hostname(url: str) -> str | None:
+    try:
+        return urlsplit(url).hostname
+    except ValueError:
+        return None
 
 
 def scrapy_overrides(settings: Settings) -> dict[str, Any]:
@@ -47,6 +111,7 @@ def scrapy_overrides(settings: Settings) -> dict[str, Any]:
         "DOWNLOAD_DELAY": crawl.download_delay,
         "AUTOTHROTTLE_START_DELAY": crawl.download_delay,
         "DOWNLOAD_TIMEOUT": crawl.timeout_seconds,
+        "TRACKER_RETRY_AFTER_MAX": crawl.max_retry_after_seconds,
         "DOWNLOAD_MAXSIZE": crawl.max_page_bytes,
         "CLOSESPIDER_TIMEOUT": crawl.time_limit_seconds,
     }

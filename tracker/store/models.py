@@ -143,6 +143,7 @@ class ObservationSpan(Base):
     confirmed: Mapped[bool] = mapped_column(Boolean, default=True)
     source: Mapped[str | None] = mapped_column(String(32))
     raw_price: Mapped[str | None] = mapped_column(String(200))
+    page_hash: Mapped[str | None] = mapped_column(String(64))  # sha256 prefix of the page
     seen_count: Mapped[int] = mapped_column(Integer, default=1)
 
 

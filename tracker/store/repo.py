@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -14,9 +14,11 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, aliased
 
 from tracker.catalog import Catalog
-from tracker.domain import Check, CheckStatus, CrawlTarget, ListingState, RunStatus
-from tracker.pricing import SpanValues, is_suspect
+from tracker.domain import CrawlTarget, ListingState, RunStatus
 from tracker.store.models import CrawlRun, Listing, ObservationSpan, Product, Vendor
+from tracker.store.recording import CheckCounts, last_confirmed, record_checks
+
+__all__ = ["CheckCounts", "record_checks"]  # re-exported: the pipeline writes through repo
 
 
 @dataclass
@@ -133,6 +135,11 @@ def sync_catalog(session: Session, catalog: Catalog) -> SyncReport:
             else:
                 report.unchanged += 1
             seen_listings.add(listing.id)
+        crawl = v_entry.crawl.model_dump(exclude_none=True) if v_entry.crawl else {}
+        if (vendor.settings or {}).get("crawl", {}) != crawl:
+            vendor.settings = {**(vendor.settings or {}), "crawl": crawl}
+            if f"vendor {v_entry.slug}" not in report.added + report.updated:
+                report.updated.append(f"vendor {v_entry.slug}")
     for (_vendor_id, key), listing in listings.items():
         if listing.id not in seen_listings and listing.active:
             listing.active = False
@@ -147,122 +154,44 @@ def sync_catalog(session: Session, catalog: Catalog) -> SyncReport:
 
 
 def crawl_targets(session: Session, vendor_slug: str | None = None) -> list[CrawlTarget]:
+    """The active listings to check, each with its vendor and its last confirmed price."""
     query = (
-        select(Listing, Vendor)
+        select(Listing, Vendor, ObservationSpan)
         .join(Vendor, Listing.vendor_id == Vendor.id)
+        .outerjoin(ObservationSpan, Listing.current_span_id == ObservationSpan.id)
         .where(Listing.active, Vendor.active)
         .order_by(Vendor.slug, Listing.position, Listing.id)
     )
     if vendor_slug is not None:
         query = query.where(Vendor.slug == vendor_slug)
-    return [
-        CrawlTarget(
-            listing_id=listing.id,
-            url=listing.url,
-            vendor_slug=vendor.slug,
-            vendor_currency=vendor.currency,
-            vendor_settings=dict(vendor.settings or {}),
-            variant_sku=listing.variant_sku,
-            variant_text=listing.variant_text,
-            variant_position=listing.variant_position,
+    rows = session.execute(query).all()
+    pending = [listing.id for listing, _, span in rows if span is not None and not span.confirmed]
+    confirmed: dict[int, tuple[Decimal, str]] = last_confirmed(session, pending)
+    out = []
+    for listing, vendor, span in rows:
+        if span is not None and span.confirmed:
+            confirmed[listing.id] = (span.price, span.currency)
+        price, currency = confirmed.get(listing.id, (None, None))
+        out.append(
+            CrawlTarget(
+                listing_id=listing.id,
+                url=listing.url,
+                vendor_slug=vendor.slug,
+                vendor_currency=vendor.currency,
+                vendor_settings=dict(vendor.settings or {}),
+                variant_sku=listing.variant_sku,
+                variant_text=listing.variant_text,
+                variant_position=listing.variant_position,
+                vendor_homepage=vendor.homepage,
+                confirmed_price=price,
+                confirmed_currency=currency,
+            )
         )
-        for listing, vendor in session.execute(query)
-    ]
+    return out
 
 
 def vendor_by_slug(session: Session, slug: str) -> Vendor | None:
     return session.scalar(select(Vendor).where(Vendor.slug == slug))
-
-
-@dataclass
-class CheckCounts:
-    checks: int = 0
-    offers: int = 0
-    failures: int = 0
-    new_spans: int = 0
-    extended: int = 0
-
-
-def record_checks(session: Session, checks: Sequence[Check], suspect_share: float) -> CheckCounts:
-    """Write a batch of checks: extend or open spans; a failure only updates check state."""
-    counts = CheckCounts()
-    if not checks:
-        return counts
-    ids = {c.listing_id for c in checks}
-    rows = session.execute(
-        select(Listing, ObservationSpan)
-        .outerjoin(ObservationSpan, Listing.current_span_id == ObservationSpan.id)
-        .where(Listing.id.in_(ids))
-    ).all()
-    state = {listing.id: (listing, span) for listing, span in rows}
-    for check in checks:
-        if check.listing_id not in state:
-            continue  # removed from the catalog while the crawl ran
-        listing, span = state[check.listing_id]
-        counts.checks += 1
-        listing.last_checked_at = check.checked_at
-        offer = check.offer
-        if not check.status.is_success or offer is None or offer.price is None:
-            listing.last_status = str(check.status)
-            listing.last_error = (check.error or "")[:2000] or None
-            listing.consecutive_failures = (listing.consecutive_failures or 0) + 1
-            counts.failures += 1
-            continue
-        counts.offers += 1
-        values = SpanValues.of_offer(offer)
-        if span is not None and SpanValues(
-            span.price, span.currency, span.availability, span.regular_price
-        ).same_as(values):
-            span.last_seen_at = check.checked_at
-            span.seen_count += 1
-            span.confirmed = True  # seen again: a suspect value is now trusted
-            counts.extended += 1
-        else:
-            confirmed_price, confirmed_currency = _last_confirmed(session, listing.id, span)
-            suspect = is_suspect(
-                confirmed_price, confirmed_currency, values.price, values.currency, suspect_share
-            )
-            span = ObservationSpan(
-                listing_id=listing.id,
-                price=values.price,
-                currency=values.currency,
-                availability=values.availability,
-                regular_price=values.regular_price,
-                first_seen_at=check.checked_at,
-                last_seen_at=check.checked_at,
-                confirmed=not suspect,
-                source=offer.source,
-                raw_price=(offer.raw_price or "")[:200] or None,
-                seen_count=1,
-            )
-            session.add(span)
-            listing.current_span = span
-            state[listing.id] = (listing, span)
-            counts.new_spans += 1
-        listing.last_status = str(CheckStatus.OK if span.confirmed else CheckStatus.SUSPECT)
-        listing.last_error = (
-            None
-            if span.confirmed
-            else (f"price moved to {values.price} {values.currency}; shown after it is seen again")
-        )
-        listing.last_ok_at = check.checked_at
-        listing.consecutive_failures = 0
-    session.flush()
-    return counts
-
-
-def _last_confirmed(
-    session: Session, listing_id: int, current: ObservationSpan | None
-) -> tuple[Decimal | None, str | None]:
-    if current is not None and current.confirmed:
-        return current.price, current.currency
-    row = session.execute(
-        select(ObservationSpan.price, ObservationSpan.currency)
-        .where(ObservationSpan.listing_id == listing_id, ObservationSpan.confirmed)
-        .order_by(ObservationSpan.last_seen_at.desc())
-        .limit(1)
-    ).first()
-    return (row[0], row[1]) if row else (None, None)
 
 
 def start_run(

@@ -1,0 +1,160 @@
+"""Pure crawl rules: vendor hosts, where a redirect landed, Retry-After, the re-check rule."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+
+from tests.conftest import NOW
+from tracker.crawling.checks import needs_recheck, page_hash
+from tracker.crawling.policy import (
+    host_key,
+    is_vendor_url,
+    landing_kind,
+    retry_after_seconds,
+    vendor_hosts,
+)
+from tracker.domain import Check, CheckStatus, CrawlTarget, Offer
+from tracker.pricing import suspect_reason
+
+
+@pytest.mark.parametrize(
+    ("url", "key"),
+    [
+        ("https://Shop.Example/p", "shop.example"),
+        ("https://www.shop.example/p", "shop.example"),
+        ("http://shop.example:80/p", "shop.example"),
+        ("https://shop.example:443/p", "shop.example"),
+        ("http://127.0.0.1:8001/p", "127.0.0.1:8001"),
+        ("https://shop.example:8443/", "shop.example:8443"),
+        ("not a url", None),
+        ("http://shop.example:99999/", None),
+    ],
+)
+def test_host_key(url: str, key: str | None) -> None:
+    assert host_key(url) == key
+
+
+HOSTS = vendor_hosts("https://shop.example/", ["https://cdn-shop.example/p/1"])
+
+
+@pytest.mark.parametrize(
+    ("url", "allowed"),
+    [
+        ("https://shop.example/product", True),
+        ("http://www.shop.example/product", True),  # http to https and www are the same site
+        ("https://cdn-shop.example/p/2", True),
+        ("https://evil.example/product", False),
+        ("https://shop.example.evil.example/", False),
+        ("https://shop.example:8443/product", False),
+        ("ftp://shop.example/product", False),
+        ("javascript:alert(1)", False),
+    ],
+)
+def test_is_vendor_url(url: str, allowed: bool) -> None:
+    assert is_vendor_url(url, HOSTS) is allowed
+
+
+@pytest.mark.parametrize(
+    ("url", "kind"),
+    [
+        ("https://shop.example/", "home page"),
+        ("https://shop.example", "home page"),
+        ("https://shop.example/index.php", "home page"),
+        ("https://shop.example/de", "home page"),
+        ("https://shop.example/en-gb/", "home page"),
+        ("https://shop.example/search?q=cortexin", "search page"),
+        ("https://shop.example/?s=cortexin&post_type=product", "search page"),
+        ("https://shop.example/catalogsearch/result/?q=x", "search page"),
+        ("https://shop.example/collections/nootropics", "category page"),
+        ("https://shop.example/product-category/peptides/", "category page"),
+        ("https://shop.example/category/brain/memory", "category page"),
+        ("https://shop.example/collections/nootropics/products/cortexin", None),
+        ("https://shop.example/products/cortexin-10mg", None),
+        ("https://shop.example/cortexin-10-vials.html", None),
+        ("https://shop.example/p/12345", None),
+    ],
+)
+def test_landing_kind(url: str, kind: str | None) -> None:
+    assert landing_kind(url) == kind
+
+
+def test_the_vendors_homepage_is_a_landing_page() -> None:
+    assert landing_kind("https://shop.example/start", "https://shop.example/start/") == "home page"
+
+
+@pytest.mark.parametrize(
+    ("value", "seconds"),
+    [
+        ("1", 1.0),
+        (b"120", 120.0),
+        (" 30 ", 30.0),
+        ("Thu, 26 Nov 2026 12:00:30 GMT", 30.0),
+        ("Thu, 26 Nov 2026 11:00:00 GMT", 0.0),  # in the past: no wait
+        ("soon", None),
+        ("-5", None),
+        (None, None),
+    ],
+)
+def test_retry_after_seconds(value: str | bytes | None, seconds: float | None) -> None:
+    assert retry_after_seconds(value, NOW) == seconds
+
+
+def target(price: str | None, currency: str | None = "USD") -> CrawlTarget:
+    return CrawlTarget(
+        listing_id=1,
+        url="https://shop.example/p",
+        vendor_slug="shop",
+        vendor_currency="USD",
+        vendor_settings={},
+        variant_sku=None,
+        variant_text=None,
+        variant_position=None,
+        confirmed_price=Decimal(price) if price else None,
+        confirmed_currency=currency if price else None,
+    )
+
+
+def reading(price: str, currency: str = "USD", status: CheckStatus = CheckStatus.OK) -> Check:
+    offer = Offer(Decimal(price), currency)
+    return Check(1, status, datetime(2026, 11, 26, tzinfo=UTC), offer=offer)
+
+
+@pytest.mark.parametrize(
+    ("confirmed", "check", "again"),
+    [
+        ("75.00", reading("74.00"), False),
+        ("75.00", reading("37.00"), True),  # -51 %
+        ("75.00", reading("112.50"), False),  # +50 % exactly is allowed
+        ("75.00", reading("113.00"), True),
+        ("75.00", reading("75.00", "EUR"), True),  # a currency change
+        (None, reading("1.00"), False),  # nothing confirmed yet: nothing to compare
+        ("75.00", Check(1, CheckStatus.TIMEOUT, NOW), False),
+    ],
+)
+def test_needs_recheck(confirmed: str | None, check: Check, again: bool) -> None:
+    assert needs_recheck(check, target(confirmed), 0.5) is again
+
+
+@pytest.mark.parametrize(
+    ("confirmed", "price", "currency", "text"),
+    [
+        (
+            ("75.00", "USD"),
+            "30.00",
+            "USD",
+            "price moved -60 % from the confirmed 75.00 to 30.00 USD",
+        ),
+        (("75.00", "USD"), "75.00", "EUR", "currency changed from USD to EUR"),
+    ],
+)
+def test_suspect_reason(confirmed: tuple[str, str], price: str, currency: str, text: str) -> None:
+    reason = suspect_reason((Decimal(confirmed[0]), confirmed[1]), Decimal(price), currency)
+    assert reason.startswith(text) and reason.endswith("shown after it is seen again")
+
+
+def test_page_hash_is_a_short_stable_fingerprint() -> None:
+    assert page_hash(b"<html>") == page_hash(b"<html>") != page_hash(b"<html> ")
+    assert len(page_hash(b"")) == 16

@@ -1,0 +1,82 @@
+"""`tracker prices --why`: a listing's price, where it came from, and its recent history."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from tracker.store.provenance import ListingProvenance, SpanRecord
+
+
+def print_provenance(console: Console, p: ListingProvenance) -> None:
+    """Print the current span with its provenance, the check state and the last spans."""
+    state = "" if p.active else " (inactive)"
+    console.print(
+        f"Listing {p.listing_id}{state}: {escape(p.product)} at {escape(p.vendor)}, "
+        f"{escape(p.label)}"
+    )
+    console.print(f"  url: {escape(p.url)}", soft_wrap=True)
+    span = p.current
+    if span is None:
+        console.print("Current price: none read yet")
+    else:
+        confirmed = "confirmed" if span.confirmed else "UNCONFIRMED (not published)"
+        console.print(f"Current price: {_money(span)}, {span.availability}, {confirmed}")
+        console.print(f"  source: {span.source or '-'}")
+        raw = escape(repr(span.raw_price)) if span.raw_price else "-"
+        console.print(f"  raw price text: {raw}")
+        console.print(f"  page hash: {span.page_hash or '-'}")
+        console.print(
+            f"  first seen: {_when(span.first_seen_at)}, last seen: "
+            f"{_when(span.last_seen_at)}, seen {span.seen_count} time(s)"
+        )
+    console.print("Check state:")
+    console.print(
+        f"  last checked: {_when(p.last_checked_at)}, last success: {_when(p.last_ok_at)}"
+    )
+    console.print(
+        f"  last status: {p.last_status or 'never checked'}, consecutive failures: "
+        f"{p.consecutive_failures}"
+    )
+    console.print(f"  last error: {escape(p.last_error) if p.last_error else '-'}", soft_wrap=True)
+    if not p.history:
+        return
+    table = Table(
+        "first seen",
+        "last seen",
+        "price",
+        "stock",
+        "confirmed",
+        "source",
+        "raw",
+        "page",
+        title="History (newest first)",
+        title_justify="left",
+    )
+    for s in p.history:
+        table.add_row(
+            _when(s.first_seen_at),
+            _when(s.last_seen_at),
+            _money(s),
+            s.availability,
+            "yes" if s.confirmed else "no",
+            s.source or "-",
+            escape(s.raw_price or "-"),
+            s.page_hash or "-",
+        )
+    console.print(table)
+    console.print("Times in UTC.")
+
+
+def _money(span: SpanRecord) -> str:
+    text = f"{span.price:.2f} {span.currency}"
+    if span.regular_price is not None:
+        text += f" (regular {span.regular_price:.2f})"
+    return text
+
+
+def _when(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M:%S") if moment else "-"

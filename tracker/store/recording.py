@@ -1,0 +1,222 @@
+"""Write a batch of checks: extend or open spans, update check state. A few bulk statements.
+
+One SELECT reads the state of every listing in the batch, the decisions are made in memory,
+and the writes go out as one INSERT of the new spans and two executemany UPDATEs (spans,
+listings), whatever the batch size: no per-check query, no per-check statement.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.orm import Session
+
+from tracker.domain import Check, CheckStatus
+from tracker.pricing import SpanValues, is_suspect, suspect_reason
+from tracker.store.models import Listing, ObservationSpan
+
+
+@dataclass
+class CheckCounts:
+    checks: int = 0
+    offers: int = 0
+    failures: int = 0
+    new_spans: int = 0
+    extended: int = 0
+
+
+@dataclass
+class _Span:
+    """A span as the batch sees it: stored (``id`` set) or about to be inserted (``new``)."""
+
+    values: SpanValues
+    confirmed: bool
+    id: int | None = None
+    seen_count: int = 1
+    new: dict[str, Any] | None = None  # the pending INSERT row
+
+
+@dataclass
+class _Listing:
+    row: dict[str, Any]  # the listing's UPDATE row
+    span: _Span | None
+    confirmed: tuple[Decimal, str] | None  # last confirmed price and currency
+
+
+def record_checks(session: Session, checks: Sequence[Check], suspect_share: float) -> CheckCounts:
+    """Write a batch of checks: extend or open spans; a failure only updates check state.
+
+    A suspect price (see tracker.pricing.is_suspect) opens an unconfirmed span; seeing the
+    same values again (a re-check in the same run or a later run) confirms it. Checks flagged
+    ``recheck`` are second readings: they count neither as checks nor as offers of the run.
+    """
+    counts = CheckCounts()
+    state = _load(session, {c.listing_id for c in checks})
+    new_spans: list[tuple[int, _Span]] = []
+    span_updates: dict[int, dict[str, Any]] = {}
+    for check in checks:
+        item = state.get(check.listing_id)
+        if item is None:
+            continue  # removed from the catalog while the crawl ran
+        row = item.row
+        if not check.recheck:
+            counts.checks += 1
+        row["last_checked_at"] = check.checked_at
+        offer = check.offer
+        if not check.status.is_success or offer is None or offer.price is None:
+            row["last_status"] = str(check.status)
+            row["last_error"] = (check.error or "")[:2000] or None
+            row["consecutive_failures"] += 1
+            counts.failures += 1
+            continue
+        if not check.recheck:
+            counts.offers += 1
+        values = SpanValues.of_offer(offer)
+        span = item.span
+        if span is not None and span.values.same_as(values):
+            span.seen_count += 1
+            span.confirmed = True  # seen again: a suspect value is now trusted
+            changes = {"last_seen_at": check.checked_at, "seen_count": span.seen_count}
+            if span.new is not None:
+                span.new.update(changes, confirmed=True)
+            else:
+                assert span.id is not None
+                span_updates[span.id] = {"id": span.id, "confirmed": True, **changes}
+            counts.extended += 1
+        else:
+            ref = item.confirmed
+            suspect = is_suspect(
+                ref[0] if ref else None,
+                ref[1] if ref else None,
+                values.price,
+                values.currency,
+                suspect_share,
+            )
+            span = _Span(values, confirmed=not suspect)
+            span.new = {
+                "listing_id": check.listing_id,
+                "price": values.price,
+                "currency": values.currency,
+                "availability": values.availability,
+                "regular_price": values.regular_price,
+                "first_seen_at": check.checked_at,
+                "last_seen_at": check.checked_at,
+                "confirmed": not suspect,
+                "source": offer.source,
+                "raw_price": (offer.raw_price or "")[:200] or None,
+                "page_hash": check.page_hash,
+                "seen_count": 1,
+            }
+            new_spans.append((check.listing_id, span))
+            item.span = span
+            counts.new_spans += 1
+            if suspect:
+                row["last_error"] = suspect_reason(ref, values.price, values.currency)
+        if span.confirmed:
+            item.confirmed = (values.price, values.currency)
+            row["last_error"] = None
+        row["last_status"] = str(CheckStatus.OK if span.confirmed else CheckStatus.SUSPECT)
+        row["last_ok_at"] = check.checked_at
+        row["consecutive_failures"] = 0
+    _write(session, state, new_spans, span_updates)
+    return counts
+
+
+def _load(session: Session, ids: set[int]) -> dict[int, _Listing]:
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(
+            Listing.id,
+            Listing.current_span_id,
+            Listing.last_checked_at,
+            Listing.last_ok_at,
+            Listing.last_status,
+            Listing.last_error,
+            Listing.consecutive_failures,
+            ObservationSpan.price,
+            ObservationSpan.currency,
+            ObservationSpan.availability,
+            ObservationSpan.regular_price,
+            ObservationSpan.confirmed,
+            ObservationSpan.seen_count,
+        )
+        .outerjoin(ObservationSpan, Listing.current_span_id == ObservationSpan.id)
+        .where(Listing.id.in_(ids))
+    ).all()
+    state: dict[int, _Listing] = {}
+    unconfirmed = []
+    for r in rows:
+        span = None
+        if r.current_span_id is not None:
+            values = SpanValues(r.price, r.currency, r.availability, r.regular_price)
+            span = _Span(values, bool(r.confirmed), r.current_span_id, r.seen_count or 1)
+            if not r.confirmed:
+                unconfirmed.append(r.id)
+        state[r.id] = _Listing(
+            row={
+                "id": r.id,
+                "current_span_id": r.current_span_id,
+                "last_checked_at": r.last_checked_at,
+                "last_ok_at": r.last_ok_at,
+                "last_status": r.last_status,
+                "last_error": r.last_error,
+                "consecutive_failures": r.consecutive_failures or 0,
+            },
+            span=span,
+            confirmed=(r.price, r.currency) if r.confirmed else None,
+        )
+    for listing_id, confirmed in last_confirmed(session, unconfirmed).items():
+        state[listing_id].confirmed = confirmed
+    return state
+
+
+def last_confirmed(session: Session, listing_ids: Sequence[int]) -> dict[int, tuple[Decimal, str]]:
+    """The latest confirmed span's price and currency of each listing that has one."""
+    if not listing_ids:
+        return {}
+    latest = (
+        select(ObservationSpan.listing_id, func.max(ObservationSpan.last_seen_at).label("seen"))
+        .where(ObservationSpan.listing_id.in_(listing_ids), ObservationSpan.confirmed)
+        .group_by(ObservationSpan.listing_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(ObservationSpan.listing_id, ObservationSpan.price, ObservationSpan.currency)
+        .join(
+            latest,
+            (ObservationSpan.listing_id == latest.c.listing_id)
+            & (ObservationSpan.last_seen_at == latest.c.seen),
+        )
+        .where(ObservationSpan.confirmed)
+    )
+    return {listing_id: (price, currency) for listing_id, price, currency in rows}
+
+
+def _write(
+    session: Session,
+    state: dict[int, _Listing],
+    new_spans: list[tuple[int, _Span]],
+    span_updates: dict[int, dict[str, Any]],
+) -> None:
+    if new_spans:
+        ids = session.scalars(
+            insert(ObservationSpan).returning(ObservationSpan.id, sort_by_parameter_order=True),
+            [span.new for _, span in new_spans if span.new is not None],
+        ).all()
+        for (listing_id, span), span_id in zip(new_spans, ids, strict=True):
+            span.id = span_id
+            if state[listing_id].span is span:
+                state[listing_id].row["current_span_id"] = span_id
+    if span_updates:
+        session.execute(update(ObservationSpan), list(span_updates.values()))
+    if state:
+        session.execute(update(Listing), [item.row for item in state.values()])
+    # Objects a caller loaded in this session must not show the old values.
+    for obj in list(session.identity_map.values()):
+        if isinstance(obj, Listing | ObservationSpan):
+            session.expire(obj)
