@@ -4,9 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from extruct.rdfa import RDFaExtractor
-from extruct.w3cmicrodata import LxmlMicrodataExtractor
-
 from tracker.domain import Offer
 from tracker.extract.jsonld import main_offers
 from tracker.extract.page import Page
@@ -47,6 +44,9 @@ def microdata_offers(page: Page) -> list[Offer] | None:
     tree = page.tree
     if tree is None:
         return []
+    # extruct loads rdflib and friends (~150 ms, ~9 MB): only pages with microdata pay for it.
+    from extruct.w3cmicrodata import LxmlMicrodataExtractor
+
     try:
         items = LxmlMicrodataExtractor(add_html_node=True).extract_items(tree, page.url)
     except Exception:  # noqa: BLE001 - a third-party parser on untrusted markup: no answer
@@ -82,6 +82,8 @@ def _offers_of_main(products: list[dict[str, Any]], page: Page) -> list[Offer] |
 
 def rdfa_offers(page: Page) -> list[Offer] | None:
     """Offers of the main RDFa product (slow: run only when the page declares RDFa)."""
+    from extruct.rdfa import RDFaExtractor
+
     try:
         nodes = RDFaExtractor().extract(page.body, base_url=page.url, encoding=page.encoding)
     except Exception:  # noqa: BLE001 - pyRdfa raises anything on odd markup
