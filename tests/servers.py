@@ -10,8 +10,9 @@ import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
 from typing import Any
+
+from tracker.samplesite import BackgroundServer
 
 
 @dataclass(frozen=True)
@@ -82,7 +83,7 @@ class _Server(ThreadingHTTPServer):
     site: ScriptedSite
 
 
-class ScriptedSite:
+class ScriptedSite(BackgroundServer):
     """Serve scripted replies on 127.0.0.1 (free port) in a background thread."""
 
     def __init__(self, host: str = "127.0.0.1") -> None:
@@ -92,14 +93,9 @@ class ScriptedSite:
         self.max_in_flight = 0
         self.lock = threading.Lock()
         self.stopping = threading.Event()
-        self.server = _Server((host, 0), _Handler)
-        self.server.site = self
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        server = _Server((host, 0), _Handler)
+        server.site = self
+        super().__init__(server)
 
     def script(self, path: str, *replies: Reply | str) -> None:
         """Set what ``path`` answers: a string is a 200 page."""
@@ -132,26 +128,9 @@ class ScriptedSite:
         with self.lock:
             self.hits.clear()
 
-    def start(self) -> ScriptedSite:
-        self.thread.start()
-        return self
-
     def stop(self) -> None:
-        self.stopping.set()
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(timeout=5)
-
-    def __enter__(self) -> ScriptedSite:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
+        self.stopping.set()  # let hanging replies end
+        super().stop()
 
 
 def product_page(name: str, price: str, currency: str = "USD", sku: str = "SKU-1") -> str:

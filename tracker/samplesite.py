@@ -7,7 +7,7 @@ from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Self
 
 from tracker.config import PROJECT_ROOT
 
@@ -24,14 +24,11 @@ class _Server(ThreadingHTTPServer):
     request_queue_size = 128
 
 
-class StaticSite:
-    """Serve a folder on 127.0.0.1 (port 0 picks a free port) in a background thread."""
+class BackgroundServer:
+    """Run an HTTP server in a background thread; a context manager that stops it."""
 
-    def __init__(self, root: Path = SAMPLE_SITE_DIR, host: str = "127.0.0.1", port: int = 0):
-        if not root.is_dir():
-            raise FileNotFoundError(f"{root}: no such folder to serve")
-        handler = partial(_QuietHandler, directory=str(root))
-        self.server = _Server((host, port), handler)
+    def __init__(self, server: ThreadingHTTPServer) -> None:
+        self.server = server
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     @property
@@ -39,7 +36,7 @@ class StaticSite:
         host, port = self.server.server_address[:2]
         return f"http://{host!s}:{port}"
 
-    def start(self) -> StaticSite:
+    def start(self) -> Self:
         self.thread.start()
         return self
 
@@ -48,7 +45,7 @@ class StaticSite:
         self.server.server_close()
         self.thread.join(timeout=5)
 
-    def __enter__(self) -> StaticSite:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(
@@ -58,3 +55,13 @@ class StaticSite:
         traceback: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+class StaticSite(BackgroundServer):
+    """Serve a folder on 127.0.0.1 (port 0 picks a free port) in a background thread."""
+
+    def __init__(self, root: Path = SAMPLE_SITE_DIR, host: str = "127.0.0.1", port: int = 0):
+        if not root.is_dir():
+            raise FileNotFoundError(f"{root}: no such folder to serve")
+        handler = partial(_QuietHandler, directory=str(root))
+        super().__init__(_Server((host, port), handler))
