@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import scrapy
+from scrapy.crawler import Crawler
 from scrapy.http import Response
 from scrapy.settings import BaseSettings
 from twisted.python.failure import Failure
@@ -29,6 +30,7 @@ class ListingsSpider(scrapy.Spider):
         trigger: str = "manual",
         runner: str = "scrapy",
         _job: str | None = None,
+        database_url: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -37,7 +39,16 @@ class ListingsSpider(scrapy.Spider):
         self.trigger = trigger
         self.runner = runner if _job is None else "scrapyd"
         self.job_id = _job
-        self.tracker = CrawlContext.open(self.vendor)
+        self.tracker = CrawlContext.open(self.vendor, database_url)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> ListingsSpider:
+        # A Scrapyd runner hands the database over as a setting (-s TRACKER_DATABASE_URL=...).
+        url = crawler.settings.get("TRACKER_DATABASE_URL")
+        if url:
+            kwargs["database_url"] = url
+        spider: ListingsSpider = super().from_crawler(crawler, *args, **kwargs)
+        return spider
 
     @classmethod
     def update_settings(cls, settings: BaseSettings) -> None:

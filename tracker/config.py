@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, Field, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
@@ -51,6 +52,19 @@ class CrawlSettings(BaseModel):
     batch_size: int = Field(500, ge=1)
 
 
+class ScheduleSettings(BaseModel):
+    """The scheduler: default schedule, crawls at once, runner."""
+
+    default_every: str = "6h"
+    default_jitter: str = "5m"
+    max_running: int = Field(2, ge=1, le=64)
+    resync_seconds: float = Field(15.0, gt=0)
+    render_after_crawl: bool = True
+    runner: Literal["local", "scrapyd"] = "local"
+    scrapyd_nodes: list[str] = []
+    scrapyd_project: str = "tracker"
+
+
 class Settings(BaseSettings):
     """Every setting of the tracker in one object."""
 
@@ -68,6 +82,7 @@ class Settings(BaseSettings):
     config_path: Path | None = None
     site: SiteSettings = SiteSettings()
     crawl: CrawlSettings = CrawlSettings()
+    schedule: ScheduleSettings = ScheduleSettings()
 
     @classmethod
     def settings_customise_sources(

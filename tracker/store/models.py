@@ -156,6 +156,7 @@ class CrawlRun(Base):
     trigger: Mapped[str] = mapped_column(String(32), default="manual")
     host: Mapped[str | None] = mapped_column(String(200))
     pid: Mapped[int | None] = mapped_column(Integer)
+    node: Mapped[str | None] = mapped_column(String(300))  # Scrapyd node URL, no credentials
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     status: Mapped[str] = mapped_column(String(16), default="running")
@@ -167,3 +168,15 @@ class CrawlRun(Base):
     error: Mapped[str | None] = mapped_column(Text)
 
     vendor: Mapped[Vendor | None] = relationship()
+
+
+class SchedulerState(Base):
+    """The running scheduler process: who it is and when it last woke up (one row)."""
+
+    __tablename__ = "scheduler_state"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    host: Mapped[str] = mapped_column(String(200))
+    pid: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    beat_at: Mapped[datetime] = mapped_column(UTCDateTime)

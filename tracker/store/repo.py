@@ -81,6 +81,13 @@ def sync_catalog(session: Session, catalog: Catalog) -> SyncReport:
             report.added.append(f"vendor {v_entry.slug}")
         elif _assign(vendor, values):
             report.updated.append(f"vendor {v_entry.slug}")
+        if (
+            _set_vendor_setting(
+                vendor, "schedule", v_entry.schedule.stored() if v_entry.schedule else None
+            )
+            and f"vendor {v_entry.slug}" not in report.added + report.updated
+        ):
+            report.updated.append(f"vendor {v_entry.slug}")
         for position, l_entry in enumerate(v_entry.listings):
             strength = l_entry.strength_parts()
             variant = l_entry.variant
@@ -123,6 +130,19 @@ def sync_catalog(session: Session, catalog: Catalog) -> SyncReport:
             report.deactivated.append(f"vendor {slug}")
     session.flush()
     return report
+
+
+def _set_vendor_setting(vendor: Vendor, key: str, value: object | None) -> bool:
+    """Put one key of the vendor's JSON settings (None removes it); True when it changed."""
+    current = dict(vendor.settings or {})
+    if current.get(key) == value:
+        return False
+    if value is None:
+        current.pop(key, None)
+    else:
+        current[key] = value
+    vendor.settings = current
+    return True
 
 
 def crawl_targets(session: Session, vendor_slug: str | None = None) -> list[CrawlTarget]:
