@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import socket
 from datetime import datetime
+from pathlib import Path
 
 from sqlalchemy import select
 
@@ -27,13 +28,18 @@ from tracker.store.models import CrawlRun
 
 
 def pid_alive(pid: int) -> bool:
+    """True while the process exists and is not a zombie (dead, not yet reaped)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
-        return True  # someone else's process: alive
-    return True
+        pass  # someone else's process: it exists
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True  # no /proc here: existing is all we know
+    return stat.rpartition(")")[2].split()[0] != "Z"
 
 
 def close_dead_runs(store: Store, settings: Settings, now: datetime) -> list[str]:

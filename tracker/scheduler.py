@@ -141,9 +141,7 @@ def claim(store: Store, settings: Settings, now: datetime) -> None:
     with store.sessions.begin() as session:
         state = session.get(SchedulerState, STATE_NAME)
         if state is not None and state.pid != pid:
-            alive = (
-                pid_alive(state.pid) if state.host == host else now - state.beat_at < silent_for
-            )
+            alive = pid_alive(state.pid) if state.host == host else now - state.beat_at < silent_for
             if alive:
                 raise SchedulerError(
                     f"another scheduler is running (host {state.host}, pid {state.pid}); "
