@@ -219,3 +219,33 @@ def test_crawl_render_and_scheduler_write_one_sqlite_file_at_once(
     runs = runs_of(url)
     assert not [r.error for r in runs if "locked" in (r.error or "")]
     assert any(r.status == "ok" for r in runs_of(url, "harbor-health"))
+
+
+def test_a_crawl_child_killed_under_a_live_runner_is_recorded_as_killed(
+    tmp_path: Path, held_site: HeldSite, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = sqlite_url(tmp_path)
+    write_catalog(tmp_path, {"cosmicnootropic": {"every": "1h"}})
+    config = write_settings(tmp_path, url, batch_size=1)
+    monkeypatch.setenv("TRACKER_CONFIG", str(config))
+    monkeypatch.setenv("SAMPLE_SITE", held_site.url)
+    settings = load_settings()
+    store = open_store(url)
+    try:
+        app.sync_catalog_file(store, settings.catalog)
+        outcome: list[object] = []
+        thread = threading.Thread(
+            target=lambda: outcome.append(app.crawl(settings, store, "cosmicnootropic"))
+        )
+        thread.start()
+        wait_for(lambda: held_site.arrived, "the held page was requested")
+        (run,) = runs_of(url)
+        assert run.pid is not None
+        os.kill(run.pid, signal.SIGKILL)
+        thread.join(timeout=60)
+        held_site.release()
+    finally:
+        store.close()
+    (snapshot,) = outcome
+    assert getattr(snapshot, "status", None) == "killed"
+    assert "killed by SIGKILL" in (getattr(snapshot, "error", None) or "")

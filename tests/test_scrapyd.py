@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -13,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from tests.scheduling import HeldSite, wait_for
+from tests.scheduling import HeldSite, free_port, wait_for
 from tracker import app
 from tracker.config import PROJECT_ROOT, Settings
 from tracker.runners import RunSnapshot
@@ -25,13 +24,6 @@ pytestmark = pytest.mark.slow
 BIN = Path(sys.executable).parent
 USER, PASSWORD = "tracker", "s3cret"
 HELD_PAGE = "/cosmicnootropic/cortexin.html"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @pytest.fixture
