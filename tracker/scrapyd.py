@@ -210,8 +210,11 @@ class ScrapydRunner:
             reason = "killed after a cancel" if killed else "cancelled"
             self._close(run_id, RunStatus.KILLED, f"Scrapyd job {job} {reason}")
         else:
+            log_url = f"{node.address}logs/{self.project}/listings/{job}.log"
             self._close(
-                run_id, RunStatus.KILLED, f"Scrapyd job {job} ended without recording its outcome"
+                run_id,
+                RunStatus.FAILED,
+                f"Scrapyd job {job} ended without recording its outcome (log: {log_url})",
             )
 
     def _try_cancel(self, node: Node, job: str, *, kill: bool) -> None:
