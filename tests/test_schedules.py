@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tracker.catalog import CatalogError, parse_catalog
+from tracker.config import ConfigError, load_settings
 from tracker.schedules import Schedule, parse_duration
 
 VENDOR = """
@@ -105,3 +106,9 @@ def test_good_schedule_is_kept_as_written() -> None:
     entry = catalog.vendors[0].schedule
     assert entry is not None
     assert entry.stored() == {"cron": "0 */6 * * *", "jitter": "10m", "timezone": "Europe/Berlin"}
+
+
+def test_bad_default_schedule_is_a_configuration_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TRACKER_SCHEDULE__DEFAULT_EVERY", "6 hours")
+    with pytest.raises(ConfigError, match="schedule.default_every: .*'6 hours' is not a duration"):
+        load_settings()

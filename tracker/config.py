@@ -14,8 +14,10 @@ import tomllib
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from tracker.schedules import parse_duration
 
 CONFIG_FILE_NAME = "tracker.toml"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -63,6 +65,12 @@ class ScheduleSettings(BaseModel):
     runner: Literal["local", "scrapyd"] = "local"
     scrapyd_nodes: list[str] = []
     scrapyd_project: str = "tracker"
+
+    @field_validator("default_every", "default_jitter")
+    @classmethod
+    def _duration(cls, value: str) -> str:
+        parse_duration(value)
+        return value
 
 
 class Settings(BaseSettings):
