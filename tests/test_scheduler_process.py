@@ -211,6 +211,10 @@ def test_crawl_render_and_scheduler_write_one_sqlite_file_at_once(
             store.close()
         run = outcome["run"]
         assert getattr(run, "status", None) == "ok", run
+        wait_for(
+            lambda: any(r.status == "ok" for r in runs_of(url, "harbor-health")),
+            "a scheduled crawl finished",
+        )
         assert process.stop() == 0
     text_of_log = log.read_text()
     assert "locked" not in text_of_log and "Traceback" not in text_of_log, text_of_log
@@ -218,7 +222,6 @@ def test_crawl_render_and_scheduler_write_one_sqlite_file_at_once(
         assert "database is locked" not in path.read_text(errors="replace"), path
     runs = runs_of(url)
     assert not [r.error for r in runs if "locked" in (r.error or "")]
-    assert any(r.status == "ok" for r in runs_of(url, "harbor-health"))
 
 
 def test_a_crawl_child_killed_under_a_live_runner_is_recorded_as_killed(
