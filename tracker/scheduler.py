@@ -20,6 +20,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from threading import TIMEOUT_MAX
 from types import FrameType
 from typing import Any
 
@@ -31,6 +32,7 @@ from apscheduler.events import (
 )
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.memory import MemoryJobStore
+from apscheduler.schedulers.base import STATE_STOPPED
 from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlalchemy import func, select
 
@@ -194,9 +196,37 @@ def catch_up(
     return soon
 
 
-def build_scheduler(context: SchedulerContext) -> BlockingScheduler:
+class StoppableScheduler(BlockingScheduler):
+    """A ``BlockingScheduler`` whose loop ends when ``stop`` is set, between two rounds.
+
+    A signal handler runs in the main thread wherever it was, possibly in the middle of a
+    round of job processing: calling ``shutdown()`` there would let the round go on with
+    closed executors. The handler only sets ``stop`` and wakes the loop; the caller shuts
+    the scheduler down once the loop has returned.
+    """
+
+    def __init__(self, stop: threading.Event, **options: Any) -> None:
+        super().__init__(**options)
+        self._stop = stop
+
+    def wakeup(self) -> None:
+        if self._event is not None:  # None until started
+            self._event.set()
+
+    def _main_loop(self) -> None:
+        wait_seconds: float | None = TIMEOUT_MAX
+        while self.state != STATE_STOPPED and not self._stop.is_set():
+            self._event.wait(wait_seconds)
+            self._event.clear()
+            if self._stop.is_set():
+                break
+            wait_seconds = self._process_jobs()
+
+
+def build_scheduler(context: SchedulerContext) -> StoppableScheduler:
     jobstore = StrictJobStore(engine=context.store.engine)
-    scheduler = BlockingScheduler(
+    scheduler = StoppableScheduler(
+        context.stop,
         timezone=UTC,
         jobstores={STORE_ALIAS: jobstore, "internal": MemoryJobStore()},
         executors={
@@ -267,8 +297,7 @@ def run_scheduler(context: SchedulerContext, *, handle_signals: bool = True) -> 
         name = signal.Signals(signum).name
         log.info("%s: stopping; running crawls are stopped and recorded", name)
         context.stop.set()
-        if scheduler.running:
-            scheduler.shutdown(wait=False)
+        scheduler.wakeup()
 
     if handle_signals:
         signal.signal(signal.SIGTERM, stop)
@@ -282,8 +311,10 @@ def run_scheduler(context: SchedulerContext, *, handle_signals: bool = True) -> 
             context.runner.name,
         )
         if not context.stop.is_set():
-            scheduler.start()
+            scheduler.start()  # returns once stop is set
         context.stop.set()
+        if scheduler.running:
+            scheduler.shutdown(wait=False)
         context.wait_idle()
     finally:
         _context = None
