@@ -252,3 +252,19 @@ def test_a_crawl_child_killed_under_a_live_runner_is_recorded_as_killed(
     (snapshot,) = outcome
     assert getattr(snapshot, "status", None) == "killed"
     assert "killed by SIGKILL" in (getattr(snapshot, "error", None) or "")
+
+
+def test_scheduler_on_postgresql(pg_url: str, tmp_path: Path, held_site: HeldSite) -> None:
+    """The scale-out database: the same scheduler, job store and crawls on PostgreSQL."""
+    held_site.release()
+    write_catalog(tmp_path, {"harbor-health": EVERY_SECOND})
+    config = write_settings(tmp_path, pg_url)
+    with scheduler(config, held_site.url, tmp_path / "scheduler.log") as process:
+        wait_for(
+            lambda: len([r for r in runs_of(pg_url, "harbor-health") if r.status == "ok"]) >= 2,
+            "two good runs on PostgreSQL",
+        )
+        assert process.stop() == 0
+    assert "Traceback" not in (tmp_path / "scheduler.log").read_text()
+    assert set(job_ids(pg_url)) == {"crawl:harbor-health"}
+    assert_no_overlap(runs_of(pg_url, "harbor-health"))
