@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: venv demo test lint bench bench-render bench-extract clean
+.PHONY: venv demo test lint bench bench-render bench-extract bench-schedule clean
 
 venv: $(STAMP)
 
@@ -32,6 +32,9 @@ bench-render: venv
 
 bench-extract: venv
 	$(BIN)/python bench/extract_bench.py
+
+bench-schedule: venv
+	$(BIN)/python bench/schedule_bench.py
 
 clean:
 	rm -rf $(VENV) var out build *.egg-info .pytest_cache

@@ -47,6 +47,7 @@ class ListingsSpider(scrapy.Spider):
         trigger: str = "manual",
         runner: str = "scrapy",
         _job: str | None = None,
+        database_url: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -55,20 +56,24 @@ class ListingsSpider(scrapy.Spider):
         self.trigger = trigger
         self.runner = runner if _job is None else "scrapyd"
         self.job_id = _job
-        self.tracker = CrawlContext.open(self.vendor)
-
-    @classmethod
-    def update_settings(cls, settings: BaseSettings) -> None:
-        super().update_settings(settings)
-        settings.setdict(scrapy_overrides(load_settings()), priority="spider")
+        self.tracker = CrawlContext.open(self.vendor, database_url)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> ListingsSpider:
+        # A Scrapyd runner hands the database over as a setting (-s TRACKER_DATABASE_URL=...).
+        url = crawler.settings.get("TRACKER_DATABASE_URL")
+        if url:
+            kwargs["database_url"] = url
         spider: ListingsSpider = super().from_crawler(crawler, *args, **kwargs)
         # Settings are frozen only after the spider exists: add the vendors' own slots.
         slots = {**crawler.settings.getdict("DOWNLOAD_SLOTS"), **spider.tracker.download_slots()}
         crawler.settings.set("DOWNLOAD_SLOTS", slots, priority="spider")
         return spider
+
+    @classmethod
+    def update_settings(cls, settings: BaseSettings) -> None:
+        super().update_settings(settings)
+        settings.setdict(scrapy_overrides(load_settings()), priority="spider")
 
     async def start(self) -> AsyncIterator[Any]:
         for url, targets in self.tracker.by_url.items():

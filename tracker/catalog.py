@@ -23,6 +23,7 @@ from pydantic import (
 
 from tracker.domain import VariantSpec
 from tracker.extract.selectors import check_selector
+from tracker.schedules import check_cron, check_timezone, parse_duration
 from tracker.urls import require_http_url
 
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")]
@@ -145,6 +146,49 @@ class ExtractionEntry(_Strict):
         return self.model_dump(exclude_none=True)
 
 
+class ScheduleEntry(_Strict):
+    """When to crawl a vendor: ``every: 6h`` or ``cron: "0 */6 * * *"``, with jitter."""
+
+    cron: str | None = None
+    every: str | float | None = None
+    jitter: str | float | None = None
+    timezone: str | None = None
+
+    @field_validator("cron")
+    @classmethod
+    def _cron(cls, value: str | None) -> str | None:
+        return None if value is None else check_cron(value)
+
+    @field_validator("every")
+    @classmethod
+    def _every(cls, value: str | float | None) -> str | float | None:
+        if value is not None and parse_duration(value) < 1:
+            raise ValueError("the interval must be at least one second")
+        return value
+
+    @field_validator("jitter")
+    @classmethod
+    def _jitter(cls, value: str | float | None) -> str | float | None:
+        if value is not None:
+            parse_duration(value)
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str | None) -> str | None:
+        return None if value is None else check_timezone(value)
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> ScheduleEntry:
+        if self.cron is not None and self.every is not None:
+            raise ValueError("give cron or every, not both")
+        return self
+
+    def stored(self) -> dict[str, Any]:
+        """What goes into ``Vendor.settings["schedule"]``."""
+        return self.model_dump(exclude_none=True)
+
+
 class VendorEntry(_Strict):
     slug: Slug
     name: str = Field(min_length=1, max_length=120)
@@ -157,6 +201,7 @@ class VendorEntry(_Strict):
     listings: list[ListingEntry] = []
     display: VendorDisplay = VendorDisplay()
     extraction: ExtractionEntry | None = None
+    schedule: ScheduleEntry | None = None
 
     @field_validator("affiliate")
     @classmethod

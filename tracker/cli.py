@@ -26,6 +26,7 @@ from tracker.provenance_view import print_provenance
 from tracker.publish import ArticleError
 from tracker.runners import RunSnapshot
 from tracker.samplesite import SAMPLE_SITE_DIR, StaticSite
+from tracker.schedule_cli import schedule, status, sync_jobs_after_catalog
 
 F = TypeVar("F", bound=Callable[..., Any])
 # Wide tables when piped (a log or CI), the terminal's width otherwise.
@@ -97,6 +98,7 @@ def catalog_sync(ctx: click.Context, file: Path | None) -> None:
     store = app.open_settings_store(settings)
     try:
         report = app.sync_catalog_file(store, path)
+        jobs = sync_jobs_after_catalog(settings, store)
     finally:
         store.close()
     for line in report.added:
@@ -109,6 +111,7 @@ def catalog_sync(ctx: click.Context, file: Path | None) -> None:
         f"{path}: {len(report.added)} added, {len(report.updated)} updated, "
         f"{len(report.deactivated)} deactivated, {report.unchanged} listings unchanged"
     )
+    console.print(jobs)
 
 
 @catalog.command("show")
@@ -414,3 +417,7 @@ def demo(ctx: click.Context) -> None:
     print_prices(states, settings, datetime.now(UTC))
     if rendered.errors or snapshot.status not in ("ok", "partial"):
         raise click.exceptions.Exit(1)
+
+
+main.add_command(schedule)
+main.add_command(status)

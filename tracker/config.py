@@ -17,6 +17,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from tracker.schedules import parse_duration
 from tracker.urls import is_http_url, require_http_url
 
 CONFIG_FILE_NAME = "tracker.toml"
@@ -82,6 +83,25 @@ class CrawlSettings(BaseModel):
     batch_size: int = Field(500, ge=1)
 
 
+class ScheduleSettings(BaseModel):
+    """The scheduler: default schedule, crawls at once, runner."""
+
+    default_every: str = "6h"
+    default_jitter: str = "5m"
+    max_running: int = Field(2, ge=1, le=64)
+    resync_seconds: float = Field(15.0, gt=0)
+    render_after_crawl: bool = True
+    runner: Literal["local", "scrapyd"] = "local"
+    scrapyd_nodes: list[str] = []
+    scrapyd_project: str = "tracker"
+
+    @field_validator("default_every", "default_jitter")
+    @classmethod
+    def _duration(cls, value: str) -> str:
+        parse_duration(value)
+        return value
+
+
 class Settings(BaseSettings):
     """Every setting of the tracker in one object."""
 
@@ -99,6 +119,7 @@ class Settings(BaseSettings):
     config_path: Path | None = None
     site: SiteSettings = SiteSettings()
     crawl: CrawlSettings = CrawlSettings()
+    schedule: ScheduleSettings = ScheduleSettings()
 
     @classmethod
     def settings_customise_sources(

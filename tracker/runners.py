@@ -1,15 +1,22 @@
-"""Run a crawl: the local runner starts `scrapy crawl listings` as a child process."""
+"""Run a crawl: the local runner starts `scrapy crawl listings` as a child process.
+
+Every runner has one method, ``crawl(vendor, trigger=..., stop=...)``, which returns when the
+crawl is over and its run is recorded; ``tracker.scrapyd`` holds the Scrapyd runner.
+"""
 
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Protocol
 
 from tracker.config import Settings
 from tracker.domain import RunStatus
@@ -52,6 +59,33 @@ class RunSnapshot:
         )
 
 
+class Runner(Protocol):
+    """Crawls one vendor and records the run; ``stop`` set means: end it now, record it."""
+
+    name: str
+
+    def crawl(self, vendor: str, *, trigger: str, stop: threading.Event) -> RunSnapshot | None: ...
+
+
+class LocalRunner:
+    """A `scrapy crawl` child process on this machine, in its own session.
+
+    Its own session keeps a Ctrl-C of the terminal away from it: the scheduler stops its
+    children itself, once, so that Scrapy shuts down cleanly and records the run.
+    """
+
+    name = "local"
+
+    def __init__(self, settings: Settings, store: Store) -> None:
+        self.settings = settings
+        self.store = store
+
+    def crawl(self, vendor: str, *, trigger: str, stop: threading.Event) -> RunSnapshot:
+        return run_local_crawl(
+            self.settings, self.store, vendor, trigger=trigger, stop=stop, new_session=True
+        )
+
+
 def crawl_command(run_id: int, vendor: str | None, log_file: Path) -> list[str]:
     command = [
         sys.executable,
@@ -90,8 +124,14 @@ def run_local_crawl(
     trigger: str = "manual",
     extra_env: Mapping[str, str] | None = None,
     on_progress: Callable[[RunSnapshot], None] | None = None,
+    stop: threading.Event | None = None,
+    new_session: bool = False,
 ) -> RunSnapshot:
-    """Crawl in a child process with a time limit; the run row says how it went."""
+    """Crawl in a child process with a time limit; the run row says how it went.
+
+    When ``stop`` is set the child is asked to stop (SIGTERM: Scrapy closes the spider and
+    records the run), and killed if it is still there after a grace time.
+    """
     with store.sessions.begin() as session:
         if vendor is not None and repo.vendor_by_slug(session, vendor) is None:
             raise LookupError(f"unknown vendor {vendor!r} (not in the synced catalog)")
@@ -112,33 +152,43 @@ def run_local_crawl(
             stdin=subprocess.DEVNULL,
             stdout=log_handle,
             stderr=log_handle,
+            start_new_session=new_session,
         )
     with store.sessions.begin() as session:
         session.get_one(CrawlRun, run_id).pid = child.pid
     deadline = time.monotonic() + settings.crawl.time_limit_seconds + KILL_GRACE_SECONDS
     timed_out = False
+    kill_at: float | None = None
     while child.poll() is None:
         if time.monotonic() > deadline:
             timed_out = True
             _stop(child)
             break
+        if stop is not None and stop.is_set():
+            if kill_at is None:
+                child.terminate()
+                kill_at = time.monotonic() + KILL_GRACE_SECONDS
+            elif time.monotonic() > kill_at:
+                child.kill()
         if on_progress:
             on_progress(_snapshot(store, run_id, log_file))
         time.sleep(POLL_SECONDS)
     with store.sessions.begin() as session:
         run = session.get_one(CrawlRun, run_id)
         if run.status == RunStatus.RUNNING:
-            reason = (
-                "time limit reached"
-                if timed_out
-                else f"crawl process exited with code {child.returncode}"
-            )
+            killed = timed_out or child.returncode < 0
+            if timed_out:
+                reason = "time limit reached"
+            elif child.returncode < 0:
+                reason = f"crawl process killed by {signal.Signals(-child.returncode).name}"
+            else:
+                reason = f"crawl process exited with code {child.returncode}"
             detail = _last_line(log_file)
             repo.finish_run(
                 session,
                 run_id,
                 datetime.now(UTC),
-                RunStatus.KILLED if timed_out else RunStatus.FAILED,
+                RunStatus.KILLED if killed else RunStatus.FAILED,
                 "; ".join([reason, *detail]) + f" (log: {log_file})",
             )
         snapshot = RunSnapshot.of(run, log_file)

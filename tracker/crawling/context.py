@@ -54,9 +54,16 @@ class CrawlContext:
     vendors: dict[str, VendorPolicy] = field(default_factory=dict)
 
     @classmethod
-    def open(cls, vendor: str | None) -> CrawlContext:
+    def open(cls, vendor: str | None, database_url: str | None = None) -> CrawlContext:
+        """Read the settings; ``database_url`` (from a runner) overrides the configured one.
+
+        A database handed over by a runner was migrated by it, and the crawl may run from
+        an egg (Scrapyd) where the migration scripts cannot be listed: no upgrade then.
+        """
         settings = load_settings()
-        store = open_store(settings.database_url)
+        if database_url:
+            settings = settings.model_copy(update={"database_url": database_url})
+        store = open_store(settings.database_url, upgrade=not database_url)
         with store.sessions.begin() as session:
             targets = crawl_targets(session, vendor)
         by_url: dict[str, list[CrawlTarget]] = defaultdict(list)

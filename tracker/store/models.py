@@ -157,6 +157,7 @@ class CrawlRun(Base):
     trigger: Mapped[str] = mapped_column(String(32), default="manual")
     host: Mapped[str | None] = mapped_column(String(200))
     pid: Mapped[int | None] = mapped_column(Integer)
+    node: Mapped[str | None] = mapped_column(String(300))  # Scrapyd node URL, no credentials
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     status: Mapped[str] = mapped_column(String(16), default="running")
@@ -179,3 +180,15 @@ class Click(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     listing_id: Mapped[int] = mapped_column(ForeignKey("listings.id"))
     clicked_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class SchedulerState(Base):
+    """The running scheduler process: who it is and when it last woke up (one row)."""
+
+    __tablename__ = "scheduler_state"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    host: Mapped[str] = mapped_column(String(200))
+    pid: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    beat_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -104,6 +104,10 @@ def sync_catalog(session: Session, catalog: Catalog) -> SyncReport:
         if _store_vendor_settings(vendor, "extraction", extraction):
             if f"vendor {v_entry.slug}" not in report.added + report.updated:
                 report.updated.append(f"vendor {v_entry.slug}")
+        schedule = v_entry.schedule.stored() if v_entry.schedule else None
+        if _store_vendor_settings(vendor, "schedule", schedule):
+            if f"vendor {v_entry.slug}" not in report.added + report.updated:
+                report.updated.append(f"vendor {v_entry.slug}")
         for position, l_entry in enumerate(v_entry.listings):
             strength = l_entry.strength_parts()
             variant = l_entry.variant

@@ -1,7 +1,7 @@
 """clicks on affiliate buttons
 
 Revision ID: 0004
-Revises: 0002
+Revises: 0003
 Create Date: 2026-11-26 06:40:00
 """
 
@@ -11,7 +11,7 @@ from alembic import op
 import tracker.store.models
 
 revision = '0004'
-down_revision = "0002"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,175 @@
+"""The job store in the tracker's database: sync from the catalog, pause, run-now, broken jobs."""
+
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import text
+
+from tests.conftest import NOW
+from tests.scheduling import write_catalog
+from tracker import app
+from tracker.cli import main
+from tracker.config import Settings
+from tracker.jobstore import (
+    JOB_FUNCTION,
+    JobStoreError,
+    job_rows,
+    opened_jobs,
+    run_now,
+    set_paused,
+    sync_store_jobs,
+)
+from tracker.runners import LocalRunner
+from tracker.scheduler import SchedulerContext, prepare
+from tracker.store.engine import Store
+
+HOURLY = {"every": "1h", "jitter": 0}
+
+
+def settings_for(tmp_path: Path, url: str) -> Settings:
+    return Settings(root=tmp_path, database_url=url).resolved()
+
+
+def sync(store: Store, settings: Settings, folder: Path, schedules: dict[str, dict]) -> object:
+    path = write_catalog(folder, schedules)
+    app.sync_catalog_file(store, path, {"SAMPLE_SITE": "http://127.0.0.1:9"})
+    return sync_store_jobs(store, settings)
+
+
+def stored_next_runs(store: Store) -> dict[str, float | None]:
+    with store.engine.connect() as connection:
+        rows = connection.execute(text("SELECT id, next_run_time FROM apscheduler_jobs"))
+        return {row[0]: row[1] for row in rows}
+
+
+def test_sync_adds_changes_and_removes_jobs(store: Store, tmp_path: Path) -> None:
+    settings = settings_for(tmp_path, store.engine.url.render_as_string(hide_password=False))
+    report = sync(store, settings, tmp_path, {"cosmicnootropic": HOURLY, "harbor-health": {}})
+    assert (report.added, report.changed, report.removed) == (
+        ["cosmicnootropic", "harbor-health"],
+        [],
+        [],
+    )
+    before = stored_next_runs(store)
+    report = sync(store, settings, tmp_path, {"cosmicnootropic": HOURLY, "harbor-health": {}})
+    assert (report.added, report.changed, report.removed) == ([], [], [])
+    assert stored_next_runs(store) == before  # an unchanged job keeps its next run
+
+    set_paused(store, "cosmicnootropic", True)
+    report = sync(store, settings, tmp_path, {"cosmicnootropic": {"every": "2h"}})
+    assert (report.added, report.changed, report.removed) == (
+        [],
+        ["cosmicnootropic"],
+        ["harbor-health"],
+    )
+    rows, broken = job_rows(store)
+    assert broken == {}
+    assert set(rows) == {"cosmicnootropic"}
+    assert rows["cosmicnootropic"].paused  # a pause survives a changed schedule
+
+    next_run = set_paused(store, "cosmicnootropic", False)
+    assert next_run is not None
+    assert not job_rows(store)[0]["cosmicnootropic"].paused
+
+
+def test_pause_resume_and_run_now_of_unknown_vendor(store: Store, tmp_path: Path) -> None:
+    settings = settings_for(tmp_path, store.engine.url.render_as_string(hide_password=False))
+    sync(store, settings, tmp_path, {"harbor-health": HOURLY})
+    for action in (
+        lambda: set_paused(store, "nobody", True),
+        lambda: set_paused(store, "nobody", False),
+        lambda: run_now(store, "nobody", NOW),
+    ):
+        with pytest.raises(LookupError, match="no scheduled job for vendor 'nobody'"):
+            action()
+    run_now(store, "harbor-health", NOW)
+    rows, _ = job_rows(store)
+    assert rows["harbor-health"].run_now
+    assert "run-now:harbor-health" in stored_next_runs(store)
+
+
+def break_job(store: Store, job_id: str) -> None:
+    """Make a stored job name a function that does not exist (as after a bad rename)."""
+    with store.engine.begin() as connection:
+        state = connection.execute(
+            text("SELECT job_state FROM apscheduler_jobs WHERE id = :id"), {"id": job_id}
+        ).scalar_one()
+        job = pickle.loads(state)
+        assert job["func"] == JOB_FUNCTION
+        job["func"] = "tracker.nowhere:crawl_vendor"
+        connection.execute(
+            text("UPDATE apscheduler_jobs SET job_state = :state WHERE id = :id"),
+            {"state": pickle.dumps(job), "id": job_id},
+        )
+
+
+def test_a_job_the_store_cannot_load_is_kept_and_reported(store: Store, tmp_path: Path) -> None:
+    settings = settings_for(tmp_path, store.engine.url.render_as_string(hide_password=False))
+    sync(store, settings, tmp_path, {"harbor-health": HOURLY})
+    with opened_jobs(store) as (scheduler, _jobstore):
+        scheduler.add_job(JOB_FUNCTION, "interval", hours=1, id="other:job", args=["x"])
+    break_job(store, "other:job")
+
+    rows, broken = job_rows(store)
+    assert set(rows) == {"harbor-health"}
+    assert "other:job" in broken and "nowhere" in broken["other:job"]
+    assert stored_next_runs(store)["other:job"] is None  # kept, parked
+
+    context = SchedulerContext(settings, store, LocalRunner(settings, store))
+    with pytest.raises(JobStoreError, match="cannot be loaded: other:job"):
+        prepare(context)
+    assert "other:job" in stored_next_runs(store)
+
+    result = CliRunner().invoke(main, ["--config", str(write_config(tmp_path, settings)), "status"])
+    assert result.exit_code == 1
+    assert "job other:job cannot be loaded" in result.output
+
+
+def test_a_broken_vendor_job_is_rewritten_from_the_catalog(store: Store, tmp_path: Path) -> None:
+    settings = settings_for(tmp_path, store.engine.url.render_as_string(hide_password=False))
+    sync(store, settings, tmp_path, {"harbor-health": HOURLY})
+    break_job(store, "crawl:harbor-health")
+    context = SchedulerContext(settings, store, LocalRunner(settings, store))
+    prepare(context)  # the start-up sync replaces it: the catalog defines vendor jobs
+    rows, broken = job_rows(store)
+    assert broken == {} and not rows["harbor-health"].paused
+
+
+def write_config(folder: Path, settings: Settings) -> Path:
+    path = folder / "status.toml"
+    path.write_text(f'database_url = "{settings.database_url}"\n', encoding="utf-8")
+    return path
+
+
+def test_schedule_commands_and_status(project: Settings) -> None:
+    runner = CliRunner()
+    result = runner.invoke(main, ["catalog", "sync"])
+    assert result.exit_code == 0, result.output
+    assert "scheduler jobs: 3 added, 0 changed, 0 removed" in result.output
+
+    result = runner.invoke(main, ["status"])
+    assert result.exit_code == 1  # nothing crawled yet
+    assert "no good price yet" in result.output
+
+    result = runner.invoke(main, ["schedule", "pause", "peptide-corner"])
+    assert result.exit_code == 0 and "paused peptide-corner" in result.output
+    result = runner.invoke(main, ["schedule", "list"])
+    assert result.exit_code == 0
+    line = next(x for x in result.output.splitlines() if "peptide-corner" in x)
+    assert "paused" in line and "every 6h ±5m" in line and "never" in line
+    result = runner.invoke(main, ["schedule", "resume", "peptide-corner"])
+    assert result.exit_code == 0 and "resumed peptide-corner: next run" in result.output
+    result = runner.invoke(main, ["schedule", "run-now", "harbor-health"])
+    assert result.exit_code == 0 and "queued a crawl of harbor-health" in result.output
+    result = runner.invoke(main, ["schedule", "pause", "nobody"])
+    assert result.exit_code == 1 and "no scheduled job for vendor 'nobody'" in result.output
+
+    result = runner.invoke(main, ["crawl"])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(main, ["status"])
+    assert result.exit_code == 0, result.output
+    assert "All good." in result.output and "Scheduler: not running" in result.output

@@ -1,0 +1,151 @@
+"""`tracker status` problems, dead-run recovery and the one-scheduler rule, with a fixed `now`."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import update
+
+from tests.scheduling import free_port, write_catalog
+from tracker import app
+from tracker.config import Settings
+from tracker.domain import RunStatus
+from tracker.jobstore import sync_store_jobs
+from tracker.recovery import close_dead_runs
+from tracker.scheduler import SchedulerError, beat, claim, release
+from tracker.status import status_report
+from tracker.store import repo
+from tracker.store.engine import Store
+from tracker.store.models import CrawlRun, Listing, SchedulerState
+
+
+def prepared(store: Store, tmp_path: Path) -> Settings:
+    url = store.engine.url.render_as_string(hide_password=False)
+    settings = Settings(root=tmp_path, database_url=url).resolved()
+    path = write_catalog(tmp_path, {"harbor-health": {"every": "1h"}})
+    app.sync_catalog_file(store, path, {"SAMPLE_SITE": "http://127.0.0.1:9"})
+    sync_store_jobs(store, settings)
+    return settings
+
+
+def set_listings(store: Store, **values: object) -> None:
+    with store.sessions.begin() as session:
+        session.execute(update(Listing).values(**values))
+
+
+def dead_pid() -> int:
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+def add_run(store: Store, now: datetime, **values: object) -> int:
+    with store.sessions.begin() as session:
+        run = repo.start_run(session, vendor_slug="harbor-health", now=now)
+        for name, value in values.items():
+            setattr(run, name, value)
+        return run.id
+
+
+def test_all_good_when_every_listing_is_fresh(store: Store, tmp_path: Path, now: datetime) -> None:
+    settings = prepared(store, tmp_path)
+    set_listings(store, last_ok_at=now - timedelta(hours=1), consecutive_failures=0)
+    run_id = add_run(store, now - timedelta(hours=1))
+    with store.sessions.begin() as session:
+        repo.finish_run(session, run_id, now - timedelta(minutes=59), RunStatus.OK)
+    report = status_report(store, settings, now)
+    assert report.problems == []
+    (row,) = report.vendors
+    assert row.last_run is not None and row.last_run.status == "ok" and row.next_run
+
+
+@pytest.mark.parametrize(
+    ("listing", "run", "expected"),
+    [
+        ({"last_ok_at": None}, None, "no good price yet"),
+        ({"hours_old": 30}, None, "older than 24 hours"),
+        (
+            {"hours_old": 1, "consecutive_failures": 3, "last_status": "timeout"},
+            None,
+            "failed 3 times in a row (timeout",
+        ),
+        ({"hours_old": 1}, {"status": "failed", "error": "boom"}, "last run"),
+        ({"hours_old": 1}, {"status": "killed", "error": "gone"}, "killed: gone"),
+        ({"hours_old": 1}, {"status": "running", "hours_ago": 2}, "running since"),
+    ],
+)
+def test_problems_need_the_operator(
+    store: Store,
+    tmp_path: Path,
+    now: datetime,
+    listing: dict[str, object],
+    run: dict[str, object] | None,
+    expected: str,
+) -> None:
+    settings = prepared(store, tmp_path)
+    listing = dict(listing)
+    if "hours_old" in listing:
+        listing["last_ok_at"] = now - timedelta(hours=float(listing.pop("hours_old")))  # type: ignore[arg-type]
+    set_listings(store, **listing)
+    if run is not None:
+        started = now - timedelta(hours=float(run.get("hours_ago", 1)))  # type: ignore[arg-type]
+        run_id = add_run(store, started)
+        if run["status"] != "running":
+            with store.sessions.begin() as session:
+                repo.finish_run(
+                    session, run_id, started, RunStatus(run["status"]), str(run["error"])
+                )
+    report = status_report(store, settings, now)
+    assert report.needs_operator
+    assert any(expected in problem for problem in report.problems), report.problems
+
+
+def test_dead_local_runs_are_closed_live_and_foreign_ones_kept(
+    store: Store, tmp_path: Path, now: datetime
+) -> None:
+    settings = prepared(store, tmp_path)
+    here = socket.gethostname()
+    dead = add_run(store, now, host=here, pid=dead_pid())
+    live = add_run(store, now, host=here, pid=os.getpid())
+    elsewhere = add_run(store, now, host="another-host", pid=dead_pid())
+    unreachable = add_run(
+        store, now, runner="scrapyd", node=f"http://127.0.0.1:{free_port()}/", job_id="x"
+    )
+    closed = close_dead_runs(store, settings, now)
+    assert len(closed) == 1 and f"run {dead} closed as killed" in closed[0]
+    with store.sessions() as session:
+        status = {
+            run_id: session.get_one(CrawlRun, run_id).status
+            for run_id in (dead, live, elsewhere, unreachable)
+        }
+    assert status == {dead: "killed", live: "running", elsewhere: "running", unreachable: "running"}
+
+
+def test_one_scheduler_per_database(store: Store, tmp_path: Path, now: datetime) -> None:
+    settings = prepared(store, tmp_path)
+    here = socket.gethostname()
+    with store.sessions.begin() as session:  # a live scheduler: our parent process
+        session.add(
+            SchedulerState(
+                name="scheduler", host=here, pid=os.getppid(), started_at=now, beat_at=now
+            )
+        )
+    with pytest.raises(SchedulerError, match="another scheduler is running"):
+        claim(store, settings, now)
+    with store.sessions.begin() as session:  # that one died: a new one may start
+        session.get_one(SchedulerState, "scheduler").pid = dead_pid()
+    claim(store, settings, now)
+    later = now + timedelta(minutes=5)
+    beat(store, later)
+    report = status_report(store, settings, later)
+    assert report.scheduler.startswith("running")
+    silent = status_report(store, settings, later + timedelta(minutes=5))
+    assert any("silent" in problem for problem in silent.problems)
+    release(store)
+    assert status_report(store, settings, later).scheduler == "not running"

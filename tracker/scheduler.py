@@ -1,0 +1,322 @@
+"""`tracker schedule run`: the one long-running scheduler process.
+
+APScheduler 3 ``BlockingScheduler``; vendor jobs live in the tracker's database
+(``tracker.jobstore``); a thread pool as large as ``schedule.max_running`` is the global
+limit on crawls at once; each crawl is done by a runner (a child process or a Scrapyd job)
+and followed by a re-render of the articles that show the vendor's products.
+
+Jobs are referenced as ``"tracker.scheduler:crawl_vendor"`` with the vendor's slug; they
+reach the runner through the process's ``SchedulerContext``, set while the scheduler runs.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import signal
+import socket
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from threading import TIMEOUT_MAX
+from types import FrameType
+from typing import Any
+
+from apscheduler.events import (
+    EVENT_JOB_ERROR,
+    EVENT_JOB_MAX_INSTANCES,
+    EVENT_JOB_MISSED,
+    JobEvent,
+)
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.memory import MemoryJobStore
+from apscheduler.schedulers.base import STATE_STOPPED
+from apscheduler.schedulers.blocking import BlockingScheduler
+from sqlalchemy import func, select
+
+from tracker.config import Settings
+from tracker.jobstore import (
+    JOB_PREFIX,
+    STORE_ALIAS,
+    JobStoreError,
+    StrictJobStore,
+    opened_jobs,
+    sync_jobs,
+    vendor_schedules,
+)
+from tracker.recovery import close_dead_runs, pid_alive
+from tracker.runners import Runner, RunSnapshot
+from tracker.schedules import Schedule
+from tracker.store.engine import Store
+from tracker.store.models import CrawlRun, SchedulerState, Vendor
+
+log = logging.getLogger(__name__)
+
+STATE_NAME = "scheduler"
+HEARTBEAT_JOB = "tracker:heartbeat"
+STALE_BEATS = 4  # a scheduler silent for this many resync periods is gone
+
+AfterCrawl = Callable[[str, RunSnapshot], None]
+
+
+class SchedulerError(Exception):
+    """The scheduler cannot start; the message says why and what to do."""
+
+
+@dataclass
+class SchedulerContext:
+    """What the jobs of this process reach: settings, store, runner, the stop signal."""
+
+    settings: Settings
+    store: Store
+    runner: Runner
+    after_crawl: AfterCrawl | None = None
+    catch_up: bool = True  # bring stale vendors forward at start (a benchmark sets due times)
+    stop: threading.Event = field(default_factory=threading.Event)
+    running: set[str] = field(default_factory=set)
+    lock: threading.Condition = field(default_factory=threading.Condition)
+
+    def crawl(self, vendor: str, trigger: str) -> None:
+        if self.stop.is_set():
+            return
+        with self.lock:
+            if vendor in self.running:
+                log.warning("vendor %s: crawl skipped, the previous one is still running", vendor)
+                return
+            self.running.add(vendor)
+        try:
+            log.info("vendor %s: crawl starts (%s, %s runner)", vendor, trigger, self.runner.name)
+            snapshot = self.runner.crawl(vendor, trigger=trigger, stop=self.stop)
+            if snapshot is not None:
+                log.info(
+                    "vendor %s: run %s %s (%d/%d checked, %d prices, %d failures)",
+                    vendor,
+                    snapshot.run_id,
+                    snapshot.status,
+                    snapshot.checks,
+                    snapshot.expected,
+                    snapshot.offers,
+                    snapshot.failures,
+                )
+                if self.after_crawl is not None and snapshot.offers:
+                    self.after_crawl(vendor, snapshot)
+        except Exception:
+            log.exception("vendor %s: crawl failed", vendor)
+        finally:
+            with self.lock:
+                self.running.discard(vendor)
+                self.lock.notify_all()
+
+    def wait_idle(self) -> None:
+        with self.lock:
+            self.lock.wait_for(lambda: not self.running)
+
+
+_context: SchedulerContext | None = None
+
+
+def crawl_vendor(vendor: str, schedule: str = "", trigger: str = "schedule") -> None:
+    """The job of every vendor. ``schedule`` only marks which schedule created the job."""
+    if _context is None:
+        raise RuntimeError("crawl_vendor runs inside `tracker schedule run` only")
+    _context.crawl(vendor, trigger)
+
+
+def heartbeat() -> None:
+    """Wake the scheduler (it then reads the store again) and say that it is alive."""
+    if _context is not None:
+        beat(_context.store, datetime.now(UTC))
+
+
+def beat(store: Store, now: datetime) -> None:
+    with store.sessions.begin() as session:
+        state = session.get(SchedulerState, STATE_NAME)
+        if state is not None and state.pid == os.getpid():
+            state.beat_at = now
+
+
+def claim(store: Store, settings: Settings, now: datetime) -> None:
+    """Record this process as the scheduler; refuse when another one is alive."""
+    host, pid = socket.gethostname(), os.getpid()
+    silent_for = timedelta(seconds=settings.schedule.resync_seconds * STALE_BEATS)
+    with store.sessions.begin() as session:
+        state = session.get(SchedulerState, STATE_NAME)
+        if state is not None and state.pid != pid:
+            alive = pid_alive(state.pid) if state.host == host else now - state.beat_at < silent_for
+            if alive:
+                raise SchedulerError(
+                    f"another scheduler is running (host {state.host}, pid {state.pid}); "
+                    "run one scheduler per database"
+                )
+        if state is None:
+            session.add(
+                SchedulerState(name=STATE_NAME, host=host, pid=pid, started_at=now, beat_at=now)
+            )
+        else:
+            state.host, state.pid, state.started_at, state.beat_at = host, pid, now, now
+
+
+def release(store: Store) -> None:
+    with store.sessions.begin() as session:
+        state = session.get(SchedulerState, STATE_NAME)
+        if state is not None and state.pid == os.getpid() and state.host == socket.gethostname():
+            session.delete(state)
+
+
+def catch_up(
+    scheduler: Any, store: Store, schedules: dict[str, Schedule], now: datetime
+) -> list[str]:
+    """Bring forward the vendors whose last good crawl is older than their interval."""
+    with store.sessions() as session:
+        last_good = dict(
+            session.execute(
+                select(Vendor.slug, func.max(CrawlRun.started_at))
+                .join(CrawlRun, CrawlRun.vendor_id == Vendor.id)
+                .where(CrawlRun.status.in_(("ok", "partial")))
+                .group_by(Vendor.slug)
+            ).all()
+        )
+    soon = []
+    for job in scheduler.get_jobs(jobstore=STORE_ALIAS):
+        vendor = job.id.removeprefix(JOB_PREFIX)
+        if not job.id.startswith(JOB_PREFIX) or job.next_run_time is None:
+            continue
+        schedule = schedules.get(vendor)
+        if schedule is None:
+            continue
+        last = last_good.get(vendor)
+        period = timedelta(seconds=schedule.period_seconds())
+        if (last is None or now - last > period) and job.next_run_time > now:
+            when = now + timedelta(seconds=random.uniform(0, schedule.jitter_seconds))
+            if when < job.next_run_time:
+                scheduler.modify_job(job.id, jobstore=STORE_ALIAS, next_run_time=when)
+                soon.append(vendor)
+    return soon
+
+
+class StoppableScheduler(BlockingScheduler):
+    """A ``BlockingScheduler`` whose loop ends when ``stop`` is set, between two rounds.
+
+    A signal handler runs in the main thread wherever it was, possibly in the middle of a
+    round of job processing: calling ``shutdown()`` there would let the round go on with
+    closed executors. The handler only sets ``stop`` and wakes the loop; the caller shuts
+    the scheduler down once the loop has returned.
+    """
+
+    def __init__(self, stop: threading.Event, **options: Any) -> None:
+        super().__init__(**options)
+        self._stop = stop
+
+    def wakeup(self) -> None:
+        if self._event is not None:  # None until started
+            self._event.set()
+
+    def _main_loop(self) -> None:
+        wait_seconds: float | None = TIMEOUT_MAX
+        while self.state != STATE_STOPPED and not self._stop.is_set():
+            self._event.wait(wait_seconds)
+            self._event.clear()
+            if self._stop.is_set():
+                break
+            wait_seconds = self._process_jobs()
+
+
+def build_scheduler(context: SchedulerContext) -> StoppableScheduler:
+    jobstore = StrictJobStore(engine=context.store.engine)
+    scheduler = StoppableScheduler(
+        context.stop,
+        timezone=UTC,
+        jobstores={STORE_ALIAS: jobstore, "internal": MemoryJobStore()},
+        executors={
+            "default": ThreadPoolExecutor(context.settings.schedule.max_running),
+            "internal": ThreadPoolExecutor(1),
+        },
+    )
+    scheduler.add_job(
+        heartbeat,
+        "interval",
+        seconds=context.settings.schedule.resync_seconds,
+        id=HEARTBEAT_JOB,
+        jobstore="internal",
+        executor="internal",
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=None,
+    )
+    scheduler.add_listener(_on_event, EVENT_JOB_MAX_INSTANCES | EVENT_JOB_MISSED | EVENT_JOB_ERROR)
+    return scheduler
+
+
+def _on_event(event: JobEvent) -> None:
+    if event.job_id == HEARTBEAT_JOB:
+        return
+    if event.code == EVENT_JOB_MAX_INSTANCES:
+        log.warning("%s: run skipped, the previous crawl is still running", event.job_id)
+    elif event.code == EVENT_JOB_MISSED:
+        log.warning("%s: run missed its grace time (the crawl slots were busy)", event.job_id)
+
+
+def prepare(context: SchedulerContext) -> None:
+    """Before the loop: recover dead runs, sync the jobs, refuse broken ones, catch up."""
+    now = datetime.now(UTC)
+    for line in close_dead_runs(context.store, context.settings, now):
+        log.warning("%s", line)
+    schedules = vendor_schedules(context.store, context.settings)
+    with opened_jobs(context.store) as (scheduler, jobstore):
+        report = sync_jobs(scheduler, jobstore, schedules)
+        log.info(
+            "jobs: %d vendors, %d added, %d changed, %d removed",
+            len(schedules),
+            len(report.added),
+            len(report.changed),
+            len(report.removed),
+        )
+        scheduler.get_jobs(jobstore=STORE_ALIAS)  # loads every job: fills jobstore.broken
+        if jobstore.broken:
+            problems = "; ".join(f"{key}: {why}" for key, why in sorted(jobstore.broken.items()))
+            raise JobStoreError(
+                f"jobs in the job store cannot be loaded: {problems}. Fix the code they name "
+                "or delete their rows from apscheduler_jobs, then start again"
+            )
+        soon = catch_up(scheduler, context.store, schedules, now) if context.catch_up else []
+    if soon:
+        log.info("crawled soon (last good crawl older than the interval): %s", ", ".join(soon))
+
+
+def run_scheduler(context: SchedulerContext, *, handle_signals: bool = True) -> None:
+    """Run until SIGINT or SIGTERM; then stop the running crawls, record them, and return."""
+    global _context
+    if _context is not None:
+        raise SchedulerError("a scheduler is already running in this process")
+    claim(context.store, context.settings, datetime.now(UTC))
+    scheduler = build_scheduler(context)
+
+    def stop(signum: int, _frame: FrameType | None) -> None:
+        name = signal.Signals(signum).name
+        log.info("%s: stopping; running crawls are stopped and recorded", name)
+        context.stop.set()
+        scheduler.wakeup()
+
+    if handle_signals:
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+    _context = context
+    try:
+        prepare(context)
+        log.info(
+            "scheduler running: at most %d crawls at once, %s runner",
+            context.settings.schedule.max_running,
+            context.runner.name,
+        )
+        if not context.stop.is_set():
+            scheduler.start()  # returns once stop is set
+        context.stop.set()
+        if scheduler.running:
+            scheduler.shutdown(wait=False)
+        context.wait_idle()
+    finally:
+        _context = None
+        release(context.store)
+    log.info("scheduler stopped")

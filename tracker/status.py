@@ -1,0 +1,127 @@
+"""`tracker status`: what ran, what runs next, and what needs the operator."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+
+from tracker.config import Settings
+from tracker.domain import RunStatus
+from tracker.jobstore import job_rows, vendor_schedules
+from tracker.store.engine import Store
+from tracker.store.models import CrawlRun, Listing, SchedulerState, Vendor
+
+FAILING_IN_A_ROW = 3
+SCHEDULER_SILENT_BEATS = 4
+
+
+@dataclass(frozen=True)
+class VendorStatus:
+    vendor: str
+    schedule: str
+    paused: bool
+    next_run: datetime | None
+    last_run: CrawlRun | None
+
+
+@dataclass
+class StatusReport:
+    vendors: list[VendorStatus] = field(default_factory=list)
+    scheduler: str = "not running"
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def needs_operator(self) -> bool:
+        return bool(self.problems)
+
+
+def last_runs(store: Store) -> dict[str, CrawlRun]:
+    """The newest run of each vendor (one query, whatever the history)."""
+    with store.sessions() as session:
+        newest = (
+            select(func.max(CrawlRun.id))
+            .where(CrawlRun.vendor_id.is_not(None))
+            .group_by(CrawlRun.vendor_id)
+            .scalar_subquery()
+        )
+        rows = session.execute(
+            select(Vendor.slug, CrawlRun)
+            .join(CrawlRun, CrawlRun.vendor_id == Vendor.id)
+            .where(CrawlRun.id.in_(newest))
+        ).all()
+        return {slug: run for slug, run in rows}
+
+
+def status_report(store: Store, settings: Settings, now: datetime) -> StatusReport:
+    report = StatusReport()
+    schedules = vendor_schedules(store, settings)
+    jobs, broken = job_rows(store)
+    runs = last_runs(store)
+    limit = timedelta(seconds=settings.crawl.time_limit_seconds * 2)
+    for vendor, schedule in sorted(schedules.items()):
+        job = jobs.get(vendor)
+        run = runs.get(vendor)
+        report.vendors.append(
+            VendorStatus(
+                vendor,
+                schedule.describe(),
+                bool(job and job.paused),
+                job.next_run if job else None,
+                run,
+            )
+        )
+        if job is None:
+            report.problems.append(
+                f"vendor {vendor}: no scheduled job (run `tracker catalog sync`)"
+            )
+        if run is not None and run.status in (RunStatus.FAILED, RunStatus.KILLED):
+            report.problems.append(f"vendor {vendor}: last run {run.id} {run.status}: {run.error}")
+        if run is not None and run.status == RunStatus.RUNNING and now - run.started_at > limit:
+            report.problems.append(
+                f"vendor {vendor}: run {run.id} running since {run.started_at:%Y-%m-%d %H:%M} UTC"
+            )
+    for ident, reason in sorted(broken.items()):
+        report.problems.append(f"job {ident} cannot be loaded: {reason}")
+    report.scheduler, scheduler_problem = _scheduler_state(store, settings, now)
+    if scheduler_problem:
+        report.problems.append(scheduler_problem)
+    max_age = timedelta(hours=settings.site.max_age_hours)
+    with store.sessions() as session:
+        listings = session.execute(
+            select(Vendor.slug, Listing)
+            .join(Vendor, Listing.vendor_id == Vendor.id)
+            .where(Listing.active, Vendor.active)
+            .order_by(Vendor.slug, Listing.position, Listing.id)
+        ).all()
+    for vendor, listing in listings:
+        name = f"listing {vendor}:{listing.key}"
+        if listing.consecutive_failures >= FAILING_IN_A_ROW:
+            report.problems.append(
+                f"{name}: failed {listing.consecutive_failures} times in a row "
+                f"({listing.last_status}: {listing.last_error})"
+            )
+        if listing.last_ok_at is None:
+            report.problems.append(f"{name}: no good price yet")
+        elif now - listing.last_ok_at > max_age:
+            report.problems.append(
+                f"{name}: last good price from {listing.last_ok_at:%Y-%m-%d %H:%M} UTC, "
+                f"older than {settings.site.max_age_hours:g} hours"
+            )
+    return report
+
+
+def _scheduler_state(store: Store, settings: Settings, now: datetime) -> tuple[str, str | None]:
+    with store.sessions() as session:
+        state = session.get(SchedulerState, "scheduler")
+    if state is None:
+        return "not running", None
+    silent = now - state.beat_at
+    where = f"pid {state.pid} on {state.host}"
+    if silent > timedelta(seconds=settings.schedule.resync_seconds * SCHEDULER_SILENT_BEATS):
+        return (
+            f"silent since {state.beat_at:%Y-%m-%d %H:%M:%S} UTC ({where})",
+            f"scheduler ({where}) silent for {int(silent.total_seconds())} s: is it still running?",
+        )
+    return f"running ({where}, since {state.started_at:%Y-%m-%d %H:%M} UTC)", None
