@@ -17,7 +17,7 @@ from tracker.jobstore import JobStoreError, run_now, set_paused, sync_store_jobs
 from tracker.runners import LocalRunner, Runner, RunSnapshot
 from tracker.scheduler import SchedulerContext, SchedulerError, run_scheduler
 from tracker.scrapyd import ScrapydError, ScrapydRunner
-from tracker.status import status_report
+from tracker.status import StatusReport, status_report
 from tracker.store.engine import Store
 
 log = logging.getLogger("tracker.schedule")
@@ -100,18 +100,21 @@ def schedule_run(ctx: click.Context) -> None:
     _fail_on_scheduler_errors(lambda: start_scheduler(settings))
 
 
+def _status_now(settings: Settings) -> StatusReport:
+    store = app.open_settings_store(settings)
+    try:
+        return status_report(store, settings, datetime.now(UTC))
+    finally:
+        store.close()
+
+
 @schedule.command("list")
 @click.pass_context
 def schedule_list(ctx: click.Context) -> None:
     """Per vendor: schedule, next run, last run and its status."""
     from tracker.cli import console  # the CLI's console: one output style
 
-    settings = _settings(ctx)
-    store = app.open_settings_store(settings)
-    try:
-        report = status_report(store, settings, datetime.now(UTC))
-    finally:
-        store.close()
+    report = _status_now(_settings(ctx))
     table = Table("vendor", "schedule", "next run", "last run", "status", "finished")
     for row in report.vendors:
         run = row.last_run
@@ -188,12 +191,7 @@ def status(ctx: click.Context) -> None:
     """Last run per vendor, next run, failing and stale listings; exit 1 when action is needed."""
     from tracker.cli import console
 
-    settings = _settings(ctx)
-    store = app.open_settings_store(settings)
-    try:
-        report = status_report(store, settings, datetime.now(UTC))
-    finally:
-        store.close()
+    report = _status_now(_settings(ctx))
     table = Table("vendor", "last run", "status", "pages", "offers", "failures", "next run")
     for row in report.vendors:
         run = row.last_run
