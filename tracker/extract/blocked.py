@@ -53,11 +53,11 @@ _NOT_FOUND = re.compile(
     r"produkt nicht gefunden|product not found)",
     re.IGNORECASE,
 )
-# A price slot left for a script: a template tag, a binding, or an empty price element.
-_SCRIPTED_PRICE = re.compile(
-    rb"\{\{[^}]{0,60}price|(?:data-bind|v-text|ng-bind|x-text)=[\"'][^\"']{0,80}price|"
-    rb"class=[\"'][^\"'>]{0,80}price[^\"'>]{0,80}[\"'][^<>]{0,200}>\s*</"
-)
+# A price slot left for a script: a template tag ("{{ price }}"), a binding attribute naming a
+# price, or an empty element with a price class. Checked around each "price" in the page (a
+# regex over the whole page costs more than parsing it).
+_BINDINGS = (b"data-bind=", b"v-text=", b"ng-bind=", b"x-text=")
+_EMPTY_AFTER_CLASS = re.compile(rb"""[^"'>]{0,80}["'][^<>]{0,200}>\s*</""")
 SMALL_PAGE = 40_000
 CHALLENGE_PAGE = 64_000
 
@@ -82,7 +82,7 @@ def blocked_by_content(page: Page) -> str | None:
     """
     if len(page.body) > CHALLENGE_PAGE:
         return None
-    low = page.body.lower()
+    low = page.lower
     for markers, limit, what in (
         (_CHALLENGE, CHALLENGE_PAGE, "the page is a bot check"),
         (_WIDGET, SMALL_PAGE, "the page is a bot check"),
@@ -105,4 +105,30 @@ def not_found_reason(page: Page) -> str | None:
 
 def scripted_price(page: Page) -> bool:
     """True when the page has a price slot that only JavaScript fills."""
-    return _SCRIPTED_PRICE.search(page.body.lower()) is not None
+    low = page.lower
+    start = low.find(b"price")
+    while start >= 0:
+        if _is_price_slot(low, start):
+            return True
+        start = low.find(b"price", start + 5)
+    return False
+
+
+def _is_price_slot(low: bytes, start: int) -> bool:
+    """Whether the "price" at `start` is in a template tag, a binding or an empty price element."""
+    braces = low.rfind(b"{{", max(0, start - 62), start)
+    if braces >= 0 and low.find(b"}", braces + 2, start) < 0:
+        return True
+    quote = max(
+        low.rfind(b'"', max(0, start - 81), start), low.rfind(b"'", max(0, start - 81), start)
+    )
+    if quote < 0:
+        return False
+    attribute = low[max(0, quote - 10) : quote]
+    if attribute.endswith(_BINDINGS):
+        return True
+    return (
+        attribute.endswith(b"class=")
+        and low.find(b">", quote, start) < 0
+        and _EMPTY_AFTER_CLASS.match(low, start + 5) is not None
+    )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from lxml import etree
@@ -20,15 +21,15 @@ from tracker.extract.availability import availability_from_text, normalize_avail
 from tracker.extract.heuristic_words import (
     LOSES_AFTER,
     LOSES_BEFORE,
-    LOSING_CLASS,
-    PRICE_MARK,
     STOCK_LABEL,
-    STOCK_MARK,
-    STRUCK_CLASS,
     STRUCK_WORDS,
+    losing_mark,
+    names_price,
+    names_stock,
+    names_struck,
 )
 from tracker.extract.page import Page, text_of
-from tracker.extract.scope import in_other_area, is_other_area
+from tracker.extract.scope import is_other_area
 from tracker.extract.values import Money, find_money
 
 _SKIP_TAGS = frozenset(
@@ -61,6 +62,8 @@ _CART_TEXT = re.compile(
 _CART_FORM_ACTION = re.compile(
     r"cart|basket|warenkorb|panier|carrito|carrello|korzin|checkout", re.IGNORECASE
 )
+# The XPath below scans the whole tree (about a parse's time): only when the bytes name a title.
+_TITLE_CLASS_BYTES = re.compile(rb"product(?:[-_](?:title|name)|Title|Name)")
 _TITLE_CANDIDATES = etree.XPath(
     "//*[contains(@class, 'product-title') or contains(@class, 'product_title')"
     " or contains(@class, 'product-name') or contains(@class, 'product_name')"
@@ -85,16 +88,82 @@ class _Amount:
     struck: bool
 
 
+_MARK_ATTRIBUTES = frozenset({"class", "id", "itemprop", "data-price-type"})
+
+
+class _Facts:
+    """What the heuristic reads of each element, read once per element and call.
+
+    Reading an lxml attribute costs about a microsecond, and the same elements are looked at by
+    several passes (area, candidates, struck and losing marks, availability).
+    """
+
+    __slots__ = ("_inside", "_known")
+
+    def __init__(self) -> None:
+        self._known: dict[Any, tuple[str, bool, bool, dict[str, str]]] = {}
+        self._inside: dict[Any, bool] = {}
+
+    def _of(self, element: Any) -> tuple[str, bool, bool, dict[str, str]]:
+        known = self._known.get(element)
+        if known is None:
+            attributes = dict(element.items())
+            style = attributes.get("style") or ""
+            known = (
+                " ".join(v for k, v in attributes.items() if k in _MARK_ATTRIBUTES).lower(),
+                "hidden" in attributes or _HIDDEN_STYLE.search(style) is not None,
+                is_other_area(element, attributes),
+                attributes,
+            )
+            self._known[element] = known
+        return known
+
+    def marks(self, element: Any) -> str:
+        """Class, id, itemprop and data-price-type, lower-cased, in one string."""
+        return self._of(element)[0]
+
+    def hidden(self, element: Any) -> bool:
+        """Hidden by its markup (not by a stylesheet, which a page read without CSS cannot know)."""
+        return self._of(element)[1]
+
+    def other(self, element: Any) -> bool:
+        """Related products, navigation or site chrome (scope.is_other_area)."""
+        return self._of(element)[2]
+
+    def get(self, element: Any, attribute: str) -> str | None:
+        return self._of(element)[3].get(attribute)
+
+    def inside_other(self, element: Any) -> bool:
+        """The element or an ancestor is another product's area or the site's chrome."""
+        path = []
+        node = element
+        answer = False
+        while node is not None:
+            known = self._inside.get(node)
+            if known is not None:
+                answer = known
+                break
+            path.append(node)
+            if self.other(node):
+                answer = True
+                break
+            node = node.getparent()
+        for visited in path:
+            self._inside[visited] = answer
+        return answer
+
+
 def heuristic_offers(page: Page) -> list[Offer] | None:
     """The one winning amount of the main product area; [] for none, None when several compete."""
     tree = page.tree
     if tree is None:
         return []
-    main = _main_area(tree)
+    facts = _Facts()
+    main = _main_area(tree, page, facts)
     if main is None:
         return []
-    candidates = _candidates(main) or _candidates(main, marked=False)
-    amounts = [a for candidate in candidates for a in _amounts(candidate, main, page)]
+    candidates = _candidates(main, facts) or _candidates(main, facts, marked=False)
+    amounts = [a for candidate in candidates for a in _amounts(candidate, main, page, facts)]
     winners = {(a.money.amount, a.money.currency): a for a in amounts if a.loses is None}
     if len(winners) > 1 and page.hints.currency:
         in_currency = {k: v for k, v in winners.items() if k[1] == page.hints.currency}
@@ -112,7 +181,7 @@ def heuristic_offers(page: Page) -> list[Offer] | None:
         Offer(
             price=amount,
             currency=currency,
-            availability=_availability(main),
+            availability=_availability(main, facts),
             name=page.h1 or None,
             regular_price=struck.pop() if len(struck) == 1 else None,
             source="heuristic",
@@ -121,21 +190,19 @@ def heuristic_offers(page: Page) -> list[Offer] | None:
     ]
 
 
-def _main_area(tree: Any) -> Any | None:
-    memo: dict[object, bool] = {}
-
+def _main_area(tree: Any, page: Page, facts: _Facts) -> Any | None:
     def _usable(element: Any) -> bool:
-        return isinstance(element.tag, str) and not in_other_area(element, memo)
+        return isinstance(element.tag, str) and not facts.inside_other(element)
 
     title = next((h for h in tree.iter("h1") if _usable(h)), None)
-    if title is None:
+    if title is None and _TITLE_CLASS_BYTES.search(page.body):
         title = next((e for e in _TITLE_CANDIDATES(tree) if _usable(e)), None)
     carts = [e for e in _cart_elements(tree) if _usable(e)]
     if title is None and not carts:
         return None
     if title is None or not carts:
         start = title if title is not None else carts[0]
-        return _climb_to_price(start)
+        return _climb_to_price(start, facts)
     # The elements themselves, not their id(): lxml makes a new proxy object per visit.
     cart_ancestors = {carts[0], *carts[0].iterancestors()}
     area = title
@@ -145,18 +212,18 @@ def _main_area(tree: Any) -> Any | None:
         return None
     if area.tag in ("html", "body"):
         # Title and cart share nothing smaller than the page: look near the cart only.
-        return _climb_to_price(carts[0])
+        return _climb_to_price(carts[0], facts)
     inside = sum(1 for c in carts if any(a is area for a in c.iterancestors()))
     return area if inside <= MAX_CARTS else None
 
 
-def _climb_to_price(start: Any) -> Any | None:
+def _climb_to_price(start: Any, facts: _Facts) -> Any | None:
     node = start
     for _ in range(4):
         node = node.getparent()
-        if node is None or is_other_area(node) or node.tag in ("body", "html"):
+        if node is None or facts.other(node) or node.tag in ("body", "html"):
             return None
-        if any(True for _ in _candidates(node)):
+        if _candidates(node, facts):
             return node
     return None
 
@@ -174,37 +241,40 @@ def _cart_elements(tree: Any) -> list[Any]:
     return found or _cart_controls(_CART_LINKS(tree))
 
 
+_CART_ATTRIBUTES = ("class", "id", "name", "data-action", "action")
+
+
 def _cart_controls(elements: Any) -> list[Any]:
     found = []
     for element in elements:
         tag = element.tag
-        if tag == "input" and (element.get("type") or "").lower() not in ("submit", "button"):
+        attributes = dict(element.items())
+        if tag == "input" and (attributes.get("type") or "").lower() not in ("submit", "button"):
             continue
-        attrs = " ".join(
-            element.get(k) or "" for k in ("class", "id", "name", "data-action", "action")
-        )
+        marks = " ".join(attributes.get(k) or "" for k in _CART_ATTRIBUTES)
         if tag == "form":
-            if _CART_FORM_ACTION.search(element.get("action") or "") or _CART_ATTRS.search(attrs):
+            if _names_cart(attributes.get("action") or "", _CART_FORM_ACTION) or _names_cart(
+                marks, _CART_ATTRS
+            ):
                 found.append(element)
             continue
-        if _CART_ATTRS.search(attrs):
+        if _names_cart(marks, _CART_ATTRS):
             found.append(element)
             continue
-        text = element.get("value") if tag == "input" else text_of(element)
-        if text and len(text) < 60 and _CART_TEXT.search(" ".join(text.split())):
+        text = attributes.get("value") if tag == "input" else text_of(element)
+        if text and len(text) < 60 and _names_cart(" ".join(text.split()), _CART_TEXT):
             found.append(element)
         if len(found) > 20:
             break
     return found
 
 
-def _marks(element: Any) -> str:
-    return " ".join(
-        element.get(k) or "" for k in ("class", "id", "itemprop", "data-price-type")
-    ).lower()
+@lru_cache(maxsize=4096)
+def _names_cart(marks: str, pattern: re.Pattern[str]) -> bool:
+    return pattern.search(marks) is not None
 
 
-def _candidates(root: Any, marked: bool = True) -> list[_Candidate]:
+def _candidates(root: Any, facts: _Facts, marked: bool = True) -> list[_Candidate]:
     """Price-marked elements with figures of their own (inner candidates' text set apart).
 
     marked=False: short elements whose text is little more than an amount ("<h2>$75.00</h2>"),
@@ -219,14 +289,14 @@ def _candidates(root: Any, marked: bool = True) -> list[_Candidate]:
             if (
                 not isinstance(child.tag, str)
                 or child.tag in _SKIP_TAGS
-                or _hidden(child)
-                or is_other_area(child)
+                or facts.hidden(child)
+                or facts.other(child)
             ):
                 continue
             inner.extend(walk(child))
-        if node is not root and (not marked or PRICE_MARK.search(_marks(node))):
+        if node is not root and (not marked or names_price(facts.marks(node))):
             skip = frozenset(inner)
-            pieces = _pieces(node, skip)
+            pieces = _pieces(node, skip, facts)
             text = " ".join("".join(p[0] for p in pieces).split())
             if 0 < len(text) <= limit and any(c.isdigit() for c in text):
                 found.append(_Candidate(node, pieces))
@@ -237,22 +307,18 @@ def _candidates(root: Any, marked: bool = True) -> list[_Candidate]:
     return found
 
 
-def _hidden(element: Any) -> bool:
-    """Hidden by its markup (not by a stylesheet, which a page read without CSS cannot know)."""
-    if element.get("hidden") is not None:
-        return True
-    style = element.get("style")
-    return bool(style) and _HIDDEN_STYLE.search(style) is not None
-
-
-def _pieces(element: Any, skip: frozenset[Any]) -> list[tuple[str, Any]]:
+def _pieces(element: Any, skip: frozenset[Any], facts: _Facts) -> list[tuple[str, Any]]:
     pieces: list[tuple[str, Any]] = []
 
     def walk(node: Any) -> None:
         if node.text:
             pieces.append((node.text, node))
         for child in node:
-            if isinstance(child.tag, str) and child.tag not in _SKIP_TAGS and not _hidden(child):
+            if (
+                isinstance(child.tag, str)
+                and child.tag not in _SKIP_TAGS
+                and not facts.hidden(child)
+            ):
                 if child in skip:
                     pieces.append((" ", node))
                 else:
@@ -264,7 +330,7 @@ def _pieces(element: Any, skip: frozenset[Any]) -> list[tuple[str, Any]]:
     return pieces
 
 
-def _amounts(candidate: _Candidate, main: Any, page: Page) -> list[_Amount]:
+def _amounts(candidate: _Candidate, main: Any, page: Page, facts: _Facts) -> list[_Amount]:
     element, pieces = candidate.element, candidate.pieces
     texts = [p[0] for p in pieces if p[0].strip()]
     for left, right in zip(texts, texts[1:], strict=False):
@@ -280,14 +346,14 @@ def _amounts(candidate: _Candidate, main: Any, page: Page) -> list[_Amount]:
         return []
     before_element = _text_before(element)
     after_element = " ".join((element.tail or "").split())[:40]
+    top = _lift(element, 2, main)
     result = []
     for index, item in enumerate(money):
         owner = next(
             (pieces[i][1] for i in range(len(pieces) - 1, -1, -1) if starts[i] <= item.start),
             element,
         )
-        top = _lift(element, 2, main)
-        struck = _struck(owner, top)
+        struck = _struck(owner, top, facts)
         previous_end = money[index - 1].end if index else 0
         before = text[max(previous_end, item.start - 40) : item.start]
         if index == 0:
@@ -295,7 +361,7 @@ def _amounts(candidate: _Candidate, main: Any, page: Page) -> list[_Amount]:
         after = text[item.end : item.end + 30]
         if index == len(money) - 1:
             after = f"{after} {after_element}"
-        loses = "struck" if struck else _why_not(owner, top, before, after, item)
+        loses = "struck" if struck else _why_not(owner, top, before, after, item, facts)
         if loses is None and len(money) > 1 and _range(text, money):
             loses = "range"
         result.append(_Amount(item, loses, struck or _struck_words(before)))
@@ -322,12 +388,12 @@ def _text_before(element: Any) -> str:
     return " ".join(re.split(r"\d", text)[-1].split())[-40:]
 
 
-def _struck(owner: Any, top: Any) -> bool:
+def _struck(owner: Any, top: Any, facts: _Facts) -> bool:
     node = owner
     while node is not None:
-        if node.tag in _STRUCK_TAGS or "line-through" in (node.get("style") or ""):
+        if node.tag in _STRUCK_TAGS or "line-through" in (facts.get(node, "style") or ""):
             return True
-        if STRUCK_CLASS.search(_marks(node)):
+        if names_struck(facts.marks(node)):
             return True
         if node is top:
             break
@@ -339,14 +405,16 @@ def _struck_words(before: str) -> bool:
     return STRUCK_WORDS.search(before.lower()) is not None
 
 
-def _why_not(owner: Any, top: Any, before: str, after: str, money: Money) -> str | None:
+def _why_not(
+    owner: Any, top: Any, before: str, after: str, money: Money, facts: _Facts
+) -> str | None:
     if money.amount <= Decimal(0):
         return "zero"
     node = owner
     while node is not None:
-        match = LOSING_CLASS.search(_marks(node))
-        if match:
-            return match.lastgroup
+        loses = losing_mark(facts.marks(node))
+        if loses:
+            return loses
         if node is top:
             break
         node = node.getparent()
@@ -367,17 +435,17 @@ def _range(text: str, money: list[Money]) -> bool:
     return False
 
 
-def _availability(main: Any) -> Availability:
+def _availability(main: Any, facts: _Facts) -> Availability:
     for element in main.iter():
         if not isinstance(element.tag, str) or element.tag in _SKIP_TAGS:
             continue
-        if element.get("itemprop") == "availability":
-            value = element.get("href") or element.get("content") or text_of(element)
+        if facts.get(element, "itemprop") == "availability":
+            value = facts.get(element, "href") or facts.get(element, "content") or text_of(element)
             found = normalize_availability(value)
             if found is not Availability.UNKNOWN:
                 return found
         labelled = element.text and STOCK_LABEL.match(element.text)
-        if labelled or STOCK_MARK.search(_marks(element)):
+        if labelled or names_stock(facts.marks(element)):
             text = " ".join(text_of(element).split())
             if len(text) <= 120:
                 found = availability_from_text(text)

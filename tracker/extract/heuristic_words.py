@@ -6,6 +6,7 @@ Each losing pattern has named groups; the group's name is the reason recorded fo
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 
 def _tokens(name: str, words: str) -> str:
@@ -13,12 +14,12 @@ def _tokens(name: str, words: str) -> str:
     return rf"(?P<{name}>(?:^|[-_\s])(?:{words})(?:$|[-_\s]))"
 
 
-PRICE_MARK = re.compile(
+_PRICE_MARK = re.compile(
     r"price|preis|prix|precio|prezzo|preço|prijs|pris|цена|cena|cijena|hinta|kaina|fiyat|"
     r"amount|betrag|importe|(?:^|[-_\s])cost(?:$|[-_\s])",
     re.IGNORECASE,
 )
-STOCK_MARK = re.compile(
+_STOCK_MARK = re.compile(
     r"stock|availability|available|inventory|lager|disponib|verfügbar|наличи|dispo|status|"
     r"delivery|lieferzeit",
     re.IGNORECASE,
@@ -29,7 +30,7 @@ STOCK_LABEL = re.compile(
     r"disponibilidad|disponibilità|наличие|статус)\s*:",
     re.IGNORECASE,
 )
-STRUCK_CLASS = re.compile(
+_STRUCK_CLASS = re.compile(
     _tokens(
         "struck",
         r"old|was|regular|compare|compare-?at|strike\w*|crossed|original|before|list-?price|listprice|"
@@ -38,7 +39,7 @@ STRUCK_CLASS = re.compile(
     ),
     re.IGNORECASE,
 )
-LOSING_CLASS = re.compile(
+_LOSING_CLASS = re.compile(
     "|".join(
         (
             _tokens(
@@ -116,3 +117,29 @@ LOSES_AFTER = re.compile(
     ),
     re.IGNORECASE,
 )
+
+
+# The same class strings come back on every element of a page ("price", "menu-item"), and each
+# pattern costs microseconds: the answers are kept per marks string.
+@lru_cache(maxsize=8192)
+def names_price(marks: str) -> bool:
+    """True when an element's marks (class, id, itemprop) name a price."""
+    return _PRICE_MARK.search(marks) is not None
+
+
+@lru_cache(maxsize=8192)
+def names_stock(marks: str) -> bool:
+    return _STOCK_MARK.search(marks) is not None
+
+
+@lru_cache(maxsize=8192)
+def names_struck(marks: str) -> bool:
+    """True when the marks say the amount is an old or reference price."""
+    return _STRUCK_CLASS.search(marks) is not None
+
+
+@lru_cache(maxsize=8192)
+def losing_mark(marks: str) -> str | None:
+    """Why an amount under these marks cannot be the price (unit, shipping, ...), or None."""
+    match = _LOSING_CLASS.search(marks)
+    return match.lastgroup if match else None

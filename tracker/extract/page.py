@@ -83,6 +83,11 @@ class Page:
         return data.decode(self.encoding, errors="replace")
 
     @cached_property
+    def lower(self) -> bytes:
+        """The page's bytes lower-cased (ASCII), for case-blind marker searches."""
+        return self.body.lower()
+
+    @cached_property
     def title(self) -> str:
         match = _TITLE.search(self.body)
         return clean_text(self.decode(match.group(1)))[:300] if match else ""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable, Sequence
+from functools import lru_cache
 from typing import TypeVar
 from urllib.parse import urljoin, urlsplit
 
@@ -37,8 +38,11 @@ def fold(text: str | None) -> str:
     return " ".join(re.findall(r"\w+", folded))
 
 
-def is_other_area(element: object) -> bool:
-    """True for an element that holds related products, navigation or site chrome."""
+def is_other_area(element: object, attributes: dict[str, str] | None = None) -> bool:
+    """True for an element that holds related products, navigation or site chrome.
+
+    attributes: the element's attributes when the caller has read them already.
+    """
     tag = getattr(element, "tag", None)
     if not isinstance(tag, str):
         return False
@@ -47,11 +51,16 @@ def is_other_area(element: object) -> bool:
         return True
     if tag in _CHROME_TAGS and not _inside_content(element):
         return True
-    get = element.get  # type: ignore[attr-defined]
+    get = attributes.get if attributes is not None else element.get  # type: ignore[attr-defined]
     classes, ident = get("class"), get("id")
     if not classes and not ident:
         return False
-    marks = f"{classes or ''} {ident or ''}"
+    return _names_other_area(f"{classes or ''} {ident or ''}")
+
+
+@lru_cache(maxsize=8192)
+def _names_other_area(marks: str) -> bool:
+    # Cached: a page repeats the same class strings, and the two patterns cost microseconds.
     return _OTHER_WORD.search(marks) is not None or _OTHER_TOKEN.search(marks) is not None
 
 
