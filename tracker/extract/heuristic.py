@@ -98,13 +98,14 @@ class _Facts:
     several passes (area, candidates, struck and losing marks, availability).
     """
 
-    __slots__ = ("_inside", "_known")
+    __slots__ = ("_inside", "_known", "_other")
 
     def __init__(self) -> None:
-        self._known: dict[Any, tuple[str, bool, bool, dict[str, str]]] = {}
+        self._known: dict[Any, tuple[str, bool, dict[str, str]]] = {}
+        self._other: dict[Any, bool] = {}
         self._inside: dict[Any, bool] = {}
 
-    def _of(self, element: Any) -> tuple[str, bool, bool, dict[str, str]]:
+    def _of(self, element: Any) -> tuple[str, bool, dict[str, str]]:
         known = self._known.get(element)
         if known is None:
             attributes = dict(element.items())
@@ -112,7 +113,6 @@ class _Facts:
             known = (
                 " ".join(v for k, v in attributes.items() if k in _MARK_ATTRIBUTES).lower(),
                 "hidden" in attributes or _HIDDEN_STYLE.search(style) is not None,
-                is_other_area(element, attributes),
                 attributes,
             )
             self._known[element] = known
@@ -128,10 +128,13 @@ class _Facts:
 
     def other(self, element: Any) -> bool:
         """Related products, navigation or site chrome (scope.is_other_area)."""
-        return self._of(element)[2]
+        other = self._other.get(element)
+        if other is None:
+            other = self._other[element] = is_other_area(element)
+        return other
 
     def get(self, element: Any, attribute: str) -> str | None:
-        return self._of(element)[3].get(attribute)
+        return self._of(element)[2].get(attribute)
 
     def inside_other(self, element: Any) -> bool:
         """The element or an ancestor is another product's area or the site's chrome."""
@@ -248,9 +251,9 @@ def _cart_controls(elements: Any) -> list[Any]:
     found = []
     for element in elements:
         tag = element.tag
-        attributes = dict(element.items())
-        if tag == "input" and (attributes.get("type") or "").lower() not in ("submit", "button"):
+        if tag == "input" and (element.get("type") or "").lower() not in ("submit", "button"):
             continue
+        attributes = dict(element.items())
         marks = " ".join(attributes.get(k) or "" for k in _CART_ATTRIBUTES)
         if tag == "form":
             if _names_cart(attributes.get("action") or "", _CART_FORM_ACTION) or _names_cart(

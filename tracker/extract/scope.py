@@ -38,11 +38,8 @@ def fold(text: str | None) -> str:
     return " ".join(re.findall(r"\w+", folded))
 
 
-def is_other_area(element: object, attributes: dict[str, str] | None = None) -> bool:
-    """True for an element that holds related products, navigation or site chrome.
-
-    attributes: the element's attributes when the caller has read them already.
-    """
+def is_other_area(element: object) -> bool:
+    """True for an element that holds related products, navigation or site chrome."""
     tag = getattr(element, "tag", None)
     if not isinstance(tag, str):
         return False
@@ -51,7 +48,7 @@ def is_other_area(element: object, attributes: dict[str, str] | None = None) -> 
         return True
     if tag in _CHROME_TAGS and not _inside_content(element):
         return True
-    get = attributes.get if attributes is not None else element.get  # type: ignore[attr-defined]
+    get = element.get  # type: ignore[attr-defined]
     classes, ident = get("class"), get("id")
     if not classes and not ident:
         return False
