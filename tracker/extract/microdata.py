@@ -1,8 +1,19 @@
-"""schema.org products in microdata and RDFa (extruct), read as JSON-LD-shaped nodes."""
+"""schema.org products in microdata (read here) and RDFa (extruct), as JSON-LD-shaped nodes.
+
+The microdata reader follows the HTML microdata model over the page's lxml tree. One XPath finds
+the items (`itemscope`); one more per outermost item finds the properties inside it, and each
+property belongs to its nearest enclosing item, found by climbing parents with a memo. So the
+page is scanned about once however many items it has (extruct's reader re-scans per item and
+deep-copies each property's subtree to take its text: it cost about as much as the parse).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
+from urllib.parse import urljoin
+
+from lxml import etree
 
 from tracker.domain import Offer
 from tracker.extract.jsonld import main_offers
@@ -11,10 +22,36 @@ from tracker.extract.scope import in_other_area
 
 _PRODUCT_TYPES = {"product", "productgroup", "individualproduct", "productmodel", "vehicle"}
 _MAX_DEPTH = 8
+_MAX_REFS = 64  # itemref lookups per page; real pages use a handful
 
+# Attribute steps without predicates: libxml2 runs them about four times faster than
+# //*[@itemscope], and they give the element through getparent().
+_ITEMSCOPES = etree.XPath("//*/@itemscope")
+_ITEMPROPS_INSIDE = etree.XPath("descendant::*/@itemprop")
+_ITEMPROPS_FROM = etree.XPath("descendant-or-self::*/@itemprop")
+_IDS = etree.XPath("//*/@id")
+_TEXT = etree.XPath(
+    "descendant-or-self::*[not(self::script or self::style)]/text()", smart_strings=False
+)
+# The HTML microdata value rules: the attribute that holds an element's value.
+_URL_ATTRIBUTE = {
+    "a": "href",
+    "area": "href",
+    "link": "href",
+    "audio": "src",
+    "embed": "src",
+    "iframe": "src",
+    "img": "src",
+    "source": "src",
+    "track": "src",
+    "video": "src",
+    "object": "data",
+}
+_PLAIN_ATTRIBUTE = {"meta": "content", "time": "datetime", "data": "value", "meter": "value"}
+_HTML_SPACE = " \t\n\r\f"
+_UNKNOWN = object()
 
-class Ambiguous(Exception):
-    """Several different products compete for the page."""
+Element = Any  # an lxml element
 
 
 def _short_type(value: Any) -> list[str]:
@@ -26,17 +63,155 @@ def _is_product(node: dict[str, Any]) -> bool:
     return any(t.casefold() in _PRODUCT_TYPES for t in _short_type(node.get("@type")))
 
 
-def _from_microdata(item: Any, depth: int = 0) -> Any:
-    if isinstance(item, list):
-        return [_from_microdata(v, depth) for v in item]
-    if not isinstance(item, dict) or depth > _MAX_DEPTH:
-        return item
-    node: dict[str, Any] = {"@type": _short_type(item.get("type"))}
-    for key, value in (item.get("properties") or {}).items():
-        node[key] = _from_microdata(value, depth + 1)
-    if "value" in item and not node.get("name"):
-        node.setdefault("@value", item["value"])
-    return node
+def read_items(
+    root: Element, base_url: str, skip: Callable[[Element], bool] | None = None
+) -> list[dict[str, Any]]:
+    """The page's top-level microdata items as JSON-LD-shaped nodes, in document order.
+
+    A node has `@type` (short type names) and one key per property name, holding one value or a
+    list; a nested item is a nested node; a nested item without properties has its text as
+    `@value`. skip: top-level item elements to leave out, with the items inside them.
+    """
+    return _Reader(root, base_url).top_level(skip)
+
+
+class _Reader:
+    """Items and their properties over one tree; each item is read at most once."""
+
+    def __init__(self, root: Element, base_url: str) -> None:
+        self.root = root
+        self.base_url = base_url
+        # Item elements in document order (a dict as an ordered set), each with its enclosing item.
+        self.scopes: dict[Element, Element | None] = dict.fromkeys(
+            a.getparent() for a in _ITEMSCOPES(root)
+        )
+        self.owner_memo: dict[Element, Element | None] = {}
+        self.properties: dict[Element | None, list[Element]] = {}
+        for scope in self.scopes:
+            owner = self.scopes[scope] = self._owner(scope)
+            if owner is None:
+                self._collect(scope)  # every property of the items inside it is in its subtree
+        self.seen: set[Element] = set()
+        self.ids: dict[str, Element] | None = None
+        self.refs_left = _MAX_REFS
+
+    def _collect(self, outermost: Element) -> None:
+        for attribute in _ITEMPROPS_INSIDE(outermost):
+            element = attribute.getparent()
+            owner = self._owner(element)
+            self.properties.setdefault(owner, []).append(element)
+            if element not in self.scopes:
+                self.owner_memo[element] = owner  # its descendants stop climbing here
+
+    def top_level(self, skip: Callable[[Element], bool] | None) -> list[dict[str, Any]]:
+        items = []
+        skipped: set[Element] = set()
+        for element, owner in self.scopes.items():
+            if element in self.seen:
+                continue
+            if owner in skipped or (skip is not None and skip(element)):
+                skipped.add(element)
+                continue
+            item = self._item(element, 0, nested=False)
+            if item is not None:
+                items.append(item)
+        return items
+
+    def _owner(self, element: Element) -> Element | None:
+        """The nearest item that encloses the element (not the element itself)."""
+        climbed = []
+        node = element.getparent()
+        owner = None
+        while node is not None:
+            if node in self.scopes:
+                owner = node
+                break
+            known = self.owner_memo.get(node, _UNKNOWN)
+            if known is not _UNKNOWN:
+                owner = known
+                break
+            climbed.append(node)
+            node = node.getparent()
+        for visited in climbed:
+            self.owner_memo[visited] = owner
+        return owner
+
+    def _item(self, element: Element, depth: int, nested: bool) -> dict[str, Any] | None:
+        if element in self.seen or depth > _MAX_DEPTH:
+            return None
+        self.seen.add(element)
+        node: dict[str, Any] = {"@type": _short_type((element.get("itemtype") or "").split())}
+        values: dict[str, list[Any]] = {}
+        for prop in (*self.properties.get(element, ()), *self._referenced(element)):
+            value = self._value(prop, depth)
+            for name in prop.get("itemprop").split():
+                values.setdefault(name, []).append(value)
+        for name, found in values.items():
+            node[name] = found[0] if len(found) == 1 else found
+        if not values and nested:
+            node["@value"] = _text(element)
+        return node
+
+    def _referenced(self, element: Element) -> list[Element]:
+        """Properties the item takes from the elements its `itemref` names."""
+        refs = element.get("itemref")
+        if not refs:
+            return []
+        found = []
+        for ref in refs.split():
+            target = self._by_id(ref)
+            if target is None:
+                continue
+            if target in self.scopes:
+                # An item is one property (when it has a name); its own properties stay its own.
+                if target.get("itemprop") is not None:
+                    found.append(target)
+                continue
+            owner = self._owner(target)
+            for attribute in _ITEMPROPS_FROM(target):
+                prop = attribute.getparent()
+                if self._owner(prop) is owner:
+                    found.append(prop)
+        return found
+
+    def _by_id(self, ident: str) -> Element | None:
+        if self.refs_left <= 0:
+            return None
+        self.refs_left -= 1
+        if self.ids is None:
+            self.ids = {}
+            for attribute in _IDS(self.root):
+                self.ids.setdefault(str(attribute), attribute.getparent())
+        return self.ids.get(ident)
+
+    def _value(self, element: Element, depth: int) -> Any:
+        if element in self.scopes:
+            return self._item(element, depth + 1, nested=True)
+        tag = element.tag
+        content = element.get("content")
+        if content and tag != "meta":
+            return content  # not in the HTML rules, but schema.org pages put values there
+        attribute = _PLAIN_ATTRIBUTE.get(tag)
+        if attribute is not None:
+            return element.get(attribute) or ""
+        attribute = _URL_ATTRIBUTE.get(tag)
+        if attribute is not None:
+            return self._url(element.get(attribute) or "")
+        return _text(element)
+
+    def _url(self, value: str) -> str:
+        value = value.strip(_HTML_SPACE)
+        if value.startswith(("https://", "http://")):
+            return value  # already absolute (schema.org availability links, mostly)
+        try:
+            return urljoin(self.base_url, value)
+        except ValueError:  # a malformed address (e.g. a broken IPv6 host) stays as written
+            return value
+
+
+def _text(element: Element) -> str:
+    """The element's text content, scripts and styles left out, whitespace collapsed."""
+    return " ".join("".join(_TEXT(element)).split())
 
 
 def microdata_offers(page: Page) -> list[Offer] | None:
@@ -44,20 +219,10 @@ def microdata_offers(page: Page) -> list[Offer] | None:
     tree = page.tree
     if tree is None:
         return []
-    # extruct loads rdflib and friends (~150 ms, ~9 MB): only pages with microdata pay for it.
-    from extruct.w3cmicrodata import LxmlMicrodataExtractor
-
-    try:
-        items = LxmlMicrodataExtractor(add_html_node=True).extract_items(tree, page.url)
-    except Exception:  # noqa: BLE001 - a third-party parser on untrusted markup: no answer
-        return []
+    memo: dict[object, bool] = {}
+    items = read_items(tree, page.url, skip=lambda element: in_other_area(element, memo))
     candidates: list[dict[str, Any]] = []
-    for item in items:
-        if not isinstance(item, dict):
-            continue
-        if in_other_area(item.get("htmlNode")):
-            continue
-        node = _from_microdata(item)
+    for node in items:
         candidates.extend(_products_in(node))
     return _offers_of_main(candidates, page)
 

@@ -8,6 +8,8 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from lxml import etree
+
 from tracker.domain import Availability, Offer
 from tracker.extract.availability import availability_from_text
 from tracker.extract.page import Page, clean_text, text_of
@@ -17,8 +19,9 @@ from tracker.extract.values import find_money, parse_currency
 _MARKER = b"woocommerce"  # its classes and assets are on every WooCommerce product page
 _VARIATIONS = re.compile(rb"data-product_variations\s*=\s*(?:\"([^\"]*)\"|'([^']*)')")
 _SYMBOL = re.compile(rb"woocommerce-Price-currencySymbol[\"']?\s*>([^<]{1,12})<")
-_CLASS = "contains(concat(' ', normalize-space(@class), ' '), ' {} ')"
-_AMOUNT = "//*[contains(@class, 'woocommerce-Price-amount')]"
+_BLOCK_PRICE = "wp-block-woocommerce-product-price"
+_AMOUNT_CLASS = "woocommerce-Price-amount"
+_XML_SPACE = str.maketrans("\t\r\n", "   ")
 _STOCK_CLASSES = {
     "in-stock": Availability.IN_STOCK,
     "out-of-stock": Availability.OUT_OF_STOCK,
@@ -124,48 +127,115 @@ def simple_offers(page: Page) -> list[Offer] | None:
     tree = page.tree
     if tree is None:
         return []
-    summaries = [
-        s
-        for s in tree.xpath(
-            f"//div[{_CLASS.format('summary')}]"
-            "|//div[contains(@class, 'entry-summary')]"
-            "|//div[contains(@class, 'wp-block-woocommerce-product-price')]/.."
-        )
-        if not in_other_area(s)
-    ]
-    if not summaries:
+    summary = _summary(tree)
+    if summary is None:
         return []
-    summary = summaries[0]
-    prices = [p for p in summary.xpath(f".//*[{_CLASS.format('price')}]") if p.xpath(f".{_AMOUNT}")]
-    if not prices:
+    prices, stock = _marked(summary)
+    block, amounts = next(((p, a) for p in prices if (a := _amounts(p))), (None, []))
+    if block is None:
         return []
-    block = prices[0]
     hint, sep = page.hints.currency, page.hints.decimal_separator
-    current = [_amount(a, hint, sep) for a in block.xpath(f".//ins{_AMOUNT}")]
-    struck = [_amount(a, hint, sep) for a in block.xpath(f".//del{_AMOUNT}")]
+    current = [a for a, wrapper in amounts if wrapper["ins"]]
+    struck = [a for a, wrapper in amounts if wrapper["del"]]
     if not current:
-        current = [
-            _amount(a, hint, sep)
-            for a in block.xpath(f".{_AMOUNT}")
-            if not a.xpath("ancestor::del")
-        ]
-    if len(current) != 1 or current[0] is None:
+        above = _inside_del(block)
+        current = [a for a, wrapper in amounts if not (wrapper["del"] or above)]
+    found = [_amount(a, hint, sep) for a in current]
+    if len(found) != 1 or found[0] is None:
         return []  # a range ("from … to …") or no amount: not this step's answer
-    price, currency, raw = current[0]
+    price, currency, raw = found[0]
     regular = None
-    if len(struck) == 1 and struck[0] is not None and struck[0][0] > price:
-        regular = struck[0][0]
+    if len(struck) == 1:
+        was = _amount(struck[0], hint, sep)
+        if was is not None and was[0] > price:
+            regular = was[0]
     return [
         Offer(
             price=price,
             currency=currency,
-            availability=_stock(summary),
+            availability=_stock(stock),
             name=page.h1 or None,
             regular_price=regular,
             source="woocommerce",
             raw_price=raw,
         )
     ]
+
+
+def _summary(tree: Any) -> Any:
+    """The first product summary outside related products, found in one pass over the divs.
+
+    (A Python loop over tree.iter("div") beats an XPath with contains() predicates here.)
+    """
+    found: list[Any] = []
+    memo: dict[object, bool] = {}
+    for div in tree.iter("div"):
+        classes = div.get("class")
+        if not classes or ("summary" not in classes and _BLOCK_PRICE not in classes):
+            continue
+        if _has_class(classes, "summary") or "entry-summary" in classes:
+            found.append(div)
+        if _BLOCK_PRICE in classes:
+            parent = div.getparent()
+            if parent is not None and parent not in found:
+                _insert_in_document_order(found, parent)
+    return next((s for s in found if not in_other_area(s, memo)), None)
+
+
+def _insert_in_document_order(found: list[Any], element: Any) -> None:
+    """Insert an ancestor of the last element before the first element inside it."""
+    for index, other in enumerate(found):
+        node = other
+        while node is not None and node is not element:
+            node = node.getparent()
+        if node is element:
+            found.insert(index, element)
+            return
+    found.append(element)
+
+
+def _has_class(classes: str, name: str) -> bool:
+    """Whether a class attribute holds the class name, split on XML whitespace as XPath does."""
+    return name in classes and f" {name} " in f" {classes.translate(_XML_SPACE)} "
+
+
+def _marked(summary: Any) -> tuple[list[Any], list[Any]]:
+    """The summary's price and stock elements, in document order."""
+    prices, stock = [], []
+    for element in summary.iter(etree.Element):
+        classes = element.get("class")
+        if not classes or element is summary:
+            continue
+        if _has_class(classes, "price"):
+            prices.append(element)
+        if _has_class(classes, "stock"):
+            stock.append(element)
+    return prices, stock
+
+
+def _amounts(block: Any) -> list[tuple[Any, dict[str, bool]]]:
+    """The price amounts inside a block, each with whether an <ins> or <del> inside it wraps it."""
+    amounts = []
+    for element in block.iter(etree.Element):
+        if element is block or _AMOUNT_CLASS not in (element.get("class") or ""):
+            continue
+        wrapper = {"ins": False, "del": False}
+        node = element.getparent()
+        while node is not None and node is not block:
+            if node.tag in wrapper:
+                wrapper[node.tag] = True
+            node = node.getparent()
+        amounts.append((element, wrapper))
+    return amounts
+
+
+def _inside_del(element: Any) -> bool:
+    node = element
+    while node is not None:
+        if node.tag == "del":
+            return True
+        node = node.getparent()
+    return False
 
 
 def _amount(
@@ -178,8 +248,8 @@ def _amount(
     return money[0].amount, money[0].currency, money[0].raw
 
 
-def _stock(summary: Any) -> Availability:
-    for element in summary.xpath(f".//*[{_CLASS.format('stock')}]"):
+def _stock(elements: list[Any]) -> Availability:
+    for element in elements:
         classes = set((element.get("class") or "").split())
         for css, availability in _STOCK_CLASSES.items():
             if css in classes:
