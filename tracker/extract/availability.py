@@ -185,7 +185,7 @@ def availability_from_text(text: str) -> Availability:
         return Availability.UNKNOWN
     for availability, phrases in _PHRASES:
         for phrase in phrases:
-            if _has_phrase(folded, phrase):
+            if phrase in folded and _has_phrase(folded, phrase):
                 if availability is Availability.IN_STOCK and _ONLY_N_LEFT.search(folded):
                     return Availability.LIMITED
                 return availability

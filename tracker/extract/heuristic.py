@@ -88,9 +88,6 @@ class _Amount:
     struck: bool
 
 
-_MARK_ATTRIBUTES = frozenset({"class", "id", "itemprop", "data-price-type"})
-
-
 class _Facts:
     """What the heuristic reads of each element, read once per element and call.
 
@@ -109,10 +106,13 @@ class _Facts:
         known = self._known.get(element)
         if known is None:
             attributes = dict(element.items())
-            style = attributes.get("style") or ""
+            get = attributes.get
+            style = get("style")
             known = (
-                " ".join(v for k, v in attributes.items() if k in _MARK_ATTRIBUTES).lower(),
-                "hidden" in attributes or _HIDDEN_STYLE.search(style) is not None,
+                f"{get('class', '')} {get('id', '')} {get('itemprop', '')} "
+                f"{get('data-price-type', '')}".lower(),
+                "hidden" in attributes
+                or (style is not None and _HIDDEN_STYLE.search(style) is not None),
                 attributes,
             )
             self._known[element] = known
@@ -244,9 +244,6 @@ def _cart_elements(tree: Any) -> list[Any]:
     return found or _cart_controls(_CART_LINKS(tree))
 
 
-_CART_ATTRIBUTES = ("class", "id", "name", "data-action", "action")
-
-
 def _cart_controls(elements: Any) -> list[Any]:
     found = []
     for element in elements:
@@ -254,7 +251,11 @@ def _cart_controls(elements: Any) -> list[Any]:
         if tag == "input" and (element.get("type") or "").lower() not in ("submit", "button"):
             continue
         attributes = dict(element.items())
-        marks = " ".join(attributes.get(k) or "" for k in _CART_ATTRIBUTES)
+        get = attributes.get
+        marks = (
+            f"{get('class', '')} {get('id', '')} {get('name', '')} "
+            f"{get('data-action', '')} {get('action', '')}"
+        )
         if tag == "form":
             if _names_cart(attributes.get("action") or "", _CART_FORM_ACTION) or _names_cart(
                 marks, _CART_ATTRS
