@@ -10,10 +10,12 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import update
 
-from tests.scheduling import free_port, write_catalog
+from tests.scheduling import free_port, runs_of, write_catalog
 from tracker import app
+from tracker.cli import main
 from tracker.config import Settings
 from tracker.domain import RunStatus
 from tracker.jobstore import sync_store_jobs
@@ -149,3 +151,41 @@ def test_one_scheduler_per_database(store: Store, tmp_path: Path, now: datetime)
     assert any("silent" in problem for problem in silent.problems)
     release(store)
     assert status_report(store, settings, later).scheduler == "not running"
+
+
+def vendor_lines(output: str, vendors: list[str]) -> dict[str, str]:
+    lines = output.splitlines()
+    return {vendor: next(line for line in lines if f" {vendor} " in line) for vendor in vendors}
+
+
+SAMPLE_VENDORS = ["cosmicnootropic", "harbor-health", "peptide-corner"]
+
+
+def test_a_crawl_of_all_vendors_records_one_run_per_vendor(project: Settings) -> None:
+    runner = CliRunner()
+    result = runner.invoke(main, ["crawl"])  # nothing synced yet: nothing to crawl
+    assert result.exit_code == 1 and "no active listings to crawl" in result.output
+    assert runs_of(project.database_url) == []
+    assert runner.invoke(main, ["catalog", "sync"]).exit_code == 0
+    result = runner.invoke(main, ["crawl"])
+    assert result.exit_code == 0, result.output
+    for vendor, line in vendor_lines(result.output, SAMPLE_VENDORS).items():
+        assert " ok " in line, (vendor, line)
+
+    runs = runs_of(project.database_url)
+    per_vendor = {
+        vendor: [(r.status, r.expected, r.checks) for r in runs_of(project.database_url, vendor)]
+        for vendor in SAMPLE_VENDORS
+    }
+    assert per_vendor == {
+        "cosmicnootropic": [("ok", 4, 4)],
+        "harbor-health": [("ok", 2, 2)],
+        "peptide-corner": [("ok", 2, 2)],
+    }
+    assert len(runs) == 3  # and none without a vendor
+    assert len({run.pid for run in runs}) == 1  # one crawl process did them all
+
+    result = runner.invoke(main, ["status"])
+    assert result.exit_code == 0, result.output
+    for vendor, line in vendor_lines(result.output, SAMPLE_VENDORS).items():
+        assert "never" not in line and " ok " in line, (vendor, line)

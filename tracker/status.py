@@ -38,7 +38,11 @@ class StatusReport:
 
 
 def last_runs(store: Store) -> dict[str, CrawlRun]:
-    """The newest run of each vendor (one query, whatever the history)."""
+    """The newest run of each vendor (one query, whatever the history).
+
+    Every run belongs to one vendor (a crawl of all vendors records one run per vendor);
+    rows without a vendor, left by versions before that, are not any vendor's run.
+    """
     with store.sessions() as session:
         newest = (
             select(func.max(CrawlRun.id))
