@@ -185,9 +185,12 @@ def print_runs(outcome: CrawlOutcome) -> None:
     if several:
         table.add_row("all", "", *_run_cells(outcome))
     console.print(table)
+    vendors_by_error: dict[str, list[str]] = {}
     for run in outcome.runs:
         if run.error:
-            console.print(f"[red]{run.vendor}: {run.error}[/red]", soft_wrap=True)
+            vendors_by_error.setdefault(run.error, []).append(run.vendor or "-")
+    for error, vendors in vendors_by_error.items():
+        console.print(f"[red]{', '.join(vendors)}: {error}[/red]", soft_wrap=True)
     if outcome.log_file:
         console.print(f"Scrapy log: {outcome.log_file}")
 
