@@ -43,7 +43,7 @@ class ListingsSpider(scrapy.Spider):
     def __init__(
         self,
         vendor: str | None = None,
-        run_id: str | None = None,
+        run_id: str | None = None,  # the runner's runs: "7", or one per vendor "7,8,9"
         trigger: str = "manual",
         runner: str = "scrapy",
         _job: str | None = None,

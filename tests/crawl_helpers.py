@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from tracker import app
 from tracker.config import Settings, load_settings
-from tracker.runners import RunSnapshot
+from tracker.runners import CrawlOutcome
 from tracker.store.engine import open_store
 from tracker.store.models import Listing, ObservationSpan
 
@@ -58,7 +58,7 @@ def catalog(*vendors: dict[str, Any]) -> dict[str, Any]:
     return {"products": [{"slug": "pill", "name": "Pill"}], "vendors": list(vendors)}
 
 
-def sync_and_crawl(settings: Settings) -> RunSnapshot:
+def sync_and_crawl(settings: Settings) -> CrawlOutcome:
     store = open_store(settings.database_url)
     try:
         app.sync_catalog_file(store, settings.catalog, env={})

@@ -36,7 +36,7 @@ from tracker.config import Settings
 from tracker.crawling.checks import page_hash
 from tracker.domain import CheckStatus
 from tracker.extract import extract
-from tracker.runners import RunSnapshot
+from tracker.runners import CrawlOutcome
 
 PAGES = [
     "flaky",
@@ -61,8 +61,8 @@ class Scenario:
     settings: Settings
     shop: ScriptedSite
     elsewhere: ScriptedSite
-    first: RunSnapshot
-    second: RunSnapshot
+    first: CrawlOutcome
+    second: CrawlOutcome
     before: dict[str, Stored]
     after: dict[str, Stored]
     second_paths: list[str]

@@ -1,4 +1,7 @@
-"""`tracker status` problems, dead-run recovery and the one-scheduler rule, with a fixed `now`."""
+"""`tracker status`: problems and notes, dead-run recovery, the one-scheduler rule.
+
+Most tests use a fixed `now`; the last ones run the real commands (demo, crawl, status).
+"""
 
 from __future__ import annotations
 
@@ -10,13 +13,15 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import update
 
-from tests.scheduling import free_port, write_catalog
+from tests.scheduling import free_port, runs_of, write_catalog, write_settings
 from tracker import app
+from tracker.cli import main
 from tracker.config import Settings
 from tracker.domain import RunStatus
-from tracker.jobstore import sync_store_jobs
+from tracker.jobstore import STORE_ALIAS, job_id, opened_jobs, sync_store_jobs
 from tracker.recovery import close_dead_runs
 from tracker.scheduler import SchedulerError, beat, claim, release
 from tracker.status import status_report
@@ -25,12 +30,15 @@ from tracker.store.engine import Store
 from tracker.store.models import CrawlRun, Listing, SchedulerState
 
 
-def prepared(store: Store, tmp_path: Path) -> Settings:
+def prepared(
+    store: Store, tmp_path: Path, vendors: tuple[str, ...] = ("harbor-health",), jobs: bool = True
+) -> Settings:
     url = store.engine.url.render_as_string(hide_password=False)
     settings = Settings(root=tmp_path, database_url=url).resolved()
-    path = write_catalog(tmp_path, {"harbor-health": {"every": "1h"}})
+    path = write_catalog(tmp_path, {vendor: {"every": "1h"} for vendor in vendors})
     app.sync_catalog_file(store, path, {"SAMPLE_SITE": "http://127.0.0.1:9"})
-    sync_store_jobs(store, settings)
+    if jobs:
+        sync_store_jobs(store, settings)
     return settings
 
 
@@ -149,3 +157,107 @@ def test_one_scheduler_per_database(store: Store, tmp_path: Path, now: datetime)
     assert any("silent" in problem for problem in silent.problems)
     release(store)
     assert status_report(store, settings, later).scheduler == "not running"
+
+
+def test_vendors_never_scheduled_are_a_note_not_a_problem(
+    store: Store, tmp_path: Path, now: datetime
+) -> None:
+    """No scheduler was ever set up (as after `tracker demo`): nothing is wrong."""
+    settings = prepared(store, tmp_path, ("harbor-health", "peptide-corner"), jobs=False)
+    set_listings(store, last_ok_at=now - timedelta(hours=1), consecutive_failures=0)
+    report = status_report(store, settings, now)
+    assert report.problems == [] and not report.needs_operator
+    assert [(row.vendor, row.scheduled) for row in report.vendors] == [
+        ("harbor-health", False),
+        ("peptide-corner", False),
+    ]
+    (note,) = report.notes
+    assert "not scheduled" in note and "`tracker schedule run`" in note
+
+
+def test_a_vendor_missing_from_a_store_with_jobs_needs_the_operator_until_catalog_sync(
+    store: Store, tmp_path: Path, now: datetime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = prepared(store, tmp_path, ("harbor-health", "peptide-corner"))
+    set_listings(store, last_ok_at=now - timedelta(hours=1), consecutive_failures=0)
+    with opened_jobs(store) as (scheduler, _jobstore):
+        scheduler.remove_job(job_id("peptide-corner"), jobstore=STORE_ALIAS)
+    report = status_report(store, settings, now)
+    assert report.problems == [
+        "vendor peptide-corner: no scheduled job (run `tracker catalog sync`)"
+    ]
+    assert report.notes == []
+
+    # The hint holds: `tracker catalog sync` writes the missing job.
+    config = write_settings(tmp_path, settings.database_url)
+    monkeypatch.setenv("SAMPLE_SITE", "http://127.0.0.1:9")
+    result = CliRunner().invoke(main, ["--config", str(config), "catalog", "sync"])
+    assert result.exit_code == 0, result.output
+    assert "scheduler jobs: 1 added" in result.output
+    report = status_report(store, settings, now)
+    assert report.problems == [] and all(row.scheduled for row in report.vendors)
+
+
+def test_schedule_run_names_a_catalog_it_cannot_read(tmp_path: Path) -> None:
+    config = write_settings(tmp_path, f"sqlite:///{tmp_path / 'tracker.db'}")
+    write_catalog(tmp_path, {"harbor-health": {"every": "1h"}})  # needs SAMPLE_SITE, unset
+    result = CliRunner().invoke(main, ["--config", str(config), "schedule", "run"])
+    assert result.exit_code == 1
+    assert "environment variable SAMPLE_SITE is not set" in result.output
+    assert isinstance(result.exception, SystemExit)  # a message, not a traceback
+
+
+def vendor_lines(output: str, vendors: list[str]) -> dict[str, str]:
+    lines = output.splitlines()
+    return {vendor: next(line for line in lines if f" {vendor} " in line) for vendor in vendors}
+
+
+SAMPLE_VENDORS = ["cosmicnootropic", "harbor-health", "peptide-corner"]
+
+
+def test_status_after_the_demo_shows_its_crawl_and_needs_nothing(project: Settings) -> None:
+    runner = CliRunner()
+    result = runner.invoke(main, ["demo"])
+    assert result.exit_code == 0, result.output
+
+    result = runner.invoke(main, ["status"])
+    assert result.exit_code == 0, result.output
+    for vendor, line in vendor_lines(result.output, SAMPLE_VENDORS).items():
+        assert "never" not in line and " ok " in line and "not scheduled" in line, (vendor, line)
+    assert "`tracker schedule run`" in result.output and "needs attention" not in result.output
+    assert "All good." in result.output
+
+    result = runner.invoke(main, ["schedule", "list"])
+    assert result.exit_code == 0, result.output
+    for vendor, line in vendor_lines(result.output, SAMPLE_VENDORS).items():
+        assert " ok " in line and "not scheduled" in line, (vendor, line)
+
+
+def test_a_crawl_of_all_vendors_records_one_run_per_vendor(project: Settings) -> None:
+    runner = CliRunner()
+    result = runner.invoke(main, ["crawl"])  # nothing synced yet: nothing to crawl
+    assert result.exit_code == 1 and "no active listings to crawl" in result.output
+    assert runs_of(project.database_url) == []
+    assert runner.invoke(main, ["catalog", "sync"]).exit_code == 0
+    result = runner.invoke(main, ["crawl"])
+    assert result.exit_code == 0, result.output
+    for vendor, line in vendor_lines(result.output, SAMPLE_VENDORS).items():
+        assert " ok " in line, (vendor, line)
+
+    runs = runs_of(project.database_url)
+    per_vendor = {
+        vendor: [(r.status, r.expected, r.checks) for r in runs_of(project.database_url, vendor)]
+        for vendor in SAMPLE_VENDORS
+    }
+    assert per_vendor == {
+        "cosmicnootropic": [("ok", 4, 4)],
+        "harbor-health": [("ok", 2, 2)],
+        "peptide-corner": [("ok", 2, 2)],
+    }
+    assert len(runs) == 3  # and none without a vendor
+    assert len({run.pid for run in runs}) == 1  # one crawl process did them all
+
+    result = runner.invoke(main, ["status"])
+    assert result.exit_code == 0, result.output
+    for vendor, line in vendor_lines(result.output, SAMPLE_VENDORS).items():
+        assert "never" not in line and " ok " in line, (vendor, line)

@@ -12,7 +12,7 @@ from tracker.config import Settings
 from tracker.domain import ListingState
 from tracker.locking import exclusive_lock
 from tracker.publish import ArticleError, Publisher, RenderResult, article_files, has_markers
-from tracker.runners import RunSnapshot, run_local_crawl
+from tracker.runners import CrawlOutcome, run_local_crawl
 from tracker.store import provenance, repo
 from tracker.store.engine import Store, open_store
 from tracker.store.provenance import ListingProvenance
@@ -40,8 +40,9 @@ def crawl(
     vendor: str | None = None,
     *,
     extra_env: Mapping[str, str] | None = None,
-    on_progress: Callable[[RunSnapshot], None] | None = None,
-) -> RunSnapshot:
+    on_progress: Callable[[CrawlOutcome], None] | None = None,
+) -> CrawlOutcome:
+    """Crawl one vendor, or every vendor with active listings, now (one run per vendor)."""
     return run_local_crawl(settings, store, vendor, extra_env=extra_env, on_progress=on_progress)
 
 

@@ -24,7 +24,7 @@ from tracker.locking import LockBusy
 from tracker.pricing import is_fresh
 from tracker.provenance_view import print_provenance
 from tracker.publish import ArticleError
-from tracker.runners import RunSnapshot
+from tracker.runners import CrawlOutcome, RunSnapshot
 from tracker.samplesite import SAMPLE_SITE_DIR, StaticSite
 from tracker.schedule_cli import schedule, status, sync_jobs_after_catalog
 
@@ -137,21 +137,24 @@ def catalog_show(ctx: click.Context) -> None:
 @click.pass_context
 @operator_errors
 def crawl(ctx: click.Context, vendor: str | None) -> None:
-    """Check the active listings now (one vendor or all), in a Scrapy child process."""
+    """Check the active listings now (one vendor or all), in a Scrapy child process.
+
+    A crawl of all vendors records one run per vendor, as the scheduler's crawls do.
+    """
     settings = settings_of(ctx)
     store = app.open_settings_store(settings)
     try:
-        snapshot = crawl_with_progress(settings, store, vendor)
+        outcome = crawl_with_progress(settings, store, vendor)
     finally:
         store.close()
-    print_run(snapshot)
-    if snapshot.status not in ("ok", "partial"):
+    print_runs(outcome)
+    if outcome.status not in ("ok", "partial"):
         raise click.exceptions.Exit(1)
 
 
 def crawl_with_progress(
     settings: Settings, store: Any, vendor: str | None, extra_env: dict[str, str] | None = None
-) -> RunSnapshot:
+) -> CrawlOutcome:
     with Progress(
         TextColumn("[progress.description]{task.description}"),
         BarColumn(),
@@ -162,29 +165,46 @@ def crawl_with_progress(
     ) as progress:
         task = progress.add_task(f"crawling {vendor or 'all vendors'}", total=None)
 
-        def show(snapshot: RunSnapshot) -> None:
-            progress.update(task, completed=snapshot.checks, total=snapshot.expected or None)
+        def show(outcome: CrawlOutcome) -> None:
+            progress.update(task, completed=outcome.checks, total=outcome.expected or None)
 
         return app.crawl(settings, store, vendor, extra_env=extra_env, on_progress=show)
 
 
-def print_run(snapshot: RunSnapshot) -> None:
-    table = Table("run", "status", "pages", "listings checked", "prices read", "failures", "time")
-    took = ((snapshot.finished_at or datetime.now(UTC)) - snapshot.started_at).total_seconds()
-    table.add_row(
-        str(snapshot.run_id),
-        snapshot.status,
-        str(snapshot.pages),
-        f"{snapshot.checks}/{snapshot.expected}",
-        str(snapshot.offers),
-        str(snapshot.failures),
-        f"{took:.1f} s",
+def print_runs(outcome: CrawlOutcome) -> None:
+    """One row per vendor's run, and the totals when there are several."""
+    table = Table(
+        "run", "vendor", "status", "pages", "listings checked", "prices read", "failures", "time"
     )
+    several = len(outcome.runs) > 1
+    for run in outcome.runs:
+        last = run is outcome.runs[-1]
+        table.add_row(
+            str(run.run_id), run.vendor or "-", *_run_cells(run), end_section=several and last
+        )
+    if several:
+        table.add_row("all", "", *_run_cells(outcome))
     console.print(table)
-    if snapshot.error:
-        console.print(f"[red]{snapshot.error}[/red]")
-    if snapshot.log_file:
-        console.print(f"Scrapy log: {snapshot.log_file}")
+    vendors_by_error: dict[str, list[str]] = {}
+    for run in outcome.runs:
+        if run.error:
+            vendors_by_error.setdefault(run.error, []).append(run.vendor or "-")
+    for error, vendors in vendors_by_error.items():
+        console.print(f"[red]{', '.join(vendors)}: {error}[/red]", soft_wrap=True)
+    if outcome.log_file:
+        console.print(f"Scrapy log: {outcome.log_file}")
+
+
+def _run_cells(run: RunSnapshot | CrawlOutcome) -> list[str]:
+    took = ((run.finished_at or datetime.now(UTC)) - run.started_at).total_seconds()
+    return [
+        run.status,
+        str(run.pages),
+        f"{run.checks}/{run.expected}",
+        str(run.offers),
+        str(run.failures),
+        f"{took:.1f} s",
+    ]
 
 
 @main.command()
@@ -397,13 +417,13 @@ def demo(ctx: click.Context) -> None:
                 f"{len(report.updated)} updated"
             )
             # Our own loopback site: no need for the politeness delay of a real shop.
-            snapshot = crawl_with_progress(
+            outcome = crawl_with_progress(
                 settings,
                 store,
                 None,
                 {"SAMPLE_SITE": site.url, "TRACKER_CRAWL__DOWNLOAD_DELAY": "0"},
             )
-            print_run(snapshot)
+            print_runs(outcome)
             rendered = app.render_articles(settings, store)
             states = app.current_prices(store)
         finally:
@@ -415,7 +435,7 @@ def demo(ctx: click.Context) -> None:
     for error in rendered.errors:
         console.print(f"[red]error:[/red] {error}")
     print_prices(states, settings, datetime.now(UTC))
-    if rendered.errors or snapshot.status not in ("ok", "partial"):
+    if rendered.errors or outcome.status not in ("ok", "partial"):
         raise click.exceptions.Exit(1)
 
 

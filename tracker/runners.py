@@ -2,6 +2,9 @@
 
 Every runner has one method, ``crawl(vendor, trigger=..., stop=...)``, which returns when the
 crawl is over and its run is recorded; ``tracker.scrapyd`` holds the Scrapyd runner.
+
+Every run belongs to one vendor. A crawl of all vendors (`tracker crawl`) is one child
+process with one run per vendor, so that each vendor's last run tells its own story.
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
+
+from sqlalchemy.orm import Session
 
 from tracker.config import Settings
 from tracker.domain import RunStatus
@@ -41,6 +46,7 @@ class RunSnapshot:
     finished_at: datetime | None
     error: str | None
     log_file: Path | None = None
+    vendor: str | None = None
 
     @classmethod
     def of(cls, run: CrawlRun, log_file: Path | None = None) -> RunSnapshot:
@@ -56,7 +62,63 @@ class RunSnapshot:
             run.finished_at,
             run.error,
             log_file,
+            run.vendor.slug if run.vendor is not None else None,
         )
+
+
+@dataclass(frozen=True)
+class CrawlOutcome:
+    """The runs of one crawl process (one per vendor) and their totals."""
+
+    runs: list[RunSnapshot]
+    log_file: Path | None = None
+
+    @property
+    def status(self) -> str:
+        """One status for the whole crawl: partial when some vendors read prices and some not."""
+        statuses = {run.status for run in self.runs}
+        if len(statuses) == 1:
+            return statuses.pop()
+        if RunStatus.RUNNING in statuses:
+            return str(RunStatus.RUNNING)
+        if self.offers:
+            return str(RunStatus.PARTIAL)
+        return str(RunStatus.KILLED if RunStatus.KILLED in statuses else RunStatus.FAILED)
+
+    @property
+    def expected(self) -> int:
+        return sum(run.expected for run in self.runs)
+
+    @property
+    def checks(self) -> int:
+        return sum(run.checks for run in self.runs)
+
+    @property
+    def offers(self) -> int:
+        return sum(run.offers for run in self.runs)
+
+    @property
+    def failures(self) -> int:
+        return sum(run.failures for run in self.runs)
+
+    @property
+    def pages(self) -> int:
+        return sum(run.pages for run in self.runs)
+
+    @property
+    def started_at(self) -> datetime:
+        return min(run.started_at for run in self.runs)
+
+    @property
+    def finished_at(self) -> datetime | None:
+        ends = [run.finished_at for run in self.runs]
+        return None if None in ends else max(e for e in ends if e is not None)
+
+    @property
+    def error(self) -> str | None:
+        """The runs' errors, each distinct one once."""
+        errors = dict.fromkeys(run.error for run in self.runs if run.error)
+        return "; ".join(errors) or None
 
 
 class Runner(Protocol):
@@ -81,12 +143,14 @@ class LocalRunner:
         self.store = store
 
     def crawl(self, vendor: str, *, trigger: str, stop: threading.Event) -> RunSnapshot:
-        return run_local_crawl(
+        outcome = run_local_crawl(
             self.settings, self.store, vendor, trigger=trigger, stop=stop, new_session=True
         )
+        (run,) = outcome.runs
+        return run
 
 
-def crawl_command(run_id: int, vendor: str | None, log_file: Path) -> list[str]:
+def crawl_command(run_ids: list[int], vendor: str | None, log_file: Path) -> list[str]:
     command = [
         sys.executable,
         "-m",
@@ -94,7 +158,7 @@ def crawl_command(run_id: int, vendor: str | None, log_file: Path) -> list[str]:
         "crawl",
         "listings",
         "-a",
-        f"run_id={run_id}",
+        f"run_id={','.join(map(str, run_ids))}",
         "-s",
         f"LOG_FILE={log_file}",
     ]
@@ -123,30 +187,27 @@ def run_local_crawl(
     *,
     trigger: str = "manual",
     extra_env: Mapping[str, str] | None = None,
-    on_progress: Callable[[RunSnapshot], None] | None = None,
+    on_progress: Callable[[CrawlOutcome], None] | None = None,
     stop: threading.Event | None = None,
     new_session: bool = False,
-) -> RunSnapshot:
-    """Crawl in a child process with a time limit; the run row says how it went.
+) -> CrawlOutcome:
+    """Crawl one vendor (or all) in a child process with a time limit.
 
-    When ``stop`` is set the child is asked to stop (SIGTERM: Scrapy closes the spider and
-    records the run), and killed if it is still there after a grace time.
+    One run per vendor is recorded before the child starts; the child takes them over and
+    the run rows say how it went. When ``stop`` is set the child is asked to stop (SIGTERM:
+    Scrapy closes the spider and records the runs), and killed if it is still there after a
+    grace time.
     """
     with store.sessions.begin() as session:
-        if vendor is not None and repo.vendor_by_slug(session, vendor) is None:
-            raise LookupError(f"unknown vendor {vendor!r} (not in the synced catalog)")
-        run = repo.start_run(
-            session, vendor_slug=vendor, now=datetime.now(UTC), runner="local", trigger=trigger
-        )
-        run_id = run.id
+        run_ids = _start_runs(session, vendor, trigger)
     log_dir = settings.var_dir / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
-    log_file = log_dir / f"crawl-{run_id}.log"
+    log_file = log_dir / f"crawl-{run_ids[0]}.log"
     # The child's own output (what it prints before Scrapy's logging starts, tracebacks)
     # goes to the same log file, never to a pipe that could fill up and stall it.
     with log_file.open("ab") as log_handle:
         child = subprocess.Popen(
-            crawl_command(run_id, vendor, log_file),
+            crawl_command(run_ids, vendor, log_file),
             cwd=settings.root,
             env=child_environment(settings, extra_env),
             stdin=subprocess.DEVNULL,
@@ -155,7 +216,8 @@ def run_local_crawl(
             start_new_session=new_session,
         )
     with store.sessions.begin() as session:
-        session.get_one(CrawlRun, run_id).pid = child.pid
+        for run_id in run_ids:
+            session.get_one(CrawlRun, run_id).pid = child.pid
     deadline = time.monotonic() + settings.crawl.time_limit_seconds + KILL_GRACE_SECONDS
     timed_out = False
     kill_at: float | None = None
@@ -171,30 +233,44 @@ def run_local_crawl(
             elif time.monotonic() > kill_at:
                 child.kill()
         if on_progress:
-            on_progress(_snapshot(store, run_id, log_file))
+            on_progress(_outcome(store, run_ids, log_file))
         time.sleep(POLL_SECONDS)
-    with store.sessions.begin() as session:
-        run = session.get_one(CrawlRun, run_id)
-        if run.status == RunStatus.RUNNING:
-            killed = timed_out or child.returncode < 0
-            if timed_out:
-                reason = "time limit reached"
-            elif child.returncode < 0:
-                reason = f"crawl process killed by {signal.Signals(-child.returncode).name}"
-            else:
-                reason = f"crawl process exited with code {child.returncode}"
-            detail = _last_line(log_file)
-            repo.finish_run(
-                session,
-                run_id,
-                datetime.now(UTC),
-                RunStatus.KILLED if killed else RunStatus.FAILED,
-                "; ".join([reason, *detail]) + f" (log: {log_file})",
-            )
-        snapshot = RunSnapshot.of(run, log_file)
+    _close_open_runs(store, run_ids, child.returncode, timed_out, log_file)
+    outcome = _outcome(store, run_ids, log_file)
     if on_progress:
-        on_progress(snapshot)
-    return snapshot
+        on_progress(outcome)
+    return outcome
+
+
+def _start_runs(session: Session, vendor: str | None, trigger: str) -> list[int]:
+    """One run for the vendor, or one for each vendor with active listings."""
+    vendors = [vendor] if vendor is not None else repo.vendors_to_crawl(session)
+    if not vendors:
+        raise LookupError("no active listings to crawl (run `tracker catalog sync` first)")
+    now = datetime.now(UTC)
+    return [
+        repo.start_run(session, vendor_slug=slug, now=now, runner="local", trigger=trigger).id
+        for slug in vendors
+    ]
+
+
+def _close_open_runs(
+    store: Store, run_ids: list[int], returncode: int, timed_out: bool, log_file: Path
+) -> None:
+    """Runs the child left open (it died or was stopped early) are closed with the reason."""
+    killed = timed_out or returncode < 0
+    if timed_out:
+        reason = "time limit reached"
+    elif returncode < 0:
+        reason = f"crawl process killed by {signal.Signals(-returncode).name}"
+    else:
+        reason = f"crawl process exited with code {returncode}"
+    error = "; ".join([reason, *_last_line(log_file)]) + f" (log: {log_file})"
+    status = RunStatus.KILLED if killed else RunStatus.FAILED
+    with store.sessions.begin() as session:
+        for run_id in run_ids:
+            if session.get_one(CrawlRun, run_id).status == RunStatus.RUNNING:
+                repo.finish_run(session, run_id, datetime.now(UTC), status, error)
 
 
 def _last_line(log_file: Path) -> list[str]:
@@ -207,9 +283,10 @@ def _last_line(log_file: Path) -> list[str]:
     return lines[-1:]
 
 
-def _snapshot(store: Store, run_id: int, log_file: Path) -> RunSnapshot:
+def _outcome(store: Store, run_ids: list[int], log_file: Path) -> CrawlOutcome:
     with store.readers() as session:
-        return RunSnapshot.of(session.get_one(CrawlRun, run_id), log_file)
+        runs = repo.runs_by_id(session, run_ids)
+        return CrawlOutcome([RunSnapshot.of(run, log_file) for run in runs], log_file)
 
 
 def _stop(child: subprocess.Popen[bytes]) -> None:

@@ -12,12 +12,13 @@ from rich.table import Table
 
 from tracker import app
 from tracker.affected import render_vendor_articles
+from tracker.catalog import CatalogError
 from tracker.config import Settings
 from tracker.jobstore import JobStoreError, run_now, set_paused, sync_store_jobs
 from tracker.runners import LocalRunner, Runner, RunSnapshot
 from tracker.scheduler import SchedulerContext, SchedulerError, run_scheduler
 from tracker.scrapyd import ScrapydError, ScrapydRunner
-from tracker.status import StatusReport, status_report
+from tracker.status import StatusReport, VendorStatus, status_report
 from tracker.store.engine import Store
 
 log = logging.getLogger("tracker.schedule")
@@ -78,7 +79,7 @@ def _settings(ctx: click.Context) -> Settings:
 def _fail_on_scheduler_errors(func: Callable[[], None]) -> None:
     try:
         func()
-    except (SchedulerError, JobStoreError, ScrapydError, LookupError) as exc:
+    except (SchedulerError, JobStoreError, ScrapydError, LookupError, CatalogError) as exc:
         raise click.ClickException(str(exc)) from exc
 
 
@@ -121,13 +122,13 @@ def schedule_list(ctx: click.Context) -> None:
         table.add_row(
             row.vendor,
             row.schedule,
-            "paused" if row.paused else _when(row.next_run),
+            _next_run(row),
             f"{run.id} ({run.trigger})" if run else "-",
             run.status if run else "never",
             _when(run.finished_at) if run else "-",
         )
     console.print(table)
-    console.print(f"Times in UTC. Scheduler: {report.scheduler}.")
+    _print_footer(report)
 
 
 def _vendor_command(settings: Settings, action: Callable[[Store], str]) -> None:
@@ -202,10 +203,10 @@ def status(ctx: click.Context) -> None:
             str(run.pages) if run else "-",
             str(run.offers) if run else "-",
             str(run.failures) if run else "-",
-            "paused" if row.paused else _when(row.next_run),
+            _next_run(row),
         )
     console.print(table)
-    console.print(f"Times in UTC. Scheduler: {report.scheduler}.")
+    _print_footer(report)
     for problem in report.problems:
         console.print(f"[red]needs attention:[/red] {problem}", soft_wrap=True)
     if report.needs_operator:
@@ -220,6 +221,20 @@ def sync_jobs_after_catalog(settings: Settings, store: Store) -> str:
         f"scheduler jobs: {len(report.added)} added, {len(report.changed)} changed, "
         f"{len(report.removed)} removed"
     )
+
+
+def _print_footer(report: StatusReport) -> None:
+    from tracker.cli import console
+
+    console.print(f"Times in UTC. Scheduler: {report.scheduler}.")
+    for note in report.notes:
+        console.print(f"note: {note}", soft_wrap=True)
+
+
+def _next_run(row: VendorStatus) -> str:
+    if not row.scheduled:
+        return "not scheduled"
+    return "paused" if row.paused else _when(row.next_run)
 
 
 def _when(moment: datetime | None) -> str:

@@ -1,4 +1,10 @@
-"""`tracker status`: what ran, what runs next, and what needs the operator."""
+"""`tracker status`: what ran, what runs next, and what needs the operator.
+
+A vendor without a job is a problem only where scheduling was set up (the job store holds
+jobs, or a scheduler has recorded itself): a vendor left out of it will never be crawled.
+On a database where no scheduler was ever set up (after `tracker demo`, or crawling by hand
+with `tracker crawl`) every vendor is simply not scheduled yet: a note, not a problem.
+"""
 
 from __future__ import annotations
 
@@ -21,6 +27,7 @@ SCHEDULER_SILENT_BEATS = 4
 class VendorStatus:
     vendor: str
     schedule: str
+    scheduled: bool  # the job store holds the vendor's job
     paused: bool
     next_run: datetime | None
     last_run: CrawlRun | None
@@ -30,7 +37,8 @@ class VendorStatus:
 class StatusReport:
     vendors: list[VendorStatus] = field(default_factory=list)
     scheduler: str = "not running"
-    problems: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # each needs the operator: exit 1
+    notes: list[str] = field(default_factory=list)  # worth knowing, nothing wrong
 
     @property
     def needs_operator(self) -> bool:
@@ -38,7 +46,11 @@ class StatusReport:
 
 
 def last_runs(store: Store) -> dict[str, CrawlRun]:
-    """The newest run of each vendor (one query, whatever the history)."""
+    """The newest run of each vendor (one query, whatever the history).
+
+    Every run belongs to one vendor (a crawl of all vendors records one run per vendor);
+    rows without a vendor, left by versions before that, are not any vendor's run.
+    """
     with store.sessions() as session:
         newest = (
             select(func.max(CrawlRun.id))
@@ -59,6 +71,10 @@ def status_report(store: Store, settings: Settings, now: datetime) -> StatusRepo
     schedules = vendor_schedules(store, settings)
     jobs, broken = job_rows(store)
     runs = last_runs(store)
+    with store.sessions() as session:
+        scheduler_state = session.get(SchedulerState, "scheduler")
+    scheduling_set_up = bool(jobs or broken) or scheduler_state is not None
+    unscheduled = []
     limit = timedelta(seconds=settings.crawl.time_limit_seconds * 2)
     for vendor, schedule in sorted(schedules.items()):
         job = jobs.get(vendor)
@@ -67,24 +83,32 @@ def status_report(store: Store, settings: Settings, now: datetime) -> StatusRepo
             VendorStatus(
                 vendor,
                 schedule.describe(),
+                job is not None,
                 bool(job and job.paused),
                 job.next_run if job else None,
                 run,
             )
         )
-        if job is None:
+        if job is None and scheduling_set_up:
             report.problems.append(
                 f"vendor {vendor}: no scheduled job (run `tracker catalog sync`)"
             )
+        elif job is None:
+            unscheduled.append(vendor)
         if run is not None and run.status in (RunStatus.FAILED, RunStatus.KILLED):
             report.problems.append(f"vendor {vendor}: last run {run.id} {run.status}: {run.error}")
         if run is not None and run.status == RunStatus.RUNNING and now - run.started_at > limit:
             report.problems.append(
                 f"vendor {vendor}: run {run.id} running since {run.started_at:%Y-%m-%d %H:%M} UTC"
             )
+    if unscheduled:
+        report.notes.append(
+            f"not scheduled: {', '.join(unscheduled)} (no scheduler was set up on this "
+            "database; `tracker schedule run` crawls each vendor at its time)"
+        )
     for ident, reason in sorted(broken.items()):
         report.problems.append(f"job {ident} cannot be loaded: {reason}")
-    report.scheduler, scheduler_problem = _scheduler_state(store, settings, now)
+    report.scheduler, scheduler_problem = _scheduler_state(scheduler_state, settings, now)
     if scheduler_problem:
         report.problems.append(scheduler_problem)
     max_age = timedelta(hours=settings.site.max_age_hours)
@@ -112,9 +136,9 @@ def status_report(store: Store, settings: Settings, now: datetime) -> StatusRepo
     return report
 
 
-def _scheduler_state(store: Store, settings: Settings, now: datetime) -> tuple[str, str | None]:
-    with store.sessions() as session:
-        state = session.get(SchedulerState, "scheduler")
+def _scheduler_state(
+    state: SchedulerState | None, settings: Settings, now: datetime
+) -> tuple[str, str | None]:
     if state is None:
         return "not running", None
     silent = now - state.beat_at

@@ -1,8 +1,13 @@
-"""Store pipeline: checks are written in batches; the crawl run records counts and outcome."""
+"""Store pipeline: checks are written in batches; each vendor's run records counts and outcome.
+
+A crawl of several vendors in one process keeps one run per vendor, so that each vendor's
+last run (`tracker status`, the scheduler's catch-up) says what happened to that vendor.
+"""
 
 from __future__ import annotations
 
 import logging
+from collections import Counter, defaultdict
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,12 +21,20 @@ from tracker.store import repo
 log = logging.getLogger(__name__)
 
 
+def parse_run_ids(value: object) -> list[int]:
+    """The spider's ``run_id`` argument: one run id, or several separated by commas."""
+    if value is None:
+        return []
+    return [int(part) for part in str(value).split(",") if part.strip()]
+
+
 class StorePipeline:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         self.buffer: list[Check] = []
-        self.pages_seen: set[str] = set()
-        self.run_id: int | None = None
+        self.pages_seen: defaultdict[str, set[str]] = defaultdict(set)
+        self.runs: dict[str, int] = {}  # vendor slug -> its run
+        self.vendor_of: dict[int, str] = {}  # listing id -> vendor slug
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
     @classmethod
@@ -34,25 +47,32 @@ class StorePipeline:
         return context
 
     def open_spider(self) -> None:
+        """Take over the runs the runner started (``-a run_id=…``); start the missing ones."""
         spider: Any = self.crawler.spider
         context = self.context
+        expected = Counter(t.vendor_slug for t in context.targets)
+        self.vendor_of = {t.listing_id: t.vendor_slug for t in context.targets}
+        now = datetime.now(UTC)
         with context.store.sessions.begin() as session:
-            if spider.run_id is not None:
-                self.run_id = int(spider.run_id)
-                run = session.get_one(repo.CrawlRun, self.run_id)
-                run.expected = len(context.targets)
-            else:
+            for run_id in parse_run_ids(spider.run_id):
+                run = session.get_one(repo.CrawlRun, run_id)
+                if run.vendor is None:
+                    raise ValueError(f"crawl run {run_id} names no vendor")
+                self.runs[run.vendor.slug] = run_id
+            for slug in sorted(expected.keys() - self.runs.keys()):
                 run = repo.start_run(
                     session,
-                    vendor_slug=context.vendor,
-                    now=datetime.now(UTC),
+                    vendor_slug=slug,
+                    now=now,
                     runner=spider.runner,
                     trigger=spider.trigger,
                     job_id=spider.job_id,
-                    expected=len(context.targets),
                 )
-                self.run_id = run.id
-        log.info("crawl run %s: %d listings to check", self.run_id, len(self.context.targets))
+                self.runs[slug] = run.id
+            for slug, run_id in self.runs.items():
+                session.get_one(repo.CrawlRun, run_id).expected = expected[slug]
+        for slug, run_id in sorted(self.runs.items()):
+            log.info("crawl run %s: %s, %d listings to check", run_id, slug, expected[slug])
 
     def process_item(self, item: Any) -> Any:
         if isinstance(item, Check):
@@ -62,29 +82,35 @@ class StorePipeline:
         return item
 
     def flush(self) -> None:
-        if not self.buffer or self.run_id is None:
+        """Write the buffered checks and add them to their vendors' runs, in one transaction."""
+        if not self.buffer or not self.runs:
             return
         batch, self.buffer = self.buffer, []
-        pages = {c.url for c in batch if c.url} - self.pages_seen
-        self.pages_seen |= pages
+        by_vendor: defaultdict[str, list[Check]] = defaultdict(list)
+        for check in batch:
+            by_vendor[self.vendor_of[check.listing_id]].append(check)
         share = self.context.settings.crawl.suspect_change_share
         with self.context.store.sessions.begin() as session:
-            counts = repo.record_checks(session, batch, share)
-            repo.add_to_run(session, self.run_id, counts, pages=len(pages))
+            for slug, checks in by_vendor.items():
+                pages = {c.url for c in checks if c.url} - self.pages_seen[slug]
+                self.pages_seen[slug] |= pages
+                counts = repo.record_checks(session, checks, share)
+                repo.add_to_run(session, self.runs[slug], counts, pages=len(pages))
 
     def close_spider(self) -> None:
         self.flush()
 
     def spider_closed(self, spider: Any, reason: str) -> None:
-        if self.run_id is None:
+        if not self.runs:
             return
         self.flush()
+        error = None if reason == "finished" else f"crawl ended: {reason}"
         with self.context.store.sessions.begin() as session:
-            run = session.get_one(repo.CrawlRun, self.run_id)
-            status = repo.outcome_status(run, reason)
-            error = None if reason == "finished" else f"crawl ended: {reason}"
-            repo.finish_run(session, self.run_id, datetime.now(UTC), status, error)
-        log.info("crawl run %s finished: %s", self.run_id, status)
+            for slug, run_id in sorted(self.runs.items()):
+                run = session.get_one(repo.CrawlRun, run_id)
+                status = repo.outcome_status(run, reason)
+                repo.finish_run(session, run_id, datetime.now(UTC), status, error)
+                log.info("crawl run %s (%s) finished: %s", run_id, slug, status)
         self.context.store.close()
 
 

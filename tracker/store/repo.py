@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session, aliased, joinedload
 
 from tracker.catalog import Catalog
 from tracker.domain import CrawlTarget, ListingState, RunStatus
@@ -198,19 +198,34 @@ def vendor_by_slug(session: Session, slug: str) -> Vendor | None:
     return session.scalar(select(Vendor).where(Vendor.slug == slug))
 
 
+def vendors_to_crawl(session: Session) -> list[str]:
+    """The active vendors with at least one active listing: what a crawl of all vendors checks."""
+    query = (
+        select(Vendor.slug)
+        .join(Listing, Listing.vendor_id == Vendor.id)
+        .where(Listing.active, Vendor.active)
+        .group_by(Vendor.slug)
+        .order_by(Vendor.slug)
+    )
+    return list(session.scalars(query))
+
+
 def start_run(
     session: Session,
     *,
-    vendor_slug: str | None,
+    vendor_slug: str,
     now: datetime,
     runner: str = "local",
     trigger: str = "manual",
     job_id: str | None = None,
     expected: int = 0,
 ) -> CrawlRun:
-    vendor = vendor_by_slug(session, vendor_slug) if vendor_slug else None
+    """Record the start of one vendor's crawl (a crawl of several vendors has a run for each)."""
+    vendor = vendor_by_slug(session, vendor_slug)
+    if vendor is None:
+        raise LookupError(f"unknown vendor {vendor_slug!r} (not in the synced catalog)")
     run = CrawlRun(
-        vendor_id=vendor.id if vendor else None,
+        vendor_id=vendor.id,
         runner=runner,
         trigger=trigger,
         job_id=job_id,
@@ -227,6 +242,18 @@ def start_run(
     session.add(run)
     session.flush()
     return run
+
+
+def runs_by_id(session: Session, run_ids: Iterable[int]) -> list[CrawlRun]:
+    """The runs with their vendors loaded, oldest first."""
+    return list(
+        session.scalars(
+            select(CrawlRun)
+            .options(joinedload(CrawlRun.vendor))
+            .where(CrawlRun.id.in_(list(run_ids)))
+            .order_by(CrawlRun.id)
+        )
+    )
 
 
 def add_to_run(session: Session, run_id: int, counts: CheckCounts, pages: int) -> None:
