@@ -8,15 +8,17 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, aliased, joinedload
 
-from tracker.catalog import Catalog
 from tracker.domain import CrawlTarget, ListingState, RunStatus
 from tracker.store.models import CrawlRun, Listing, ObservationSpan, Product, Vendor
 from tracker.store.recording import CheckCounts, last_confirmed, record_checks
+
+if TYPE_CHECKING:  # the catalog's models cost a crawl process ~90 ms to import, for nothing
+    from tracker.catalog import Catalog
 
 __all__ = ["CheckCounts", "record_checks"]  # re-exported: the pipeline writes through repo
 
