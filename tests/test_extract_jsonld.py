@@ -87,6 +87,26 @@ CASES = [
         [("75.00", "USD", "InStock")],
     ),
     (
+        "properties written with capitals (Wix)",
+        page(
+            PRODUCT.replace('"offers"', '"Offers"').replace(
+                "OFFERS", OFFER.replace('"availability"', '"Availability"')
+            )
+        ),
+        [("75.00", "USD", "InStock")],
+    ),
+    (
+        "offer given by @id in the graph",
+        page(
+            '{"@context":"https://schema.org","@graph":['
+            + PRODUCT.replace("OFFERS", '[{"@id":"https://shop.example/p#offer"}]')
+            + ","
+            + OFFER.replace("{", '{"@id":"https://shop.example/p#offer",', 1)
+            + "]}"
+        ),
+        [("75.00", "USD", "InStock")],
+    ),
+    (
         "currency from the vendor",
         page(PRODUCT.replace("OFFERS", '{"@type":"Offer","price":"12.00"}')),
         [("12.00", "USD", "unknown")],
@@ -128,6 +148,20 @@ def test_no_price_is_said_plainly(body: bytes) -> None:
     result = extract(body, "https://shop.example/p")
     assert result.status is CheckStatus.NO_PRICE and result.offers == ()
     assert "json-ld" in result.tried and result.error
+
+
+def test_a_range_with_a_sale_price_specification_is_no_price() -> None:
+    """WooCommerce 9 puts the lowest variation's sale price beside a ranged AggregateOffer."""
+    body = page(
+        PRODUCT.replace(
+            "OFFERS",
+            '{"@type":"AggregateOffer","lowPrice":"29.95","highPrice":"64.00","offerCount":3,'
+            '"priceCurrency":"AUD","priceSpecification":[{"@type":"UnitPriceSpecification",'
+            '"priceType":"https://schema.org/SalePrice","price":"29.95","priceCurrency":"AUD"}]}',
+        )
+    )
+    result = extract(body, "https://shop.example/p", ExtractHints(currency="AUD"))
+    assert result.status is not CheckStatus.OK or result.source != "json-ld"
 
 
 def test_related_products_nested_in_the_main_one_are_not_offers() -> None:

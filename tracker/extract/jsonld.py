@@ -25,6 +25,20 @@ _MAX_DEPTH = 12  # real JSON-LD nests a few levels; deeper is noise
 _PRODUCT_TYPES = {"product", "productgroup", "individualproduct", "productmodel", "vehicle"}
 _OFFER_TYPES = {"offer", "aggregateoffer"}
 _STRIKE_TYPES = ("strikethroughprice", "listprice", "msrp", "srp")
+# Properties the extraction reads; some builders write them with other capitals ("Offers").
+_PROPERTIES = {
+    key.casefold(): key
+    for key in (
+        "@type @id @graph offers price priceCurrency availability name sku url lowPrice highPrice "
+        "priceSpecification priceType itemOffered hasVariant mainEntity mainEntityOfPage "
+        "itemReviewed size color pattern material"
+    ).split()
+}
+_ODD_CASE = re.compile(
+    rb'"(?!(?:offers|price|priceCurrency|availability|name|sku|lowPrice|highPrice|'
+    rb'priceSpecification|hasVariant)")(?i:offers|price|pricecurrency|availability|lowprice|'
+    rb'highprice|pricespecification|hasvariant)"\s*:'
+)
 
 
 def json_ld_blocks(body: bytes, encoding: str = "utf-8") -> Iterator[Any]:
@@ -35,7 +49,24 @@ def json_ld_blocks(body: bytes, encoding: str = "utf-8") -> Iterator[Any]:
             continue
         data = _lenient_json(raw.decode(encoding, errors="replace"))
         if data is not None:
-            yield data
+            yield _canonical_keys(data) if _ODD_CASE.search(raw) else data
+
+
+def _canonical_keys(data: Any, depth: int = 0) -> Any:
+    """The block with the properties we read spelled as schema.org spells them."""
+    if depth > _MAX_DEPTH:
+        return data
+    if isinstance(data, list):
+        return [_canonical_keys(item, depth + 1) for item in data]
+    if not isinstance(data, dict):
+        return data
+    fixed: dict[str, Any] = {}
+    for key, value in data.items():
+        canonical = _PROPERTIES.get(key.casefold(), key) if isinstance(key, str) else key
+        if canonical in data and canonical != key:
+            canonical = key  # both spellings given: keep each as written
+        fixed[canonical] = _canonical_keys(value, depth + 1)
+    return fixed
 
 
 def _lenient_json(text: str) -> Any:
@@ -98,8 +129,11 @@ def _top_level_nodes(data: Any, depth: int = 0) -> Iterator[dict[str, Any]]:
 def find_products(body: bytes, encoding: str = "utf-8") -> list[dict[str, Any]]:
     """Product nodes at the top of the page's JSON-LD (not related or similar products)."""
     found: list[dict[str, Any]] = []
+    by_id: dict[str, dict[str, Any]] = {}
     for block in json_ld_blocks(body, encoding):
         for node in _top_level_nodes(block):
+            if isinstance(node.get("@id"), str) and len(node) > 1:
+                by_id.setdefault(node["@id"], node)
             types = _types(node)
             if types & _OFFER_TYPES and isinstance(node.get("itemOffered"), dict):
                 # An Offer at the top, naming its product: read it as that product's offer.
@@ -107,7 +141,25 @@ def find_products(body: bytes, encoding: str = "utf-8") -> list[dict[str, Any]]:
                 types = {"product"}
             if types & _PRODUCT_TYPES and node not in found:
                 found.append(node)
-    return found
+    return [_resolve_offers(product, by_id) for product in found]
+
+
+def _resolve_offers(product: dict[str, Any], by_id: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Offers given by reference ({"@id": ...}) replaced by the Offer node of that @id."""
+    offers = product.get("offers")
+    listed: list[Any] = offers if isinstance(offers, list) else [offers]
+    if not by_id or not any(_is_reference(o) for o in listed):
+        return product
+    resolved = [by_id.get(o["@id"], o) if _is_reference(o) else o for o in listed]
+    return {**product, "offers": resolved if isinstance(offers, list) else resolved[0]}
+
+
+def _is_reference(value: Any) -> bool:
+    return (
+        isinstance(value, dict)
+        and isinstance(value.get("@id"), str)
+        and not {"price", "lowPrice", "priceSpecification", "offers"} & value.keys()
+    )
 
 
 def _text(value: Any) -> str | None:
@@ -175,6 +227,10 @@ def _offers_of(
         low, high = node.get("lowPrice"), node.get("highPrice")
         if node.get("price") is None and low is not None and (high is None or low == high):
             node = {**node, "price": low}
+        elif node.get("price") is None:
+            # A range: a priceSpecification beside it (WooCommerce 9 puts the lowest
+            # variation's sale price there) is not the product's price.
+            node = {k: v for k, v in node.items() if k != "priceSpecification"}
     price_value, currency_value, regular = _price_fields(node)
     price, raw = parse_price(price_value, separator)
     regular_price = parse_price(regular, separator)[0] if regular is not None else None
