@@ -33,6 +33,8 @@ _SCHEMA_VALUES: dict[str, Availability] = {
 }
 
 # Checked in this order: a negation ("not in stock") must win over the word it contains.
+# A phrase matches at a word start and may go on ("vorbestell" in "vorbestellbar"); one ending
+# in "$" must end there too ("on order" is not "on orders shipped by ...").
 _PHRASES: tuple[tuple[Availability, tuple[str, ...]], ...] = (
     (
         Availability.OUT_OF_STOCK,
@@ -146,7 +148,7 @@ _PHRASES: tuple[tuple[Availability, tuple[str, ...]], ...] = (
             "backorder",
             "back-order",
             "back order",
-            "on order",
+            "on order$",
             "nachbestell",
             "bestellbar",
             "en réapprovisionnement",
@@ -279,11 +281,16 @@ def _has_phrase(text: str, phrase: str) -> bool:
 
     Japanese writes no spaces between words: its phrases count anywhere.
     """
+    whole = phrase.endswith("$")
+    phrase = phrase.removesuffix("$")
     start = text.find(phrase)
     if start >= 0 and phrase[0] >= "\u3040":
         return True
     while start >= 0:
-        if start == 0 or not text[start - 1].isalnum():
+        end = start + len(phrase)
+        if (start == 0 or not text[start - 1].isalnum()) and not (
+            whole and end < len(text) and text[end].isalnum()
+        ):
             return True
         start = text.find(phrase, start + 1)
     return False

@@ -202,15 +202,28 @@ def parse_currency(value: object, preferred: str | None = None) -> str | None:
 def find_money(
     text: str, preferred: str | None = None, decimal_separator: str | None = None
 ) -> list[Money]:
-    """Every amount with a currency in a piece of text, in order."""
-    found = []
+    """Every amount with a currency in a piece of text, in order.
+
+    An amount with a plus sign stuck to it ("$24.00+") is a lower bound of several prices, not
+    an amount anything costs: it is left out. The same amount twice with nothing between
+    ("$29.99$29.99": a screen-reader copy beside the visible one) is one amount.
+    """
+    found: list[Money] = []
     for match in _MONEY.finditer(text):
+        if text[match.end() : match.end() + 1] == "+":
+            continue
         number = match.group("n1") or match.group("n2")
         symbol = match.group("c1") or match.group("c2")
         raw = match.group(0).strip()
         amount, _ = parse_price(f"{symbol} {number.rstrip('-–').rstrip('.,')}", decimal_separator)
         currency = parse_currency(symbol, preferred)
         if amount is None or currency is None:
+            continue
+        last = found[-1] if found else None
+        if last and (last.amount, last.currency) == (amount, currency) and not text[
+            last.end : match.start()
+        ].strip():
+            found[-1] = Money(amount, currency, last.raw, last.start, match.end())
             continue
         found.append(Money(amount, currency, raw, match.start(), match.end()))
     return found
