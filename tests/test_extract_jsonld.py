@@ -164,6 +164,24 @@ def test_a_range_with_a_sale_price_specification_is_no_price() -> None:
     assert result.status is not CheckStatus.OK or result.source != "json-ld"
 
 
+def test_a_price_in_cents_beside_the_price_tag_is_not_read() -> None:
+    """A theme printing Shopify's cents into JSON-LD: 2495 beside og:price:amount 24.95."""
+    body = page(PRODUCT.replace("OFFERS", OFFER.replace('"75.00"', "7500"))).replace(
+        b"<head>", b'<head><meta property="og:price:amount" content="75.00">'
+    )
+    result = extract(body, "https://shop.example/p", ExtractHints(currency="USD"))
+    assert [(o.price, result.source) for o in result.offers] == [(Decimal("75.00"), "opengraph")]
+
+
+def test_a_warranty_plan_offered_beside_the_product_is_not_a_product() -> None:
+    plan = (
+        '{"@type":"Offer","price":"14.99","priceCurrency":"USD",'
+        '"itemOffered":{"@type":"Service","name":"3 Year Protection"}}'
+    )
+    result = extract(page(plan), "https://shop.example/p", ExtractHints(currency="USD"))
+    assert result.status is CheckStatus.NO_PRICE
+
+
 def test_related_products_nested_in_the_main_one_are_not_offers() -> None:
     related = '{"@type":"Product","name":"Other","offers":' + OFFER.replace("75.00", "9.00") + "}"
     body = page(PRODUCT.replace("OFFERS", OFFER)[:-1] + ',"isRelatedTo":' + related + "}")

@@ -135,13 +135,20 @@ def find_products(body: bytes, encoding: str = "utf-8") -> list[dict[str, Any]]:
             if isinstance(node.get("@id"), str) and len(node) > 1:
                 by_id.setdefault(node["@id"], node)
             types = _types(node)
-            if types & _OFFER_TYPES and isinstance(node.get("itemOffered"), dict):
+            offered = node.get("itemOffered")
+            if types & _OFFER_TYPES and isinstance(offered, dict) and _may_be_product(offered):
                 # An Offer at the top, naming its product: read it as that product's offer.
-                node = {**node["itemOffered"], "@type": "Product", "offers": node}
+                node = {**offered, "@type": "Product", "offers": node}
                 types = {"product"}
             if types & _PRODUCT_TYPES and node not in found:
                 found.append(node)
     return [_resolve_offers(product, by_id) for product in found]
+
+
+def _may_be_product(node: dict[str, Any]) -> bool:
+    """A product, or a thing of no stated type; not a Service (a warranty app's protection plan)."""
+    types = _types(node)
+    return not types or bool(types & _PRODUCT_TYPES)
 
 
 def _resolve_offers(product: dict[str, Any], by_id: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -293,4 +300,22 @@ def main_offers(products: list[dict[str, Any]], page: Page) -> list[Offer] | Non
         if len(prices) != 1:
             return None
         main = offered[:1]
-    return [offer for _, offers in main for offer in offers]
+    found = [offer for _, offers in main for offer in offers]
+    return [] if _in_minor_units(found, page) else found
+
+
+def _in_minor_units(offers: list[Offer], page: Page) -> bool:
+    """True when the structured prices are the page's price tag times 100: written in cents.
+
+    A theme that prints Shopify's `{{ product.price }}` into its JSON-LD states 2495 for a
+    24.95 product; the product meta tags beside it say 24.95. The larger one is the cents.
+    """
+    stated = {
+        parse_price(value)[0]
+        for key in ("product:price:amount", "og:price:amount")
+        for value in page.meta.get(key, [])
+    } - {None}
+    prices = {o.price for o in offers if o.price is not None}
+    if not stated or not prices or prices & stated:
+        return False
+    return any(price == amount * 100 for price in prices for amount in stated if amount)
