@@ -182,6 +182,19 @@ def test_a_warranty_plan_offered_beside_the_product_is_not_a_product() -> None:
     assert result.status is CheckStatus.NO_PRICE
 
 
+def test_a_lone_product_of_another_page_is_not_the_pages() -> None:
+    """A widget's product (its own URL, another name) on a page whose product has no JSON-LD."""
+    widget = PRODUCT.replace("OFFERS", OFFER).replace(
+        '"name":"Cortexin"', '"name":"Pineal Drops","url":"https://shop.example/products/pineal"'
+    )
+    body = page(widget).replace(b"<body>", b"<body><h1>Semax 0.1% nasal spray</h1>")
+    result = extract(body, "https://shop.example/products/semax", ExtractHints(currency="USD"))
+    assert result.source != "json-ld"
+    own = page(widget).replace(b"<body>", b"<body><h1>Pineal Drops</h1>")
+    result = extract(own, "https://shop.example/products/semax", ExtractHints(currency="USD"))
+    assert result.source == "json-ld"
+
+
 def test_related_products_nested_in_the_main_one_are_not_offers() -> None:
     related = '{"@type":"Product","name":"Other","offers":' + OFFER.replace("75.00", "9.00") + "}"
     body = page(PRODUCT.replace("OFFERS", OFFER)[:-1] + ',"isRelatedTo":' + related + "}")

@@ -8,11 +8,11 @@ import re
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 from tracker.domain import Availability, Offer
 from tracker.extract.page import Page
-from tracker.extract.scope import pick_main
+from tracker.extract.scope import fold, pick_main
 from tracker.extract.values import normalize_availability, parse_currency, parse_price
 
 _SCRIPT = re.compile(
@@ -300,8 +300,33 @@ def main_offers(products: list[dict[str, Any]], page: Page) -> list[Offer] | Non
         if len(prices) != 1:
             return None
         main = offered[:1]
+    if all(_names_another_page(product, page) for product, _ in main):
+        return []  # e.g. a widget's product on a page whose own product has no JSON-LD
     found = [offer for _, offers in main for offer in offers]
     return [] if _in_minor_units(found, page) else found
+
+
+def _names_another_page(product: dict[str, Any], page: Page) -> bool:
+    """True when the product links to another page and its name is not the page's heading."""
+    url = product_url(product)
+    if not url or url.startswith("#"):
+        return False
+    path = _path(url, page.url)
+    own = {_path(u, page.url) for u in (page.url, page.canonical) if u} - {""}
+    if not path or not own or any(path.endswith(o) or o.endswith(path) for o in own):
+        return False
+    name = fold(product_name(product))
+    headings = [fold(t) for t in (page.h1, page.title, *page.meta.get("og:title", [])[:1]) if t]
+    named = any(f" {name} " in f" {h} " or f" {h} " in f" {name} " for h in headings)
+    return bool(name) and not named
+
+
+def _path(url: str, base: str) -> str:
+    try:
+        path = urlsplit(urljoin(base, url)).path
+    except ValueError:
+        return ""
+    return path.rstrip("/").casefold()
 
 
 def _in_minor_units(offers: list[Offer], page: Page) -> bool:
