@@ -35,9 +35,8 @@ _PROPERTIES = {
     ).split()
 }
 _ODD_CASE = re.compile(
-    rb'"(?!(?:offers|price|priceCurrency|availability|name|sku|lowPrice|highPrice|'
-    rb'priceSpecification|hasVariant)")(?i:offers|price|pricecurrency|availability|lowprice|'
-    rb'highprice|pricespecification|hasvariant)"\s*:'
+    rb'"(?:Offers|Price|PriceCurrency|Availability|LowPrice|HighPrice|PriceSpecification|'
+    rb'HasVariant|pricecurrency|lowprice|highprice|pricespecification|hasvariant)"\s*:'
 )
 
 
@@ -312,9 +311,10 @@ def _names_another_page(product: dict[str, Any], page: Page) -> bool:
     if not url or url.startswith("#"):
         return False
     path = _path(url, page.url)
-    own = {_path(u, page.url) for u in (page.url, page.canonical) if u} - {""}
-    if not path or not own or any(path.endswith(o) or o.endswith(path) for o in own):
-        return False
+    for own in (page.url, page.canonical):
+        own_path = _path(own, page.url) if own else ""
+        if not path or (own_path and (path.endswith(own_path) or own_path.endswith(path))):
+            return False
     name = fold(product_name(product))
     headings = [fold(t) for t in (page.h1, page.title, *page.meta.get("og:title", [])[:1]) if t]
     named = any(f" {name} " in f" {h} " or f" {h} " in f" {name} " for h in headings)
@@ -335,6 +335,8 @@ def _in_minor_units(offers: list[Offer], page: Page) -> bool:
     A theme that prints Shopify's `{{ product.price }}` into its JSON-LD states 2495 for a
     24.95 product; the product meta tags beside it say 24.95. The larger one is the cents.
     """
+    if b"price:amount" not in page.body:
+        return False
     stated = {
         parse_price(value)[0]
         for key in ("product:price:amount", "og:price:amount")
