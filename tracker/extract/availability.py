@@ -33,8 +33,8 @@ _SCHEMA_VALUES: dict[str, Availability] = {
 }
 
 # Checked in this order: a negation ("not in stock") must win over the word it contains.
-# A phrase matches at a word start and may go on ("vorbestell" in "vorbestellbar"); one ending
-# in "$" must end there too ("on order" is not "on orders shipped by ...").
+# A phrase matches at a word start and may go on ("vorbestell" in "vorbestellbar"); those in
+# _WHOLE_WORDS must end there too ("on order" is not "on orders shipped by ...").
 _PHRASES: tuple[tuple[Availability, tuple[str, ...]], ...] = (
     (
         Availability.OUT_OF_STOCK,
@@ -148,7 +148,7 @@ _PHRASES: tuple[tuple[Availability, tuple[str, ...]], ...] = (
             "backorder",
             "back-order",
             "back order",
-            "on order$",
+            "on order",
             "nachbestell",
             "bestellbar",
             "en réapprovisionnement",
@@ -235,6 +235,7 @@ _PHRASES: tuple[tuple[Availability, tuple[str, ...]], ...] = (
         ),
     ),
 )
+_WHOLE_WORDS = frozenset({"on order"})
 _ONLY_N_LEFT = re.compile(
     r"\b(only|nur noch|plus que|solo quedan|solo|rimangono|осталось|залишилось|zostało|"
     r"zbývá|nog maar|endast)\s+\d+\b",
@@ -281,8 +282,7 @@ def _has_phrase(text: str, phrase: str) -> bool:
 
     Japanese writes no spaces between words: its phrases count anywhere.
     """
-    whole = phrase.endswith("$")
-    phrase = phrase.removesuffix("$")
+    whole = phrase in _WHOLE_WORDS
     start = text.find(phrase)
     if start >= 0 and phrase[0] >= "\u3040":
         return True
