@@ -87,6 +87,26 @@ CASES = [
         [("75.00", "USD", "InStock")],
     ),
     (
+        "properties written with capitals (Wix)",
+        page(
+            PRODUCT.replace('"offers"', '"Offers"').replace(
+                "OFFERS", OFFER.replace('"availability"', '"Availability"')
+            )
+        ),
+        [("75.00", "USD", "InStock")],
+    ),
+    (
+        "offer given by @id in the graph",
+        page(
+            '{"@context":"https://schema.org","@graph":['
+            + PRODUCT.replace("OFFERS", '[{"@id":"https://shop.example/p#offer"}]')
+            + ","
+            + OFFER.replace("{", '{"@id":"https://shop.example/p#offer",', 1)
+            + "]}"
+        ),
+        [("75.00", "USD", "InStock")],
+    ),
+    (
         "currency from the vendor",
         page(PRODUCT.replace("OFFERS", '{"@type":"Offer","price":"12.00"}')),
         [("12.00", "USD", "unknown")],
@@ -128,6 +148,51 @@ def test_no_price_is_said_plainly(body: bytes) -> None:
     result = extract(body, "https://shop.example/p")
     assert result.status is CheckStatus.NO_PRICE and result.offers == ()
     assert "json-ld" in result.tried and result.error
+
+
+def test_a_range_with_a_sale_price_specification_is_no_price() -> None:
+    """WooCommerce 9 puts the lowest variation's sale price beside a ranged AggregateOffer."""
+    body = page(
+        PRODUCT.replace(
+            "OFFERS",
+            '{"@type":"AggregateOffer","lowPrice":"29.95","highPrice":"64.00","offerCount":3,'
+            '"priceCurrency":"AUD","priceSpecification":[{"@type":"UnitPriceSpecification",'
+            '"priceType":"https://schema.org/SalePrice","price":"29.95","priceCurrency":"AUD"}]}',
+        )
+    )
+    result = extract(body, "https://shop.example/p", ExtractHints(currency="AUD"))
+    assert result.status is not CheckStatus.OK or result.source != "json-ld"
+
+
+def test_a_price_in_cents_beside_the_price_tag_is_not_read() -> None:
+    """A theme printing Shopify's cents into JSON-LD: 2495 beside og:price:amount 24.95."""
+    body = page(PRODUCT.replace("OFFERS", OFFER.replace('"75.00"', "7500"))).replace(
+        b"<head>", b'<head><meta property="og:price:amount" content="75.00">'
+    )
+    result = extract(body, "https://shop.example/p", ExtractHints(currency="USD"))
+    assert [(o.price, result.source) for o in result.offers] == [(Decimal("75.00"), "opengraph")]
+
+
+def test_a_warranty_plan_offered_beside_the_product_is_not_a_product() -> None:
+    plan = (
+        '{"@type":"Offer","price":"14.99","priceCurrency":"USD",'
+        '"itemOffered":{"@type":"Service","name":"3 Year Protection"}}'
+    )
+    result = extract(page(plan), "https://shop.example/p", ExtractHints(currency="USD"))
+    assert result.status is CheckStatus.NO_PRICE
+
+
+def test_a_lone_product_of_another_page_is_not_the_pages() -> None:
+    """A widget's product (its own URL, another name) on a page whose product has no JSON-LD."""
+    widget = PRODUCT.replace("OFFERS", OFFER).replace(
+        '"name":"Cortexin"', '"name":"Pineal Drops","url":"https://shop.example/products/pineal"'
+    )
+    body = page(widget).replace(b"<body>", b"<body><h1>Semax 0.1% nasal spray</h1>")
+    result = extract(body, "https://shop.example/products/semax", ExtractHints(currency="USD"))
+    assert result.source != "json-ld"
+    own = page(widget).replace(b"<body>", b"<body><h1>Pineal Drops</h1>")
+    result = extract(own, "https://shop.example/products/semax", ExtractHints(currency="USD"))
+    assert result.source == "json-ld"
 
 
 def test_related_products_nested_in_the_main_one_are_not_offers() -> None:

@@ -6,7 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from tracker.domain import Availability
+from tracker.domain import Availability, CheckStatus, ExtractHints
+from tracker.extract import extract
 from tracker.extract.availability import availability_from_text, normalize_availability
 from tracker.extract.values import find_money, parse_currency, parse_price
 
@@ -35,6 +36,10 @@ from tracker.extract.values import find_money, parse_currency, parse_price
         ("1,299.00", ".", "1299.00"),
         ("Free", None, "0"),
         ("Kostenlos", None, "0"),
+        (Decimal("99.89999999999999"), None, "99.90"),
+        ("24.990000000000002", None, "24.99"),
+        (0.1 + 0.2, None, "0.30"),
+        ("0.125", None, "0.125"),
     ],
 )
 def test_parse_price(text: object, separator: str | None, amount: str) -> None:
@@ -61,6 +66,8 @@ def test_parse_price_refuses(text: object) -> None:
         ("₽", None, "RUB"),
         ("zł", None, "PLN"),
         ("C$", "USD", "CAD"),
+        ("TL", None, "TRY"),
+        ("Rp", None, "IDR"),
         ("dollars", None, None),
         ("€€", None, None),
         (12, None, None),
@@ -85,6 +92,12 @@ def test_parse_currency(value: object, preferred: str | None, code: str | None) 
         ("1234руб.", [("1234", "RUB")]),
         ("75.- CHF", [("75", "CHF")]),
         ("1.980円", [("1980", "JPY")]),
+        ("1.299,90 TL", [("1299.90", "TRY")]),
+        ("Rp 150.000", [("150000", "IDR")]),
+        ("$24.00+", []),
+        ("£24.99 + VAT", [("24.99", "GBP")]),
+        ("List Price: $29.99$29.99", [("29.99", "USD")]),
+        ("$29.99 $24.99", [("29.99", "USD"), ("24.99", "USD")]),
         ("SKU 12345, 10 vials x 10 mg", []),
         ("Order within 2 hours", []),
     ],
@@ -105,6 +118,7 @@ def test_find_money(text: str, found: list[tuple[str, str]]) -> None:
         ("LimitedAvailability", Availability.LIMITED),
         ("in stock", Availability.IN_STOCK),
         ("oos", Availability.OUT_OF_STOCK),
+        ("https://schema.org/MadeToOrder", Availability.BACK_ORDER),
         ("ask us", Availability.UNKNOWN),
         ("", Availability.UNKNOWN),
         (None, Availability.UNKNOWN),
@@ -143,9 +157,41 @@ def test_normalize_availability(value: object, availability: Availability) -> No
         ("Под заказ", Availability.BACK_ORDER),
         ("Only 3 left in stock", Availability.LIMITED),
         ("Nur noch 2 auf Lager", Availability.LIMITED),
+        ("Є в наявності", Availability.IN_STOCK),
+        ("Немає в наявності", Availability.OUT_OF_STOCK),
+        ("Dostępny", Availability.IN_STOCK),
+        ("Niedostępny", Availability.OUT_OF_STOCK),
+        ("Skladem", Availability.IN_STOCK),
+        ("Není skladem", Availability.OUT_OF_STOCK),
+        ("Op voorraad, morgen in huis", Availability.IN_STOCK),
+        ("Niet op voorraad", Availability.OUT_OF_STOCK),
+        ("I lager", Availability.IN_STOCK),
+        ("Tillfälligt slut", Availability.OUT_OF_STOCK),
+        ("Em estoque", Availability.IN_STOCK),
+        ("Indisponível", Availability.OUT_OF_STOCK),
+        ("Stokta yok", Availability.OUT_OF_STOCK),
+        ("【在庫あり】", Availability.IN_STOCK),
+        ("現在在庫切れです", Availability.OUT_OF_STOCK),
+        ("Item on order, ships in 2 weeks", Availability.BACK_ORDER),
+        ("FREE delivery Thursday on orders shipped by Amazon over $35", Availability.UNKNOWN),
         ("Ships from our warehouse", Availability.UNKNOWN),
         ("Add to cart", Availability.UNKNOWN),
     ],
 )
 def test_availability_from_text(text: str, availability: Availability) -> None:
     assert availability_from_text(text) == availability
+
+
+def test_meta_tags_sale_price_beside_the_plain_price() -> None:
+    """Facebook catalog tags: product:price is the regular price when a sale price is given."""
+    head = (
+        '<meta property="product:price:amount" content="80.00">'
+        '<meta property="product:price:currency" content="AUD">'
+        '<meta property="product:sale_price:amount" content="64.00">'
+        '<meta property="product:sale_price:currency" content="AUD">'
+    )
+    body = f"<html><head>{head}</head><body><h1>Axo</h1></body></html>".encode()
+    result = extract(body, "https://shop.example/p", ExtractHints(currency="AUD"))
+    assert result.status is CheckStatus.OK and result.source == "opengraph"
+    [offer] = result.offers
+    assert (offer.price, offer.regular_price) == (Decimal("64.00"), Decimal("80.00"))

@@ -1,4 +1,8 @@
-"""Availability: schema.org values (URL or bare, any case) and shop words in six languages."""
+"""Availability: schema.org values (URL or bare, any case) and the stock words shops write.
+
+English, German, French, Spanish, Italian and Russian first; Ukrainian, Polish, Czech, Dutch,
+Swedish, Portuguese, Turkish and Japanese too, since the shops a tracker reads are everywhere.
+"""
 
 from __future__ import annotations
 
@@ -24,9 +28,13 @@ _SCHEMA_VALUES: dict[str, Availability] = {
     "onbackorder": Availability.BACK_ORDER,
     "available_for_order": Availability.BACK_ORDER,
     "available for order": Availability.BACK_ORDER,
+    "madetoorder": Availability.BACK_ORDER,
+    "made_to_order": Availability.BACK_ORDER,
 }
 
 # Checked in this order: a negation ("not in stock") must win over the word it contains.
+# A phrase matches at a word start and may go on ("vorbestell" in "vorbestellbar"); those in
+# _WHOLE_WORDS must end there too ("on order" is not "on orders shipped by ...").
 _PHRASES: tuple[tuple[Availability, tuple[str, ...]], ...] = (
     (
         Availability.OUT_OF_STOCK,
@@ -73,6 +81,36 @@ _PHRASES: tuple[tuple[Availability, tuple[str, ...]], ...] = (
             "отсутствует",
             "недоступ",
             "товар закончился",
+            "немає в наявності",
+            "закінчився",
+            "недоступно",
+            "brak w magazynie",
+            "brak towaru",
+            "niedostępny",
+            "wyprzedany",
+            "wyprzedane",
+            "není skladem",
+            "vyprodáno",
+            "nedostupné",
+            "uitverkocht",
+            "niet op voorraad",
+            "niet leverbaar",
+            "niet beschikbaar",
+            "slut i lager",
+            "tillfälligt slut",
+            "slutsåld",
+            "ej i lager",
+            "esgotado",
+            "indisponível",
+            "sem estoque",
+            "fora de estoque",
+            "tükendi",
+            "stokta yok",
+            "在庫切れ",
+            "在庫なし",
+            "売り切れ",
+            "品切れ",
+            "完売",
         ),
     ),
     (
@@ -92,6 +130,16 @@ _PHRASES: tuple[tuple[Availability, tuple[str, ...]], ...] = (
             "pre-ordine",
             "предзаказ",
             "предварительный заказ",
+            "передзамовлення",
+            "przedsprzedaż",
+            "předprodej",
+            "voorbestellen",
+            "förbeställ",
+            "pré-venda",
+            "pré-encomenda",
+            "ön sipariş",
+            "予約受付中",
+            "予約商品",
         ),
     ),
     (
@@ -110,6 +158,14 @@ _PHRASES: tuple[tuple[Availability, tuple[str, ...]], ...] = (
             "su ordinazione",
             "su richiesta",
             "под заказ",
+            "під замовлення",
+            "na zamówienie",
+            "na objednávku",
+            "op bestelling",
+            "beställningsvara",
+            "sob encomenda",
+            "取り寄せ",
+            "お取り寄せ",
         ),
     ),
     (
@@ -127,6 +183,14 @@ _PHRASES: tuple[tuple[Availability, tuple[str, ...]], ...] = (
             "ultimi pezzi",
             "осталось мало",
             "мало на складе",
+            "залишилось мало",
+            "ostatnie sztuki",
+            "poslední kusy",
+            "nog maar enkele",
+            "få kvar",
+            "últimas unidades",
+            "残りわずか",
+            "在庫僅少",
         ),
     ),
     (
@@ -152,11 +216,30 @@ _PHRASES: tuple[tuple[Availability, tuple[str, ...]], ...] = (
             "есть в наличии",
             "available",
             "на складе",
+            "в наявності",
+            "є в наявності",
+            "dostępny",
+            "w magazynie",
+            "skladem",
+            "na skladě",
+            "op voorraad",
+            "direct leverbaar",
+            "i lager",
+            "finns i lager",
+            "em estoque",
+            "disponível",
+            "stokta",
+            "在庫あり",
+            "在庫有り",
+            "即納",
         ),
     ),
 )
+_WHOLE_WORDS = frozenset({"on order"})
 _ONLY_N_LEFT = re.compile(
-    r"\b(only|nur noch|plus que|solo quedan|solo|rimangono|осталось)\s+\d+\b", re.IGNORECASE
+    r"\b(only|nur noch|plus que|solo quedan|solo|rimangono|осталось|залишилось|zostało|"
+    r"zbývá|nog maar|endast)\s+\d+\b",
+    re.IGNORECASE,
 )
 
 
@@ -195,10 +278,19 @@ def availability_from_text(text: str) -> Availability:
 
 
 def _has_phrase(text: str, phrase: str) -> bool:
-    """The phrase at a word start ("indisponible" does not contain "disponible")."""
+    """The phrase at a word start ("indisponible" does not contain "disponible").
+
+    Japanese writes no spaces between words: its phrases count anywhere.
+    """
+    whole = phrase in _WHOLE_WORDS
     start = text.find(phrase)
+    if start >= 0 and phrase[0] >= "\u3040":
+        return True
     while start >= 0:
-        if start == 0 or not text[start - 1].isalnum():
+        end = start + len(phrase)
+        if (start == 0 or not text[start - 1].isalnum()) and not (
+            whole and end < len(text) and text[end].isalnum()
+        ):
             return True
         start = text.find(phrase, start + 1)
     return False

@@ -8,11 +8,11 @@ import re
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 from tracker.domain import Availability, Offer
 from tracker.extract.page import Page
-from tracker.extract.scope import pick_main
+from tracker.extract.scope import fold, pick_main
 from tracker.extract.values import normalize_availability, parse_currency, parse_price
 
 _SCRIPT = re.compile(
@@ -25,6 +25,19 @@ _MAX_DEPTH = 12  # real JSON-LD nests a few levels; deeper is noise
 _PRODUCT_TYPES = {"product", "productgroup", "individualproduct", "productmodel", "vehicle"}
 _OFFER_TYPES = {"offer", "aggregateoffer"}
 _STRIKE_TYPES = ("strikethroughprice", "listprice", "msrp", "srp")
+# Properties the extraction reads; some builders write them with other capitals ("Offers").
+_PROPERTIES = {
+    key.casefold(): key
+    for key in (
+        "@type @id @graph offers price priceCurrency availability name sku url lowPrice highPrice "
+        "priceSpecification priceType itemOffered hasVariant mainEntity mainEntityOfPage "
+        "itemReviewed size color pattern material"
+    ).split()
+}
+_ODD_CASE = re.compile(
+    rb'"(?:Offers|Price|PriceCurrency|Availability|LowPrice|HighPrice|PriceSpecification|'
+    rb'HasVariant|pricecurrency|lowprice|highprice|pricespecification|hasvariant)"\s*:'
+)
 
 
 def json_ld_blocks(body: bytes, encoding: str = "utf-8") -> Iterator[Any]:
@@ -35,7 +48,24 @@ def json_ld_blocks(body: bytes, encoding: str = "utf-8") -> Iterator[Any]:
             continue
         data = _lenient_json(raw.decode(encoding, errors="replace"))
         if data is not None:
-            yield data
+            yield _canonical_keys(data) if _ODD_CASE.search(raw) else data
+
+
+def _canonical_keys(data: Any, depth: int = 0) -> Any:
+    """The block with the properties we read spelled as schema.org spells them."""
+    if depth > _MAX_DEPTH:
+        return data
+    if isinstance(data, list):
+        return [_canonical_keys(item, depth + 1) for item in data]
+    if not isinstance(data, dict):
+        return data
+    fixed: dict[str, Any] = {}
+    for key, value in data.items():
+        canonical = _PROPERTIES.get(key.casefold(), key) if isinstance(key, str) else key
+        if canonical in data and canonical != key:
+            canonical = key  # both spellings given: keep each as written
+        fixed[canonical] = _canonical_keys(value, depth + 1)
+    return fixed
 
 
 def _lenient_json(text: str) -> Any:
@@ -98,16 +128,44 @@ def _top_level_nodes(data: Any, depth: int = 0) -> Iterator[dict[str, Any]]:
 def find_products(body: bytes, encoding: str = "utf-8") -> list[dict[str, Any]]:
     """Product nodes at the top of the page's JSON-LD (not related or similar products)."""
     found: list[dict[str, Any]] = []
+    by_id: dict[str, dict[str, Any]] = {}
     for block in json_ld_blocks(body, encoding):
         for node in _top_level_nodes(block):
+            if isinstance(node.get("@id"), str) and len(node) > 1:
+                by_id.setdefault(node["@id"], node)
             types = _types(node)
-            if types & _OFFER_TYPES and isinstance(node.get("itemOffered"), dict):
+            offered = node.get("itemOffered")
+            if types & _OFFER_TYPES and isinstance(offered, dict) and _may_be_product(offered):
                 # An Offer at the top, naming its product: read it as that product's offer.
-                node = {**node["itemOffered"], "@type": "Product", "offers": node}
+                node = {**offered, "@type": "Product", "offers": node}
                 types = {"product"}
             if types & _PRODUCT_TYPES and node not in found:
                 found.append(node)
-    return found
+    return [_resolve_offers(product, by_id) for product in found]
+
+
+def _may_be_product(node: dict[str, Any]) -> bool:
+    """A product, or a thing of no stated type; not a Service (a warranty app's protection plan)."""
+    types = _types(node)
+    return not types or bool(types & _PRODUCT_TYPES)
+
+
+def _resolve_offers(product: dict[str, Any], by_id: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Offers given by reference ({"@id": ...}) replaced by the Offer node of that @id."""
+    offers = product.get("offers")
+    listed: list[Any] = offers if isinstance(offers, list) else [offers]
+    if not by_id or not any(_is_reference(o) for o in listed):
+        return product
+    resolved = [by_id.get(o["@id"], o) if _is_reference(o) else o for o in listed]
+    return {**product, "offers": resolved if isinstance(offers, list) else resolved[0]}
+
+
+def _is_reference(value: Any) -> bool:
+    return (
+        isinstance(value, dict)
+        and isinstance(value.get("@id"), str)
+        and not {"price", "lowPrice", "priceSpecification", "offers"} & value.keys()
+    )
 
 
 def _text(value: Any) -> str | None:
@@ -175,6 +233,10 @@ def _offers_of(
         low, high = node.get("lowPrice"), node.get("highPrice")
         if node.get("price") is None and low is not None and (high is None or low == high):
             node = {**node, "price": low}
+        elif node.get("price") is None:
+            # A range: a priceSpecification beside it (WooCommerce 9 puts the lowest
+            # variation's sale price there) is not the product's price.
+            node = {k: v for k, v in node.items() if k != "priceSpecification"}
     price_value, currency_value, regular = _price_fields(node)
     price, raw = parse_price(price_value, separator)
     regular_price = parse_price(regular, separator)[0] if regular is not None else None
@@ -237,4 +299,50 @@ def main_offers(products: list[dict[str, Any]], page: Page) -> list[Offer] | Non
         if len(prices) != 1:
             return None
         main = offered[:1]
-    return [offer for _, offers in main for offer in offers]
+    if all(_names_another_page(product, page) for product, _ in main):
+        return []  # e.g. a widget's product on a page whose own product has no JSON-LD
+    found = [offer for _, offers in main for offer in offers]
+    return [] if _in_minor_units(found, page) else found
+
+
+def _names_another_page(product: dict[str, Any], page: Page) -> bool:
+    """True when the product links to another page and its name is not the page's heading."""
+    url = product_url(product)
+    if not url or url.startswith("#"):
+        return False
+    path = _path(url, page.url)
+    for own in (page.url, page.canonical):
+        own_path = _path(own, page.url) if own else ""
+        if not path or (own_path and (path.endswith(own_path) or own_path.endswith(path))):
+            return False
+    name = fold(product_name(product))
+    headings = [fold(t) for t in (page.h1, page.title, *page.meta.get("og:title", [])[:1]) if t]
+    named = any(f" {name} " in f" {h} " or f" {h} " in f" {name} " for h in headings)
+    return bool(name) and not named
+
+
+def _path(url: str, base: str) -> str:
+    try:
+        path = urlsplit(urljoin(base, url)).path
+    except ValueError:
+        return ""
+    return path.rstrip("/").casefold()
+
+
+def _in_minor_units(offers: list[Offer], page: Page) -> bool:
+    """True when the structured prices are the page's price tag times 100: written in cents.
+
+    A theme that prints Shopify's `{{ product.price }}` into its JSON-LD states 2495 for a
+    24.95 product; the product meta tags beside it say 24.95. The larger one is the cents.
+    """
+    if b"price:amount" not in page.body:
+        return False
+    stated = {
+        parse_price(value)[0]
+        for key in ("product:price:amount", "og:price:amount")
+        for value in page.meta.get(key, [])
+    } - {None}
+    prices = {o.price for o in offers if o.price is not None}
+    if not stated or not prices or prices & stated:
+        return False
+    return any(price == amount * 100 for price in prices for amount in stated if amount)

@@ -8,7 +8,11 @@ from tracker.extract.values import normalize_availability, parse_currency, parse
 
 _AMOUNT = ("product:sale_price:amount", "product:price:amount", "og:price:amount")
 _CURRENCY = ("product:sale_price:currency", "product:price:currency", "og:price:currency")
-_REGULAR = ("product:original_price:amount", "product:retailer_price:amount")
+_REGULAR = (
+    "product:original_price:amount",
+    "product:retailer_price:amount",
+    "og:price:standard_amount",
+)
 _AVAILABILITY = ("product:availability", "og:availability", "product:stock")
 
 
@@ -32,7 +36,9 @@ def meta_offers(page: Page) -> list[Offer]:
     currency_key = key.replace(":amount", ":currency")
     currency_values = page.meta.get(currency_key) or (_first(page, _CURRENCY) or ("", []))[1]
     currency = parse_currency(currency_values[0], page.hints.currency) if currency_values else None
-    regular_found = _first(page, _REGULAR)
+    # Beside a sale price, the plain price is the regular one.
+    regular_keys = (*_REGULAR, "product:price:amount") if "sale_price" in key else _REGULAR
+    regular_found = _first(page, regular_keys)
     regular = parse_price(regular_found[1][0])[0] if regular_found else None
     if regular is not None and (price is None or regular <= price):
         regular = None

@@ -61,17 +61,17 @@ def endpoint_offers(page: Page) -> list[Offer]:
 def page_offers(page: Page) -> list[Offer] | None:
     """Offers from the product JSON a Shopify theme embeds; None when several products compete."""
     products: list[dict[str, Any]] = []
+    variant_lists: list[list[dict[str, Any]]] = []
     for match in _JSON_SCRIPT.finditer(page.body):
         data = _load(match.group(1))
         if _is_product(data):
             products.append(data)
         elif isinstance(data, dict) and _is_product(data.get("product")):
             products.append(data["product"])
-    if not products and b"var meta" in page.body:
-        analytics = _ANALYTICS_META.search(page.body)
-        data = _load(analytics.group(1)) if analytics else None
-        if isinstance(data, dict) and _is_product(data.get("product")):
-            products.append(data["product"])
+        elif _is_variant_list(data):
+            variant_lists.append(data)
+    if not products:
+        products = _from_variant_lists(page, variant_lists)
     if not products:
         return []
     handle = _HANDLE.search(urlsplit(page.url).path) if page.url else None
@@ -86,6 +86,34 @@ def page_offers(page: Page) -> list[Offer] | None:
             return None
         products = named
     return _offers(products[0], _currency(page))
+
+
+def _from_variant_lists(page: Page, lists: list[list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """The product from the theme's variant list (Dawn's variant picker), else the analytics meta.
+
+    A variant list states availability, which the analytics meta does not; it counts only when
+    it is the analytics product's (same variant ids) or, without one, the page's only list.
+    """
+    meta_product = None
+    if b"var meta" in page.body:
+        analytics = _ANALYTICS_META.search(page.body)
+        data = _load(analytics.group(1)) if analytics else None
+        if isinstance(data, dict) and _is_product(data.get("product")):
+            meta_product = data["product"]
+    id_sets = [frozenset(v["id"] for v in variants) for variants in lists]
+    if meta_product is not None:
+        ids = frozenset(v.get("id") for v in meta_product["variants"])
+        own = [variants for variants, found in zip(lists, id_sets, strict=True) if found == ids]
+        return [{"variants": own[0]}] if own else [meta_product]
+    if len(set(id_sets)) == 1:
+        return [{"variants": lists[0]}]
+    return []
+
+
+def _is_variant_list(data: Any) -> bool:
+    return _is_product({"variants": data}) and all(
+        isinstance(v.get("id"), (int, str)) and not isinstance(v.get("id"), bool) for v in data
+    )
 
 
 def _load(raw: bytes) -> Any:

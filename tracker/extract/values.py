@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from price_parser import Price
 
@@ -78,8 +78,20 @@ _SYMBOLS: dict[str, tuple[str, ...]] = {
     "₾": ("GEL",),
     "rm": ("MYR",),
     "r": ("ZAR",),
+    "rp": ("IDR",),
+    "rp.": ("IDR",),
+    "tl": ("TRY",),
+    "₦": ("NGN",),
+    "ksh": ("KES",),
+    "s/": ("PEN",),
+    "s/.": ("PEN",),
+    "₼": ("AZN",),
+    "₲": ("PYG",),
 }
 MAX_PRICE = Decimal("10000000")
+# A machine value with more decimals than this is a binary float written out (24.990000000000002).
+_FLOAT_NOISE_PLACES = 6
+_CENTS = Decimal("0.01")
 _FREE_WORDS = re.compile(
     r"^\s*(free|gratis|kostenlos|gratuit|gratuito|gratuita|бесплатно)\s*!?\s*$", re.IGNORECASE
 )
@@ -143,7 +155,15 @@ def parse_price(value: object, decimal_separator: str | None = None) -> tuple[De
             amount = Price.fromstring(text).amount
     if amount is None or not amount.is_finite() or amount < 0 or amount > MAX_PRICE:
         return None, raw
-    return amount, raw
+    return _without_float_noise(amount), raw
+
+
+def _without_float_noise(amount: Decimal) -> Decimal:
+    """24.990000000000002 (a float a script wrote out) is 24.99; 0.125 or 1.5 stay as they are."""
+    exponent = amount.as_tuple().exponent
+    if isinstance(exponent, int) and -exponent > _FLOAT_NOISE_PLACES:
+        return amount.quantize(_CENTS, rounding=ROUND_HALF_UP)
+    return amount
 
 
 def _apply_separator(text: str, decimal_separator: str) -> str:
@@ -182,15 +202,28 @@ def parse_currency(value: object, preferred: str | None = None) -> str | None:
 def find_money(
     text: str, preferred: str | None = None, decimal_separator: str | None = None
 ) -> list[Money]:
-    """Every amount with a currency in a piece of text, in order."""
-    found = []
+    """Every amount with a currency in a piece of text, in order.
+
+    An amount with a plus sign stuck to it ("$24.00+") is a lower bound of several prices, not
+    an amount anything costs: it is left out. The same amount twice with nothing between
+    ("$29.99$29.99": a screen-reader copy beside the visible one) is one amount.
+    """
+    found: list[Money] = []
     for match in _MONEY.finditer(text):
+        if text[match.end() : match.end() + 1] == "+":
+            continue
         number = match.group("n1") or match.group("n2")
         symbol = match.group("c1") or match.group("c2")
         raw = match.group(0).strip()
         amount, _ = parse_price(f"{symbol} {number.rstrip('-–').rstrip('.,')}", decimal_separator)
         currency = parse_currency(symbol, preferred)
         if amount is None or currency is None:
+            continue
+        last = found[-1] if found else None
+        if last and (last.amount, last.currency) == (amount, currency) and not text[
+            last.end : match.start()
+        ].strip():
+            found[-1] = Money(amount, currency, last.raw, last.start, match.end())
             continue
         found.append(Money(amount, currency, raw, match.start(), match.end()))
     return found
