@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -306,19 +306,32 @@ def main_offers(products: list[dict[str, Any]], page: Page) -> list[Offer] | Non
 
 
 def _names_another_page(product: dict[str, Any], page: Page) -> bool:
-    """True when the product links to another page and its name is not the page's heading."""
+    """True when the product links to another page and its name is not the page's heading.
+
+    The checks run cheapest first: the canonical link and og:title cost a scan of the page.
+    """
     url = product_url(product)
     if not url or url.startswith("#"):
         return False
     path = _path(url, page.url)
-    for own in (page.url, page.canonical):
-        own_path = _path(own, page.url) if own else ""
-        if not path or (own_path and (path.endswith(own_path) or own_path.endswith(path))):
-            return False
     name = fold(product_name(product))
-    headings = [fold(t) for t in (page.h1, page.title, *page.meta.get("og:title", [])[:1]) if t]
-    named = any(f" {name} " in f" {h} " or f" {h} " in f" {name} " for h in headings)
-    return bool(name) and not named
+    if not path or not name or _same_page(path, page.url, page):
+        return False
+    if _named(name, (page.h1, page.title)):
+        return False
+    if page.canonical and _same_page(path, page.canonical, page):
+        return False
+    return not _named(name, page.meta.get("og:title", [])[:1])
+
+
+def _same_page(path: str, own: str, page: Page) -> bool:
+    own_path = _path(own, page.url)
+    return bool(own_path) and (path.endswith(own_path) or own_path.endswith(path))
+
+
+def _named(name: str, headings: Iterable[str]) -> bool:
+    folded = (fold(h) for h in headings if h)
+    return any(f" {name} " in f" {h} " or f" {h} " in f" {name} " for h in folded)
 
 
 def _path(url: str, base: str) -> str:
