@@ -147,7 +147,7 @@ def _nothing(page: Page, tried: list[str], notes: list[str] | None = None) -> Ex
     reason = blocked.blocked_by_title(page, strict=False) or blocked.blocked_by_content(page)
     if reason:
         return ExtractResult(CheckStatus.BLOCKED, tried=tuple(tried), error=reason)
-    missing = blocked.not_found_reason(page)
+    missing = blocked.not_found_reason(page) or blocked.gone_notice(page)
     if missing:
         return ExtractResult(CheckStatus.NOT_FOUND, tried=tuple(tried), error=missing)
     follow_up = shopify.endpoint_url(page.url) if shopify.is_shopify(page) else None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from tracker.extract.page import Page
+from tracker.extract.page import Page, text_of
 
 # A title that names a bot check or a refusal: the page is not the product.
 _BLOCKED_TITLE = re.compile(
@@ -93,6 +93,39 @@ def blocked_by_content(page: Page) -> str | None:
         for marker in markers:
             if marker in low:
                 return f"{what} ({marker.decode('ascii')})"
+    return None
+
+
+# A notice beside the product's heading that the product is gone for good.
+_GONE_NOTICE = re.compile(
+    r"(no longer (available|sold|stocked|offered)|has been discontinued|product is discontinued|"
+    r"nicht mehr (verfügbar|erhältlich|lieferbar)|n'est plus (disponible|commercialisé)|"
+    r"ya no está disponible|descatalogado|non è più disponibile|fuori produzione|"
+    r"больше не (продается|продаётся|доступен)|снят с (производства|продажи)|"
+    r"nie jest już dostępny|niet meer (leverbaar|beschikbaar)|finns inte längre)",
+    re.IGNORECASE,
+)
+NOTICE_CHARS = 300
+
+
+def gone_notice(page: Page) -> str | None:
+    """The reason when a short visible notice next to the h1 says the product is gone.
+
+    Read only when no price was found: it turns "no price" into "not found", never the reverse.
+    """
+    tree = page.tree
+    heading = next(tree.iter("h1"), None) if tree is not None else None
+    parent = heading.getparent() if heading is not None else None
+    if parent is None:
+        return None
+    for sibling in parent:
+        if sibling is heading or not isinstance(sibling.tag, str) or sibling.tag == "script":
+            continue
+        if sibling.get("hidden") is not None or "none" in (sibling.get("style") or ""):
+            continue
+        text = " ".join(text_of(sibling).split())
+        if len(text) <= NOTICE_CHARS and _GONE_NOTICE.search(text):
+            return f"the page says the product is gone ({text[:80]!r})"
     return None
 
 

@@ -9,7 +9,8 @@ sits in a related-products area. The answer stands only when exactly one amount 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
@@ -48,15 +49,19 @@ _SKIP_TAGS = frozenset(
 )
 _STRUCK_TAGS = frozenset({"del", "s", "strike"})
 _CART_ATTRS = re.compile(
-    r"add[-_ ]?to[-_ ]?(cart|bag|basket)|addtocart|buy[-_ ]?now|btn[-_]cart|product-form__submit|"
-    r"single_add_to_cart|add-to-cart|tocart|warenkorb|panier|carrito|carrello|korzin",
+    r"add[-_ ]?to[-_ ]?(cart|bag|basket)|addtocart|buy[-_ ]?now|(btn|button)[-_]cart|"
+    r"product-form__submit|single_add_to_cart|add-to-cart|tocart|warenkorb|panier|carrito|"
+    r"carrello|korzin|koszyk|kosik|winkelwagen|varukorg|carrinho|sepet",
     re.IGNORECASE,
 )
 _CART_TEXT = re.compile(
     r"^\W*(add to (cart|bag|basket)|buy now|buy it now|in den (warenkorb|einkaufswagen)|"
     r"jetzt kaufen|ajouter au panier|acheter|añadir al carrito|agregar al carrito|comprar|"
-    r"aggiungi al carrello|acquista|в корзину|купить|добавить в корзину|sold out|out of stock|"
-    r"ausverkauft|épuisé|agotado|esaurito|нет в наличии|pre-?order|vorbestellen|notify me)\b",
+    r"aggiungi al carrello|acquista|в корзину|купить|добавить в корзину|купити|в кошик|"
+    r"до кошика|dodaj do koszyka|kup teraz|do košíku|koupit|in winkelwagen|"
+    r"toevoegen aan winkelwagen|lägg i varukorgen|adicionar ao carrinho|sepete ekle|satın al|"
+    r"sold out|out of stock|ausverkauft|épuisé|agotado|esaurito|нет в наличии|pre-?order|"
+    r"vorbestellen|notify me)\b",
     re.IGNORECASE,
 )
 _CART_FORM_ACTION = re.compile(
@@ -166,7 +171,12 @@ def heuristic_offers(page: Page) -> list[Offer] | None:
     if main is None:
         return []
     candidates = _candidates(main, facts) or _candidates(main, facts, marked=False)
-    amounts = [a for candidate in candidates for a in _amounts(candidate, main, page, facts)]
+    ranged = _ranged(candidates)
+    amounts = [
+        a if a.loses or c.element not in ranged else replace(a, loses="range")
+        for c in candidates
+        for a in _amounts(c, main, page, facts)
+    ]
     winners = {(a.money.amount, a.money.currency): a for a in amounts if a.loses is None}
     if len(winners) > 1 and page.hints.currency:
         in_currency = {k: v for k, v in winners.items() if k[1] == page.hints.currency}
@@ -372,6 +382,21 @@ def _amounts(candidate: _Candidate, main: Any, page: Page, facts: _Facts) -> lis
     return result
 
 
+def _visible(root: Any, facts: _Facts) -> Iterator[Any]:
+    """The root and its elements in document order, without hidden subtrees or scripts."""
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        yield node
+        stack.extend(
+            child
+            for child in reversed(node)
+            if isinstance(child.tag, str)
+            and child.tag not in _SKIP_TAGS
+            and not facts.hidden(child)
+        )
+
+
 def _lift(element: Any, levels: int, main: Any) -> Any:
     node = element
     for _ in range(levels):
@@ -431,18 +456,40 @@ def _why_not(
     return None
 
 
+_RANGE_WORDS = frozenset({"-", "–", "—", "to", "bis", "à", "a", "до", "~", "…", "..."})
+
+
 def _range(text: str, money: list[Money]) -> bool:
     for left, right in zip(money, money[1:], strict=False):
-        between = text[left.end : right.start].strip().lower()
-        if between in ("-", "–", "—", "to", "bis", "à", "a", "до", "~", "…", "..."):
+        if text[left.end : right.start].strip().lower() in _RANGE_WORDS:
             return True
     return False
 
 
+def _ranged(candidates: list[_Candidate]) -> set[Any]:
+    """Candidates at the two ends of a range split over elements ("<b>89 €</b> – <b>189 €</b>")."""
+    ends: set[Any] = set()
+    for left, right in zip(candidates, candidates[1:], strict=False):
+        between = _text_between(left.element, right.element)
+        if between is not None and between.lower() in _RANGE_WORDS:
+            ends.update((left.element, right.element))
+    return ends
+
+
+def _text_between(left: Any, right: Any) -> str | None:
+    """The text between two siblings, or None when they are not siblings in that order."""
+    parts = [left.tail or ""]
+    node = left.getnext()
+    while node is not None and node is not right:
+        if isinstance(node.tag, str):
+            parts.append(text_of(node))
+        parts.append(node.tail or "")
+        node = node.getnext()
+    return " ".join("".join(parts).split()) if node is not None else None
+
+
 def _availability(main: Any, facts: _Facts) -> Availability:
-    for element in main.iter():
-        if not isinstance(element.tag, str) or element.tag in _SKIP_TAGS:
-            continue
+    for element in _visible(main, facts):
         if facts.get(element, "itemprop") == "availability":
             value = facts.get(element, "href") or facts.get(element, "content") or text_of(element)
             found = normalize_availability(value)

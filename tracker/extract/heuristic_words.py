@@ -27,7 +27,8 @@ _STOCK_MARK = re.compile(
 # A visible label before the stock state ("Availability: In Stock", "Наличие: нет").
 STOCK_LABEL = re.compile(
     r"\s*(availability|stock|verfügbarkeit|lieferstatus|lagerbestand|disponibilité|"
-    r"disponibilidad|disponibilità|наличие|статус)\s*:",
+    r"disponibilidad|disponibilità|disponibilidade|dostępność|dostupnost|beschikbaarheid|"
+    r"tillgänglighet|stok durumu|наличие|наявність|статус)\s*:",
     re.IGNORECASE,
 )
 _STRUCK_CLASS = re.compile(
@@ -90,7 +91,8 @@ LOSES_BEFORE = re.compile(
             r"\d+\s*cuotas de|cuotas|\brate da|рассрочка)[^\d]{0,25}$)",
             r"(?P<total>(total|subtotal|summe|gesamt|итого)\s*:?\s*$)",
             r"(?P<ex_vat>(\bnetto|\bnet|excl\.?\s*(vat|tax|mwst)|ex\.?\s*(vat|tax)|without vat|"
-            r"\bht|без ндс)\s*:?\s*$)",
+            r"\bht|без ндс|без пдв|bez vat|bez dph|zonder btw|excl\.?\s*btw|exkl\.?\s*moms)"
+            r"\s*:?\s*$)",
             r"(?P<threshold>(\bover|\babove|\bspend|orders? of|minimum|mindestens|ab einem|"
             r"einkaufswert von|à partir de|a partir de|superiores a|sopra i|от суммы)\s*$)",
             r"(?P<unit>(unit price|grundpreis|prix unitaire|prix au|precio unitario|"
@@ -109,7 +111,8 @@ LOSES_AFTER = re.compile(
             r"each\b|ea\.|за\s+\d*\s*[a-zа-я]))",
             r"(?P<ex_vat>^\s*\)?\s*[(\[]?\s*(excl|exkl|ex\.?\s*(vat|tax|mwst|btw|iva|tva)|"
             r"\+\s*(vat|mwst|iva|tva)|plus vat|zzgl\.?\s*(mwst|ust)|netto|net\b|ht\b|h\.t\.|"
-            r"hors tax|sin iva|senza iva|iva esclusa|без ндс|before tax|tax excl|excluding))",
+            r"hors tax|sin iva|senza iva|iva esclusa|без ндс|без пдв|bez vat|before tax|tax excl|"
+            r"excluding))",
             r"(?P<saving>^\s*(off\b|discount|rabatt|de (réduction|remise)|de descuento|di sconto))",
             r"(?P<shipping>^\s*(shipping|delivery|versand)\b)",
             r"(?P<secondary>^\s*\))",

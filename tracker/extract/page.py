@@ -140,8 +140,18 @@ class Page:
             body = re.sub(rb"^\s*<\?xml[^>]*\?>", b"", body)
         try:
             root = etree.fromstring(body, parser=_parser(self.encoding))
-        except (etree.ParserError, etree.XMLSyntaxError, ValueError, LookupError):
+        except LookupError:
+            # A charset Python knows and libxml2 does not (Python's "euc_jp"): decode here.
+            root = self._parse_decoded(body)
+        except (etree.ParserError, etree.XMLSyntaxError, ValueError):
             return None
         if root is None or not isinstance(root.tag, str):
             return None
         return root
+
+    def _parse_decoded(self, body: bytes) -> Any:
+        text = body.decode(self.encoding, errors="replace").encode("utf-8")
+        try:
+            return etree.fromstring(text, parser=_parser("utf-8"))
+        except (etree.ParserError, etree.XMLSyntaxError, ValueError):
+            return None

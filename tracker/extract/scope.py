@@ -21,7 +21,8 @@ _OTHER_WORD = re.compile(
     r"breadcrumbs?|mini-?cart|cart-?drawer|newsletter|masthead|site-header|site-footer|"
     r"page-footer|announcement|megamenu|mega-menu|frequently|bought-together|fbt|quick-?view|"
     r"product-card|card-product|product-item|grid-product|product-tile|product-miniature|"
-    r"item-product|products-grid|product-grid|product-list|productlist|wishlist|splide|glide|"
+    r"item-product|products-grid|product-grid|product-list|productlist|product-thumb|"
+    r"product-layout|wishlist|splide|glide|"
     r"flickity|owl-carousel|slick-slider|slick-track)(?:$|[-_\s])",
     re.IGNORECASE,
 )

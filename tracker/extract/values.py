@@ -220,9 +220,11 @@ def find_money(
         if amount is None or currency is None:
             continue
         last = found[-1] if found else None
-        if last and (last.amount, last.currency) == (amount, currency) and not text[
-            last.end : match.start()
-        ].strip():
+        if (
+            last
+            and (last.amount, last.currency) == (amount, currency)
+            and not text[last.end : match.start()].strip()
+        ):
             found[-1] = Money(amount, currency, last.raw, last.start, match.end())
             continue
         found.append(Money(amount, currency, raw, match.start(), match.end()))
