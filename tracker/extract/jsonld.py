@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from tracker.domain import Availability, Offer
-from tracker.extract.page import Page
+from tracker.extract.page import PRICE_TAG_MARK, Page
 from tracker.extract.scope import fold, pick_main
 from tracker.extract.values import normalize_availability, parse_currency, parse_price
 
@@ -348,7 +348,7 @@ def _in_minor_units(offers: list[Offer], page: Page) -> bool:
     A theme that prints Shopify's `{{ product.price }}` into its JSON-LD states 2495 for a
     24.95 product; the product meta tags beside it say 24.95. The larger one is the cents.
     """
-    if b"price:amount" not in page.body:
+    if not page.contains(PRICE_TAG_MARK):
         return False
     stated = {
         parse_price(value)[0]

@@ -13,6 +13,8 @@ from lxml import etree
 from tracker.domain import ExtractHints
 
 MAX_PAGE_BYTES = 8 * 1024 * 1024
+# In the name of every product price meta tag ("product:price:amount", "og:price:amount").
+PRICE_TAG_MARK = b":amount"
 _CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
 _TITLE = re.compile(rb"<title\b[^>]*>(.*?)</title\s*>", re.IGNORECASE | re.DOTALL)
 _H1 = re.compile(rb"<h1\b[^>]*>(.*?)</h1\s*>", re.IGNORECASE | re.DOTALL)
@@ -63,6 +65,7 @@ class Page:
         self.url = url
         self.hints = hints
         self.dom_builds = 0
+        self._found: dict[bytes, bool] = {}
 
     @cached_property
     def encoding(self) -> str:
@@ -78,6 +81,13 @@ class Page:
             except LookupError:
                 pass
         return "utf-8"
+
+    def contains(self, marker: bytes) -> bool:
+        """Whether the page's bytes hold `marker`; remembered, as each search reads the page."""
+        found = self._found.get(marker)
+        if found is None:
+            found = self._found[marker] = marker in self.body
+        return found
 
     def decode(self, data: bytes) -> str:
         return data.decode(self.encoding, errors="replace")

@@ -24,7 +24,7 @@ MAX_JSON_BYTES = 2 * 1024 * 1024
 
 
 def is_shopify(page: Page) -> bool:
-    return _MARKER in page.body
+    return page.contains(_MARKER)
 
 
 def endpoint_url(url: str) -> str | None:

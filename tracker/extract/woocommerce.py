@@ -31,7 +31,7 @@ MAX_JSON_BYTES = 2 * 1024 * 1024
 
 
 def is_woocommerce(page: Page) -> bool:
-    return _MARKER in page.body
+    return page.contains(_MARKER)
 
 
 def _currency(page: Page) -> str | None:
