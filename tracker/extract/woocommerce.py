@@ -167,8 +167,15 @@ def _summary(tree: Any) -> Any:
 
     (A Python loop over tree.iter("div") beats an XPath with contains() predicates here.)
     """
-    found: list[Any] = []
     memo: dict[object, bool] = {}
+    heading = next(tree.iter("h1"), None)  # the product title sits in the summary: look up first
+    for div in heading.iterancestors("div") if heading is not None else ():
+        classes = div.get("class") or ""
+        if _has_class(classes, "summary") or "entry-summary" in classes:
+            if not in_other_area(div, memo):
+                return div
+            break
+    found: list[Any] = []
     for div in tree.iter("div"):
         classes = div.get("class")
         if not classes or ("summary" not in classes and _BLOCK_PRICE not in classes):
