@@ -348,8 +348,9 @@ def _in_minor_units(offers: list[Offer], page: Page) -> bool:
     A theme that prints Shopify's `{{ product.price }}` into its JSON-LD states 2495 for a
     24.95 product; the product meta tags beside it say 24.95. The larger one is the cents.
     """
-    if not page.contains(PRICE_TAG_MARK):
-        return False
+    whole = [o.price for o in offers if o.price is not None and o.price == o.price.to_integral()]
+    if not whole or not page.contains(PRICE_TAG_MARK):
+        return False  # cents are whole numbers; most prices are not, and need no page search
     stated = {
         parse_price(value)[0]
         for key in ("product:price:amount", "og:price:amount")
