@@ -146,7 +146,7 @@ class Page:
         """The page's DOM (lxml), parsed once, or None for a page lxml cannot read."""
         self.dom_builds += 1
         body = self.body
-        if body.lstrip().startswith(b"<?xml"):
+        if body[:512].lstrip().startswith(b"<?xml"):  # a slice: lstrip copies
             body = re.sub(rb"^\s*<\?xml[^>]*\?>", b"", body)
         try:
             root = etree.fromstring(body, parser=_parser(self.encoding))
