@@ -24,12 +24,21 @@ _ATTR = re.compile(
 )
 _TAGS = re.compile(r"<[^>]*>")
 _LINK_CANONICAL = re.compile(rb"""<link\b[^>]*rel\s*=\s*["']?canonical["']?[^>]*>""", re.IGNORECASE)
+# Attribute patterns, each tried only where its attribute's name occurs: a case-blind regex
+# over the whole page tries every byte (0.5 ms on 60 KB), and scripts say "typeof" everywhere.
 _MICRODATA = re.compile(rb"itemtype\s*=\s*[\"']?https?://(?:www\.)?schema\.org/", re.IGNORECASE)
-_RDFA = re.compile(
-    rb"""\b(?:vocab\s*=\s*["']?https?://schema\.org|typeof\s*=\s*["'][^"']*\b(?:schema:)?"""
-    rb"""(?:Product|Offer)\b|property\s*=\s*["'](?:schema:)?(?:price|offers)["'])""",
-    re.IGNORECASE,
+_RDFA = (
+    (b"vocab", re.compile(rb"""vocab\s*=\s*["']?https?://schema\.org""", re.IGNORECASE)),
+    (
+        b"typeof",
+        re.compile(rb"""typeof\s*=\s*["'][^"']*\b(?:schema:)?(?:Product|Offer)\b""", re.IGNORECASE),
+    ),
+    (
+        b"property",
+        re.compile(rb"""property\s*=\s*["'](?:schema:)?(?:price|offers)["']""", re.IGNORECASE),
+    ),
 )
+_WORD_BYTES = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
 _PARSERS: dict[str, etree.HTMLParser] = {}
 
 
@@ -131,15 +140,23 @@ class Page:
 
     @cached_property
     def has_microdata(self) -> bool:
-        if b"itemtype" not in self.body:
-            return False
-        return _MICRODATA.search(self.body) is not None
+        return self._attribute_matches(b"itemtype", _MICRODATA)
 
     @cached_property
     def declares_rdfa(self) -> bool:
-        if b"typeof" not in self.body:  # an RDFa product is a typed node
+        if not self.contains(b"typeof"):  # an RDFa product is a typed node
             return False
-        return _RDFA.search(self.body) is not None
+        return any(self._attribute_matches(name, pattern) for name, pattern in _RDFA)
+
+    def _attribute_matches(self, name: bytes, pattern: re.Pattern[bytes]) -> bool:
+        """Whether `pattern` matches where the attribute `name` starts a word in the page."""
+        body = self.body
+        at = body.find(name)
+        while at >= 0:
+            if (at == 0 or body[at - 1] not in _WORD_BYTES) and pattern.match(body, at):
+                return True
+            at = body.find(name, at + len(name))
+        return False
 
     @cached_property
     def tree(self) -> Any:
