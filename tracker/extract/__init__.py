@@ -13,9 +13,9 @@ from dataclasses import replace
 
 from babel.numbers import list_currencies
 
-from tracker.domain import CheckStatus, ExtractHints, ExtractResult, Offer
+from tracker.domain import Availability, CheckStatus, ExtractHints, ExtractResult, Offer
 from tracker.extract import blocked, jsonld, meta, microdata, shopify, woocommerce
-from tracker.extract.heuristic import heuristic_offers
+from tracker.extract.heuristic import heuristic_offers, visible_availability
 from tracker.extract.page import Page
 from tracker.extract.selectors import selector_offers
 from tracker.extract.values import MAX_PRICE, is_free_text
@@ -29,6 +29,8 @@ _AMBIGUOUS = {
     "heuristic": "the visible page shows several prices and none clearly wins",
     "*": "{name}: several products on the page and none is clearly the page's own",
 }
+# DOM-based steps whose markup often leaves the stock state out (Magento's microdata).
+_STOCK_FROM_PAGE = ("microdata",)
 # A step returns offers ([] for "nothing here") or None for "several products compete".
 Step = Callable[[Page], list[Offer] | None]
 
@@ -67,6 +69,8 @@ def extract_page(page: Page) -> ExtractResult:
             json_ld = usable  # variants without names: platform data may name them
             continue
         if usable:
+            if name in _STOCK_FROM_PAGE:
+                usable = _with_page_stock(usable, page)
             return ExtractResult(CheckStatus.OK, tuple(usable), source=name, tried=tuple(tried))
     if json_ld:
         return ExtractResult(CheckStatus.OK, tuple(json_ld), source="json-ld", tried=tuple(tried))
@@ -107,6 +111,14 @@ def _heuristic(page: Page) -> list[Offer] | None:
     if blocked.blocked_by_title(page, strict=False) or blocked.not_found_reason(page):
         return []  # a bot check or a missing page: _nothing() names it
     return heuristic_offers(page)
+
+
+def _with_page_stock(offers: list[Offer], page: Page) -> list[Offer]:
+    """One offer without a stock state takes the one its product area shows ("In stock")."""
+    if len(offers) != 1 or offers[0].availability is not Availability.UNKNOWN:
+        return offers
+    shown = visible_availability(page)
+    return offers if shown is Availability.UNKNOWN else [replace(offers[0], availability=shown)]
 
 
 def _usable(offers: list[Offer], page: Page) -> list[Offer]:

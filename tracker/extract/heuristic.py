@@ -203,6 +203,16 @@ def heuristic_offers(page: Page) -> list[Offer] | None:
     ]
 
 
+def visible_availability(page: Page) -> Availability:
+    """The stock state the main product area shows (for sources that state none)."""
+    tree = page.tree
+    if tree is None:
+        return Availability.UNKNOWN
+    facts = _Facts()
+    main = _main_area(tree, page, facts)
+    return _availability(main, facts) if main is not None else Availability.UNKNOWN
+
+
 def _main_area(tree: Any, page: Page, facts: _Facts) -> Any | None:
     def _usable(element: Any) -> bool:
         return isinstance(element.tag, str) and not facts.inside_other(element)
