@@ -40,7 +40,7 @@ DONT_KNOW = frozenset(
     {CheckStatus.NO_PRICE, CheckStatus.AMBIGUOUS, CheckStatus.BLOCKED, CheckStatus.NOT_FOUND}
 )
 MIN_RIGHT = Decimal("0.92")
-MAX_CORPUS_BYTES = 4 * 1024 * 1024
+MAX_CORPUS_BYTES = 6 * 1024 * 1024
 
 
 @dataclass
