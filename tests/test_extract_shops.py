@@ -40,7 +40,11 @@ DONT_KNOW = frozenset(
     {CheckStatus.NO_PRICE, CheckStatus.AMBIGUOUS, CheckStatus.BLOCKED, CheckStatus.NOT_FOUND}
 )
 MIN_RIGHT = Decimal("0.92")
-MAX_CORPUS_BYTES = 4 * 1024 * 1024
+MAX_CORPUS_BYTES = 6 * 1024 * 1024
+# Pages on which the chain publishes a wrong price, parked with their diagnosis until it is fixed.
+PARKED = frozenset(
+    re.findall(r"^- page: (\S+)", (SHOPS / "wrong_price_cases.txt").read_text("utf-8"), re.M)
+)
 
 
 @dataclass
@@ -200,9 +204,12 @@ def test_dawn_variant_picker_json_gives_each_variant_its_stock() -> None:
 def test_the_corpus_is_large_and_every_page_is_in_the_table() -> None:
     pages = {p.name for p in SHOPS.iterdir() if p.suffix == ".html"}
     assert len(pages) >= 40
+    assert PARKED <= pages and not PARKED & {case["page"] for case in TABLE}
+    sizes = sum((SHOPS / p).stat().st_size for p in pages)
+    pages -= PARKED
     assert pages == {case["page"] for case in TABLE}
     assert len(TABLE) == len(pages), "one case per page"
-    assert sum((SHOPS / p).stat().st_size for p in pages) < MAX_CORPUS_BYTES
+    assert sizes < MAX_CORPUS_BYTES
     for case in TABLE:
         assert "url" in case and (case["status"] != "ok" or case.get("offers")), case["page"]
 
@@ -216,7 +223,7 @@ def test_the_pages_are_what_the_generator_writes() -> None:
     finally:
         while str(SHOPS) in sys.path:
             sys.path.remove(str(SHOPS))
-    assert set(module.PAGES) == {case["page"] for case in TABLE}
+    assert set(module.PAGES) - PARKED == {case["page"] for case in TABLE}
     for name, text in module.PAGES.items():
         data = text if isinstance(text, bytes) else text.encode("utf-8")
         assert (SHOPS / name).read_bytes() == data, name
