@@ -100,6 +100,9 @@ def test_parse_currency(value: object, preferred: str | None, code: str | None) 
         ("$29.99 $24.99", [("29.99", "USD"), ("24.99", "USD")]),
         ("SKU 12345, 10 vials x 10 mg", []),
         ("Order within 2 hours", []),
+        ("12,900원", [("12900", "KRW")]),
+        ("١٬٢٩٩٫٠٠ ر.س", [("1299.00", "SAR")]),
+        ("۱۲۵ د.إ", [("125", "AED")]),
     ],
 )
 def test_find_money(text: str, found: list[tuple[str, str]]) -> None:

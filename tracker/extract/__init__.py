@@ -27,6 +27,9 @@ _CURRENCIES = frozenset(list_currencies())
 _NAMING_STEPS = ("shopify", "woocommerce")
 _AMBIGUOUS = {
     "heuristic": "the visible page shows several prices and none clearly wins",
+    "microdata": "microdata: several products or prices compete, or only a lowest price "
+    "('as low as', 'from') is given",
+    "json-ld": "json-ld: several products or prices compete (quantity tiers, unnamed sellers)",
     "*": "{name}: several products on the page and none is clearly the page's own",
 }
 # DOM-based steps whose markup often leaves the stock state out (Magento's microdata).

@@ -51,7 +51,7 @@ _STRUCK_TAGS = frozenset({"del", "s", "strike"})
 _CART_ATTRS = re.compile(
     r"add[-_ ]?to[-_ ]?(cart|bag|basket)|addtocart|buy[-_ ]?now|(btn|button)[-_]cart|"
     r"product-form__submit|single_add_to_cart|add-to-cart|tocart|warenkorb|panier|carrito|"
-    r"carrello|korzin|koszyk|kosik|winkelwagen|varukorg|carrinho|sepet",
+    r"carrello|korzin|koszyk|kosik|winkelwagen|varukorg|carrinho|sepet|cart[-_]?btn",
     re.IGNORECASE,
 )
 _CART_TEXT = re.compile(
@@ -60,6 +60,8 @@ _CART_TEXT = re.compile(
     r"aggiungi al carrello|acquista|в корзину|купить|добавить в корзину|купити|в кошик|"
     r"до кошика|dodaj do koszyka|kup teraz|do košíku|koupit|in winkelwagen|"
     r"toevoegen aan winkelwagen|lägg i varukorgen|adicionar ao carrinho|sepete ekle|satın al|"
+    r"장바구니|구매하기|カートに入れる|購入する|加入购物车|立即购买|tambah ke keranjang|"
+    r"beli sekarang|أضف إلى السلة|اشتر الآن|"
     r"sold out|out of stock|ausverkauft|épuisé|agotado|esaurito|нет в наличии|pre-?order|"
     r"vorbestellen|notify me)\b",
     re.IGNORECASE,
@@ -74,8 +76,10 @@ _TITLE_CANDIDATES = etree.XPath(
     " or contains(@class, 'product-name') or contains(@class, 'product_name')"
     " or contains(@class, 'productTitle') or contains(@class, 'productName')]"
 )
+_BARE_NUMBER = re.compile(r"\s*\d[\d'’ .,]*\s*$")
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 MAX_CARTS = 3
+_IMPLAUSIBLE_SALE = 10  # a struck price ten times the winner's
 MAX_CANDIDATE_TEXT = 160
 MAX_PLAIN_TEXT = 40
 
@@ -84,6 +88,7 @@ MAX_PLAIN_TEXT = 40
 class _Candidate:
     element: Any
     pieces: list[tuple[str, Any]]  # (text, the element it belongs to)
+    marked: bool  # its class, id or itemprop names a price
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,6 +195,8 @@ def heuristic_offers(page: Page) -> list[Offer] | None:
         for a in amounts
         if a.struck and a.money.currency == currency and a.money.amount > amount
     }
+    if any(was > amount * _IMPLAUSIBLE_SALE for was in struck):
+        return None  # "was 1399, now 8": the winner is some fee or a unit price, not the price
     return [
         Offer(
             price=amount,
@@ -323,7 +330,7 @@ def _candidates(root: Any, facts: _Facts, marked: bool = True) -> list[_Candidat
             pieces = _pieces(node, skip, facts)
             text = " ".join("".join(p[0] for p in pieces).split())
             if 0 < len(text) <= limit and any(c.isdigit() for c in text):
-                found.append(_Candidate(node, pieces))
+                found.append(_Candidate(node, pieces, marked))
                 return [*inner, node]
         return inner
 
@@ -365,11 +372,13 @@ def _amounts(candidate: _Candidate, main: Any, page: Page, facts: _Facts) -> lis
     for piece, _ in pieces:
         starts.append(position)
         position += len(piece)
-    money = find_money(text, page.hints.currency, page.hints.decimal_separator)
-    if not money or len(money) > 4:
-        return []
     before_element = _text_before(element)
     after_element = " ".join((element.tail or "").split())[:40]
+    money = find_money(text, page.hints.currency, page.hints.decimal_separator)
+    if not money and candidate.marked and _BARE_NUMBER.match(text):
+        money = _with_neighbour_currency(text, before_element, after_element, page)
+    if not money or len(money) > 4:
+        return []
     top = _lift(element, 2, main)
     result = []
     for index, item in enumerate(money):
@@ -405,6 +414,23 @@ def _visible(root: Any, facts: _Facts) -> Iterator[Any]:
             and child.tag not in _SKIP_TAGS
             and not facts.hidden(child)
         )
+
+
+def _with_neighbour_currency(text: str, before: str, after: str, page: Page) -> list[Money]:
+    """A bare amount ("1'234.50") read with the currency written just beside its element
+    (<span>CHF</span> <span class="amount">1'234.50</span>); offsets stay those of `text`."""
+    hint, separator = page.hints.currency, page.hints.decimal_separator
+    number = text.strip()
+    shift = text.index(number)
+    for prefix, suffix in ((before[-6:], ""), ("", after[:6])):
+        if not (prefix or suffix).strip():
+            continue
+        combined = f"{prefix} {number} {suffix}"
+        found = find_money(combined, hint, separator)
+        if len(found) == 1 and number in found[0].raw:
+            item = found[0]
+            return [replace(item, start=shift, end=shift + len(number))]
+    return []
 
 
 def _lift(element: Any, levels: int, main: Any) -> Any:

@@ -35,7 +35,8 @@ _STRUCK_CLASS = re.compile(
     _tokens(
         "struck",
         r"old|was|regular|compare|compare-?at|strike\w*|crossed|original|before|list-?price|listprice|"
-        r"rrp|msrp|uvp|retail|oldprice|prev|previous|reference|instead|crossout|"
+        r"rrp|msrp|uvp|retail|oldprice|prev|previous|reference|instead|crossout|lthr|origin|"
+        r"origin-?price|"
         r"line-?through|pricebefore|price-?before|price-?old|old-?price|was-?price",
     ),
     re.IGNORECASE,
@@ -62,7 +63,9 @@ _LOSING_CLASS = re.compile(
             _tokens("saving", r"save|saving|savings|you-?save|percent|percentage|off"),
             _tokens(
                 "other",
-                r"total|subtotal|points|reward|rewards|bonus|cashback|threshold|"
+                r"total|subtotal|points|reward|rewards|bonus|cashback|threshold|vrg|vrb|fee|fees|"
+                r"levy|ecotax|coupon|tier|tiers|tier-?prices?|tierprices?|prices-tier|"
+                r"block-?prices?|staffel\w*|quantity-?discount|volume-?discount|"
                 r"free-?shipping|gift|deposit|pfand",
             ),
         )
@@ -90,6 +93,9 @@ LOSES_BEFORE = re.compile(
             r"afterpay|affirm|sezzle|paypal|ab mtl\.?|monatlich|mensualités? de|"
             r"\d+\s*cuotas de|cuotas|\brate da|рассрочка)[^\d]{0,25}$)",
             r"(?P<total>(total|subtotal|summe|gesamt|итого)\s*:?\s*$)",
+            r"(?P<coupon>(coupon|gutschein|promo ?code|쿠폰\w*|クーポン\w*|优惠券)[^\d]{0,20}$)",
+            r"(?P<fee>(\bvrg|\bvrb|gebühr\w*|\bpfand|écopart\w*|éco-?participation|recycling\w*|"
+            r"entsorgung\w*|eco-?tax|deposit)\b[^\d]{0,12}$)",
             r"(?P<ex_vat>(\bnetto|\bnet|excl\.?\s*(vat|tax|mwst)|ex\.?\s*(vat|tax)|without vat|"
             r"\bht|без ндс|без пдв|bez vat|bez dph|zonder btw|excl\.?\s*btw|exkl\.?\s*moms)"
             r"\s*:?\s*$)",
@@ -114,6 +120,9 @@ LOSES_AFTER = re.compile(
             r"hors tax|sin iva|senza iva|iva esclusa|без ндс|без пдв|bez vat|before tax|tax excl|"
             r"excluding))",
             r"(?P<saving>^\s*(off\b|discount|rabatt|de (réduction|remise)|de descuento|di sconto))",
+            r"(?P<coupon>^\s*\)?\s*(with (the )?(code|coupon|promo)|using (the )?code|"
+            r"mit (dem )?code|avec (le )?code|con (el )?(código|cupón)|con (il )?codice|"
+            r"по промокоду|с промокодом))",
             r"(?P<shipping>^\s*(shipping|delivery|versand)\b)",
             r"(?P<secondary>^\s*\))",
         )

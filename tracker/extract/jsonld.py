@@ -301,8 +301,20 @@ def main_offers(products: list[dict[str, Any]], page: Page) -> list[Offer] | Non
         main = offered[:1]
     if all(_names_another_page(product, page) for product, _ in main):
         return []  # e.g. a widget's product on a page whose own product has no JSON-LD
+    if any(_quantity_tiers(product) for product, _ in main):
+        return None
     found = [offer for _, offers in main for offer in offers]
     return [] if _in_minor_units(found, page) else found
+
+
+def _quantity_tiers(product: dict[str, Any]) -> bool:
+    """True when the product's offers are prices by quantity (eligibleQuantity), not variants."""
+    offers = product.get("offers")
+    if isinstance(offers, dict):
+        offers = offers.get("offers", [offers])
+    listed = offers if isinstance(offers, list) else []
+    tiers = [o for o in listed if isinstance(o, dict) and o.get("eligibleQuantity")]
+    return len(tiers) > 1
 
 
 def _names_another_page(product: dict[str, Any], page: Page) -> bool:

@@ -9,6 +9,7 @@ deep-copies each property's subtree to take its text: it cost about as much as t
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urljoin
@@ -49,6 +50,18 @@ _URL_ATTRIBUTE = {
 }
 _PLAIN_ATTRIBUTE = {"meta": "content", "time": "datetime", "data": "value", "meter": "value"}
 _HTML_SPACE = " \t\n\r\f"
+# An offer's visible text that opens with a "from" label states the cheapest variant's price.
+# An offer's visible text that opens with a quantity: a row of a quantity price table ("ab 3").
+_QUANTITY_TIER = re.compile(
+    r"\W*((bis|ab|up to|from|to|à partir de|dès|desde|hasta|da|fino a|от|до|od|do|vanaf|tot|"
+    r"fra|från|qty|anzahl|menge)\s*\d+\b(?![.,]\d)|\d+\s*\+)",
+    re.IGNORECASE,
+)
+_LOWER_BOUND = re.compile(
+    r"\W*(as low as|from|starting (at|from)|starts at|ab|à partir de|a partir de|desde|"
+    r"a partire da|от|vanaf|od|fra|från|alkaen)\b\W{0,3}[^\d\W]{0,4}\W{0,3}\d",
+    re.IGNORECASE,
+)
 _UNKNOWN = object()
 
 Element = Any  # an lxml element
@@ -94,6 +107,7 @@ class _Reader:
         self.seen: set[Element] = set()
         self.ids: dict[str, Element] | None = None
         self.refs_left = _MAX_REFS
+        self.lower_bounds = 0  # offers shown as "As low as …" / "From …"
 
     def _collect(self, outermost: Element) -> None:
         for attribute in _ITEMPROPS_INSIDE(outermost):
@@ -150,6 +164,10 @@ class _Reader:
             node[name] = found[0] if len(found) == 1 else found
         if not values and nested:
             node["@value"] = _text(element)
+        if "price" in values:
+            shown = _text(element)[:80]
+            if _LOWER_BOUND.match(shown) or _QUANTITY_TIER.match(shown):
+                self.lower_bounds += 1  # "As low as $29", or a row of a quantity price table
         return node
 
     def _referenced(self, element: Element) -> list[Element]:
@@ -220,7 +238,10 @@ def microdata_offers(page: Page) -> list[Offer] | None:
     if tree is None:
         return []
     memo: dict[object, bool] = {}
-    items = read_items(tree, page.url, skip=lambda element: in_other_area(element, memo))
+    reader = _Reader(tree, page.url)
+    items = reader.top_level(lambda element: in_other_area(element, memo))
+    if reader.lower_bounds:
+        return None  # only "from" prices: the variant's own price is not in the markup
     candidates: list[dict[str, Any]] = []
     for node in items:
         candidates.extend(_products_in(node))

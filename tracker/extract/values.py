@@ -70,6 +70,11 @@ _SYMBOLS: dict[str, tuple[str, ...]] = {
     "₹": ("INR",),
     "rs.": ("INR",),
     "₩": ("KRW",),
+    "원": ("KRW",),
+    "ر.س": ("SAR",),
+    "ر.س.": ("SAR",),
+    "د.إ": ("AED",),
+    "د.إ.": ("AED",),
     "₺": ("TRY",),
     "₪": ("ILS",),
     "฿": ("THB",),
@@ -89,6 +94,15 @@ _SYMBOLS: dict[str, tuple[str, ...]] = {
     "₲": ("PYG",),
 }
 MAX_PRICE = Decimal("10000000")
+# Arabic-Indic and Persian digits, and the Arabic thousands and decimal separators.
+_ASCII_DIGITS = str.maketrans(
+    {
+        **{chr(0x0660 + n): str(n) for n in range(10)},
+        **{chr(0x06F0 + n): str(n) for n in range(10)},
+        "\u066c": ",",
+        "\u066b": ".",
+    }
+)
 # A machine value with more decimals than this is a binary float written out (24.990000000000002).
 _FLOAT_NOISE_PLACES = 6
 _CENTS = Decimal("0.01")
@@ -208,6 +222,7 @@ def find_money(
     an amount anything costs: it is left out. The same amount twice with nothing between
     ("$29.99$29.99": a screen-reader copy beside the visible one) is one amount.
     """
+    text = text.translate(_ASCII_DIGITS)  # one character for one: the offsets stay true
     found: list[Money] = []
     for match in _MONEY.finditer(text):
         if text[match.end() : match.end() + 1] == "+":
