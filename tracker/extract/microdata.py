@@ -165,7 +165,7 @@ class _Reader:
         if not values and nested:
             node["@value"] = _text(element)
         if "price" in values:
-            shown = _text(element)[:80]
+            shown = _leading_text(element)
             if _LOWER_BOUND.match(shown) or _QUANTITY_TIER.match(shown):
                 self.lower_bounds += 1  # "As low as $29", or a row of a quantity price table
         return node
@@ -225,6 +225,17 @@ class _Reader:
             return urljoin(self.base_url, value)
         except ValueError:  # a malformed address (e.g. a broken IPv6 host) stays as written
             return value
+
+
+def _leading_text(element: Element, limit: int = 80) -> str:
+    """The start of the element's text (scripts too: cheap, and they rarely lead an offer)."""
+    parts, length = [], 0
+    for piece in element.itertext():
+        parts.append(piece)
+        length += len(piece)
+        if length >= limit:
+            break
+    return " ".join("".join(parts).split())[:limit]
 
 
 def _text(element: Element) -> str:
