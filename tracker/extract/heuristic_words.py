@@ -63,7 +63,7 @@ _LOSING_CLASS = re.compile(
             _tokens("saving", r"save|saving|savings|you-?save|percent|percentage|off"),
             _tokens(
                 "other",
-                r"total|subtotal|points|reward|rewards|bonus|cashback|threshold|vrg|vrb|fee|fees|"
+                r"subtotal|points|reward|rewards|bonus|cashback|threshold|vrg|vrb|fee|fees|"
                 r"levy|ecotax|coupon|tier|tiers|tier-?prices?|tierprices?|prices-tier|"
                 r"block-?prices?|staffel\w*|quantity-?discount|volume-?discount|"
                 r"free-?shipping|gift|deposit|pfand",

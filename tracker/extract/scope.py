@@ -22,7 +22,8 @@ _OTHER_WORD = re.compile(
     r"page-footer|announcement|megamenu|mega-menu|frequently|bought-together|fbt|quick-?view|"
     r"product-card|card-product|product-item|grid-product|product-tile|product-miniature|"
     r"item-product|products-grid|product-grid|product-list|productlist|product-thumb|"
-    r"product-layout|wishlist|splide|glide|"
+    r"product-layout|wishlist|splide|glide|tier-?prices?|prices-tier|price-?tiers?|"
+    r"block-?prices|staffelpreise?|quantity-?discounts?|volume-?discounts?|"
     r"flickity|owl-carousel|slick-slider|slick-track)(?:$|[-_\s])",
     re.IGNORECASE,
 )
