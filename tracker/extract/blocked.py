@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from tracker.extract.page import Page, text_of
+from tracker.extract.page import Page, hidden_by_markup, text_of
 
 # A title that names a bot check or a refusal: the page is not the product.
 _BLOCKED_TITLE = re.compile(
@@ -121,7 +121,7 @@ def gone_notice(page: Page) -> str | None:
     for sibling in parent:
         if sibling is heading or not isinstance(sibling.tag, str) or sibling.tag == "script":
             continue
-        if sibling.get("hidden") is not None or "none" in (sibling.get("style") or ""):
+        if hidden_by_markup(dict(sibling.items())):
             continue
         text = " ".join(text_of(sibling).split())
         if len(text) <= NOTICE_CHARS and _GONE_NOTICE.search(text):

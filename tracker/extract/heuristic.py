@@ -29,7 +29,7 @@ from tracker.extract.heuristic_words import (
     names_stock,
     names_struck,
 )
-from tracker.extract.page import Page, text_of
+from tracker.extract.page import Page, hidden_by_markup, text_of
 from tracker.extract.scope import is_other_area
 from tracker.extract.values import Money, find_money
 
@@ -77,7 +77,6 @@ _TITLE_CANDIDATES = etree.XPath(
     " or contains(@class, 'productTitle') or contains(@class, 'productName')]"
 )
 _BARE_NUMBER = re.compile(r"\s*\d[\d'’ .,]*\s*$")
-_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 MAX_CARTS = 3
 _IMPLAUSIBLE_SALE = 10  # a struck price ten times the winner's
 MAX_CANDIDATE_TEXT = 160
@@ -117,12 +116,10 @@ class _Facts:
         if known is None:
             attributes = dict(element.items())
             get = attributes.get
-            style = get("style")
             known = (
                 f"{get('class', '')} {get('id', '')} {get('itemprop', '')} "
                 f"{get('data-price-type', '')}".lower(),
-                "hidden" in attributes
-                or (style is not None and _HIDDEN_STYLE.search(style) is not None),
+                hidden_by_markup(attributes),
                 attributes,
             )
             self._known[element] = known
@@ -372,10 +369,13 @@ def _amounts(candidate: _Candidate, main: Any, page: Page, facts: _Facts) -> lis
     for piece, _ in pieces:
         starts.append(position)
         position += len(piece)
+    money = find_money(text, page.hints.currency, page.hints.decimal_separator)
+    bare = not money and candidate.marked and _BARE_NUMBER.match(text) is not None
+    if not money and not bare:
+        return []
     before_element = _text_before(element)
     after_element = " ".join((element.tail or "").split())[:40]
-    money = find_money(text, page.hints.currency, page.hints.decimal_separator)
-    if not money and candidate.marked and _BARE_NUMBER.match(text):
+    if bare:
         money = _with_neighbour_currency(text, before_element, after_element, page)
     if not money or len(money) > 4:
         return []

@@ -64,8 +64,7 @@ _LOSING_CLASS = re.compile(
             _tokens(
                 "other",
                 r"subtotal|points|reward|rewards|bonus|cashback|threshold|vrg|vrb|fee|fees|"
-                r"levy|ecotax|coupon|tier|tiers|tier-?prices?|tierprices?|prices-tier|"
-                r"block-?prices?|staffel\w*|quantity-?discount|volume-?discount|"
+                r"levy|ecotax|coupon|"
                 r"free-?shipping|gift|deposit|pfand",
             ),
         )

@@ -163,15 +163,14 @@ def simple_offers(page: Page) -> list[Offer] | None:
 
 
 def _summary(tree: Any) -> Any:
-    """The first product summary outside related products, found in one pass over the divs.
+    """The product summary outside related products: the h1's, else the first of the page's.
 
     (A Python loop over tree.iter("div") beats an XPath with contains() predicates here.)
     """
     memo: dict[object, bool] = {}
     heading = next(tree.iter("h1"), None)  # the product title sits in the summary: look up first
     for div in heading.iterancestors("div") if heading is not None else ():
-        classes = div.get("class") or ""
-        if _has_class(classes, "summary") or "entry-summary" in classes:
+        if _is_summary(div.get("class") or ""):
             if not in_other_area(div, memo):
                 return div
             break
@@ -180,13 +179,17 @@ def _summary(tree: Any) -> Any:
         classes = div.get("class")
         if not classes or ("summary" not in classes and _BLOCK_PRICE not in classes):
             continue
-        if _has_class(classes, "summary") or "entry-summary" in classes:
+        if _is_summary(classes):
             found.append(div)
         if _BLOCK_PRICE in classes:
             parent = div.getparent()
             if parent is not None and parent not in found:
                 _insert_in_document_order(found, parent)
     return next((s for s in found if not in_other_area(s, memo)), None)
+
+
+def _is_summary(classes: str) -> bool:
+    return _has_class(classes, "summary") or "entry-summary" in classes
 
 
 def _insert_in_document_order(found: list[Any], element: Any) -> None:
