@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: venv demo test lint bench bench-render bench-extract bench-schedule clean
+.PHONY: venv demo test lint accuracy bench bench-render bench-extract bench-schedule clean
 
 venv: $(STAMP)
 
@@ -23,6 +23,9 @@ test: venv
 lint: venv
 	$(BIN)/ruff check tracker spiders tests bench
 	$(BIN)/mypy
+
+accuracy: venv
+	$(BIN)/python -m tests.accuracy
 
 bench: venv
 	$(BIN)/python bench/crawl_bench.py

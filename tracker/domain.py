@@ -76,6 +76,8 @@ class ExtractResult:
     # A same-host platform endpoint (e.g. Shopify's /products/<handle>.js) to fetch and pass
     # to `extract` when the page itself did not answer.
     follow_up: str | None = None
+    # What the page shows of the product's stock, read with or without a price.
+    availability: Availability = Availability.UNKNOWN
 
 
 @dataclass(frozen=True, slots=True)
