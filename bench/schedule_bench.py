@@ -33,10 +33,10 @@ import yaml
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import select
 
-from tracker.affected import render_vendor_articles
 from tracker.app import sync_catalog_file
 from tracker.config import PROJECT_ROOT, load_settings
 from tracker.jobstore import JOB_FUNCTION, STORE_ALIAS, job_id, opened_jobs
+from tracker.publishing.render import render_vendor_articles
 from tracker.runners import LocalRunner, RunSnapshot
 from tracker.samplesite import SAMPLE_SITE_DIR, StaticSite
 from tracker.scheduler import SchedulerContext, run_scheduler

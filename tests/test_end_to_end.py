@@ -15,6 +15,7 @@ from tracker import app
 from tracker.articles import find_blocks
 from tracker.cli import main
 from tracker.config import PROJECT_ROOT, Settings
+from tracker.publishing.render import render_articles
 from tracker.store.engine import open_store
 from tracker.store.models import CrawlRun, Listing, ObservationSpan, Vendor
 
@@ -78,7 +79,7 @@ def test_sync_crawl_render(project: Settings) -> None:
 
     store = open_store(project.database_url)
     try:
-        report = app.render_articles(project, store)
+        report = render_articles(project, store)
     finally:
         store.close()
     assert report.errors == []

@@ -22,6 +22,7 @@ from tests.scheduling import (
 )
 from tracker import app
 from tracker.config import load_settings
+from tracker.publishing.render import render_articles
 from tracker.recovery import pid_alive
 from tracker.store.engine import open_store
 from tracker.store.models import Listing, ObservationSpan
@@ -203,7 +204,7 @@ def test_crawl_render_and_scheduler_write_one_sqlite_file_at_once(
             thread.start()
             renders = 0
             while thread.is_alive() or renders < 3:
-                report = app.render_articles(settings, store)
+                report = render_articles(settings, store)
                 assert report.errors == []
                 renders += 1
             thread.join()

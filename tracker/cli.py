@@ -20,10 +20,11 @@ from tracker import app, pagecheck
 from tracker.catalog import CatalogError, load_catalog
 from tracker.config import ConfigError, Settings, load_settings
 from tracker.domain import ExtractHints, ListingState
-from tracker.locking import LockBusy
 from tracker.pricing import is_fresh
 from tracker.provenance_view import print_provenance
-from tracker.publish import ArticleError
+from tracker.publishing.locking import LockBusy
+from tracker.publishing.publisher import ArticleError
+from tracker.publishing.render import render_articles
 from tracker.runners import CrawlOutcome, RunSnapshot
 from tracker.samplesite import SAMPLE_SITE_DIR, StaticSite
 from tracker.schedule_cli import schedule, status, sync_jobs_after_catalog
@@ -234,7 +235,7 @@ def render(
     settings = settings_of(ctx)
     store = app.open_settings_store(settings)
     try:
-        report = app.render_articles(
+        report = render_articles(
             settings,
             store,
             list(articles) or None,
@@ -424,7 +425,7 @@ def demo(ctx: click.Context) -> None:
                 {"SAMPLE_SITE": site.url, "TRACKER_CRAWL__DOWNLOAD_DELAY": "0"},
             )
             print_runs(outcome)
-            rendered = app.render_articles(settings, store)
+            rendered = render_articles(settings, store)
             states = app.current_prices(store)
         finally:
             store.close()

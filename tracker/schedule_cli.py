@@ -11,10 +11,10 @@ import click
 from rich.table import Table
 
 from tracker import app
-from tracker.affected import render_vendor_articles
 from tracker.catalog import CatalogError
 from tracker.config import Settings
 from tracker.jobstore import JobStoreError, run_now, set_paused, sync_store_jobs
+from tracker.publishing.render import render_vendor_articles
 from tracker.runners import LocalRunner, Runner, RunSnapshot
 from tracker.scheduler import SchedulerContext, SchedulerError, run_scheduler
 from tracker.scrapyd import ScrapydError, ScrapydRunner
