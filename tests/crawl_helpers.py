@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from tracker import app
 from tracker.config import Settings, load_settings
-from tracker.runners import CrawlOutcome
+from tracker.scheduling.runners import CrawlOutcome
 from tracker.store.engine import open_store
 from tracker.store.models import Listing, ObservationSpan
 

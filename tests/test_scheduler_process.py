@@ -23,7 +23,7 @@ from tests.scheduling import (
 from tracker import app
 from tracker.config import load_settings
 from tracker.publishing.render import render_articles
-from tracker.recovery import pid_alive
+from tracker.scheduling.recovery import pid_alive
 from tracker.store.engine import open_store
 from tracker.store.models import Listing, ObservationSpan
 

@@ -15,8 +15,8 @@ from sqlalchemy import func, select
 from tests.scheduling import HeldSite, free_port, wait_for
 from tracker import app
 from tracker.config import PROJECT_ROOT, Settings
-from tracker.runners import RunSnapshot
-from tracker.scrapyd import Node, ScrapydError, ScrapydRunner, job_state, least_busy
+from tracker.scheduling.runners import RunSnapshot
+from tracker.scheduling.scrapyd import Node, ScrapydError, ScrapydRunner, job_state, least_busy
 from tracker.store.engine import open_store
 from tracker.store.models import CrawlRun, Listing, ObservationSpan, Vendor
 

@@ -21,10 +21,10 @@ from tracker import app
 from tracker.cli import main
 from tracker.config import Settings
 from tracker.domain import RunStatus
-from tracker.jobstore import STORE_ALIAS, job_id, opened_jobs, sync_store_jobs
-from tracker.recovery import close_dead_runs
-from tracker.scheduler import SchedulerError, beat, claim, release
-from tracker.status import status_report
+from tracker.scheduling.jobstore import STORE_ALIAS, job_id, opened_jobs, sync_store_jobs
+from tracker.scheduling.recovery import close_dead_runs
+from tracker.scheduling.scheduler import SchedulerError, beat, claim, release
+from tracker.scheduling.status import status_report
 from tracker.store import repo
 from tracker.store.engine import Store
 from tracker.store.models import CrawlRun, Listing, SchedulerState

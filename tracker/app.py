@@ -8,7 +8,7 @@ from pathlib import Path
 from tracker.catalog import load_catalog
 from tracker.config import Settings
 from tracker.domain import ListingState
-from tracker.runners import CrawlOutcome, run_local_crawl
+from tracker.scheduling.runners import CrawlOutcome, run_local_crawl
 from tracker.store import provenance, repo
 from tracker.store.engine import Store, open_store
 from tracker.store.provenance import ListingProvenance

@@ -25,9 +25,9 @@ from tracker.provenance_view import print_provenance
 from tracker.publishing.locking import LockBusy
 from tracker.publishing.publisher import ArticleError
 from tracker.publishing.render import render_articles
-from tracker.runners import CrawlOutcome, RunSnapshot
 from tracker.samplesite import SAMPLE_SITE_DIR, StaticSite
 from tracker.schedule_cli import schedule, status, sync_jobs_after_catalog
+from tracker.scheduling.runners import CrawlOutcome, RunSnapshot
 
 F = TypeVar("F", bound=Callable[..., Any])
 # Wide tables when piped (a log or CI), the terminal's width otherwise.

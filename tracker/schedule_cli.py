@@ -13,12 +13,12 @@ from rich.table import Table
 from tracker import app
 from tracker.catalog import CatalogError
 from tracker.config import Settings
-from tracker.jobstore import JobStoreError, run_now, set_paused, sync_store_jobs
 from tracker.publishing.render import render_vendor_articles
-from tracker.runners import LocalRunner, Runner, RunSnapshot
-from tracker.scheduler import SchedulerContext, SchedulerError, run_scheduler
-from tracker.scrapyd import ScrapydError, ScrapydRunner
-from tracker.status import StatusReport, VendorStatus, status_report
+from tracker.scheduling.jobstore import JobStoreError, run_now, set_paused, sync_store_jobs
+from tracker.scheduling.runners import LocalRunner, Runner, RunSnapshot
+from tracker.scheduling.scheduler import SchedulerContext, SchedulerError, run_scheduler
+from tracker.scheduling.scrapyd import ScrapydError, ScrapydRunner
+from tracker.scheduling.status import StatusReport, VendorStatus, status_report
 from tracker.store.engine import Store
 
 log = logging.getLogger("tracker.schedule")

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from tracker.config import Settings
 from tracker.domain import RunStatus
-from tracker.jobstore import job_rows, vendor_schedules
+from tracker.scheduling.jobstore import job_rows, vendor_schedules
 from tracker.store.engine import Store
 from tracker.store.models import CrawlRun, Listing, SchedulerState, Vendor
 

@@ -1,7 +1,8 @@
 """Run a crawl: the local runner starts `scrapy crawl listings` as a child process.
 
 Every runner has one method, ``crawl(vendor, trigger=..., stop=...)``, which returns when the
-crawl is over and its run is recorded; ``tracker.scrapyd`` holds the Scrapyd runner.
+crawl is over and its run is recorded; ``tracker.scheduling.scrapyd`` holds the Scrapyd
+runner.
 
 Every run belongs to one vendor. A crawl of all vendors (`tracker crawl`) is one child
 process with one run per vendor, so that each vendor's last run tells its own story.
