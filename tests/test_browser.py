@@ -18,8 +18,8 @@ import pytest
 from tests.seeding import free_port, seed_sample, wait_healthy
 from tracker.config import load_settings
 from tracker.publishing.render import render_articles
-from tracker.samplesite import StaticSite
 from tracker.store.engine import open_store
+from tracker.web.samplesite import StaticSite
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [

@@ -28,7 +28,7 @@ from tracker.publishing.buybox import BoxRenderer
 from tracker.publishing.viewmodel import build_buy_box, build_group
 from tracker.store.engine import open_store
 from tracker.urls import is_http_url
-from tracker.web import create_app
+from tracker.web.server import create_app
 
 XSS_VECTORS = [
     "<SCRIPT SRC=http://xss.rocks/xss.js></SCRIPT>",

@@ -16,18 +16,19 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from tracker import app, pagecheck
+from tracker import app
 from tracker.catalog import CatalogError, load_catalog
 from tracker.config import ConfigError, Settings, load_settings
+from tracker.crawling import pagecheck
 from tracker.domain import ExtractHints, ListingState
 from tracker.pricing import is_fresh
 from tracker.provenance_view import print_provenance
 from tracker.publishing.locking import LockBusy
 from tracker.publishing.publisher import ArticleError
 from tracker.publishing.render import render_articles
-from tracker.samplesite import SAMPLE_SITE_DIR, StaticSite
 from tracker.schedule_cli import schedule, status, sync_jobs_after_catalog
 from tracker.scheduling.runners import CrawlOutcome, RunSnapshot
+from tracker.web.samplesite import SAMPLE_SITE_DIR, StaticSite
 
 F = TypeVar("F", bound=Callable[..., Any])
 # Wide tables when piped (a log or CI), the terminal's width otherwise.
@@ -269,7 +270,7 @@ def render(
 @operator_errors
 def serve(ctx: click.Context, host: str, port: int) -> None:
     """Serve live buy boxes, offers JSON, the embed script and counted affiliate redirects."""
-    from tracker.web import serve as run_server  # Starlette and uvicorn load only here
+    from tracker.web.server import serve as run_server  # Starlette and uvicorn load only here
 
     settings = settings_of(ctx)
     console.print(f"Serving live buy boxes at http://{host}:{port}/ (Ctrl-C stops it)")
