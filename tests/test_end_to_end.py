@@ -11,7 +11,7 @@ from pathlib import Path
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from tracker import app
+from tracker import services
 from tracker.articles import find_blocks
 from tracker.cli import main
 from tracker.config import PROJECT_ROOT, Settings
@@ -23,8 +23,8 @@ from tracker.store.models import CrawlRun, Listing, ObservationSpan, Vendor
 def sync_and_crawl(settings: Settings, vendor: str | None = None):
     store = open_store(settings.database_url)
     try:
-        app.sync_catalog_file(store, settings.catalog)
-        return app.crawl(settings, store, vendor)
+        services.sync_catalog_file(store, settings.catalog)
+        return services.crawl(settings, store, vendor)
     finally:
         store.close()
 
@@ -183,7 +183,7 @@ def test_bad_article_is_reported_and_left_alone(project: Settings) -> None:
 def test_scrapy_crawl_from_the_project_root(project: Settings) -> None:
     store = open_store(project.database_url)
     try:
-        app.sync_catalog_file(store, project.catalog)
+        services.sync_catalog_file(store, project.catalog)
     finally:
         store.close()
     env = {**os.environ, "TRACKER_CONFIG": str(project.config_path)}

@@ -11,7 +11,7 @@ from sqlalchemy import text
 
 from tests.conftest import NOW
 from tests.scheduling import write_catalog
-from tracker import app
+from tracker import services
 from tracker.cli import main
 from tracker.config import Settings
 from tracker.scheduling.jobstore import (
@@ -36,7 +36,7 @@ def settings_for(tmp_path: Path, url: str) -> Settings:
 
 def sync(store: Store, settings: Settings, folder: Path, schedules: dict[str, dict]) -> object:
     path = write_catalog(folder, schedules)
-    app.sync_catalog_file(store, path, {"SAMPLE_SITE": "http://127.0.0.1:9"})
+    services.sync_catalog_file(store, path, {"SAMPLE_SITE": "http://127.0.0.1:9"})
     return sync_store_jobs(store, settings)
 
 

@@ -8,9 +8,9 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from tracker.app import sync_catalog_file
 from tracker.config import PROJECT_ROOT
 from tracker.domain import Availability, Check, CheckStatus, Offer
+from tracker.services import sync_catalog_file
 from tracker.store.engine import Store, current_revision, head_revision
 from tracker.store.models import Listing, ObservationSpan
 from tracker.store.repo import listing_states, record_checks
