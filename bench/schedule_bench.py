@@ -35,10 +35,10 @@ from sqlalchemy import select
 
 from tracker.config import PROJECT_ROOT, load_settings
 from tracker.publishing.render import render_vendor_articles
-from tracker.schedules import Schedule
 from tracker.scheduling.jobstore import JOB_FUNCTION, STORE_ALIAS, job_id, opened_jobs
 from tracker.scheduling.runners import LocalRunner, RunSnapshot
 from tracker.scheduling.scheduler import SchedulerContext, run_scheduler
+from tracker.scheduling.triggers import Schedule
 from tracker.services import sync_catalog_file
 from tracker.store.engine import Store, open_store
 from tracker.store.models import CrawlRun, Vendor

@@ -33,7 +33,7 @@ from apscheduler.triggers.date import DateTrigger
 from sqlalchemy import and_, select, update
 
 from tracker.config import Settings
-from tracker.schedules import Schedule
+from tracker.scheduling.triggers import Schedule
 from tracker.store.engine import Store
 from tracker.store.models import Vendor
 

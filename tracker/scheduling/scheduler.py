@@ -37,7 +37,6 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlalchemy import func, select
 
 from tracker.config import Settings
-from tracker.schedules import Schedule
 from tracker.scheduling.jobstore import (
     JOB_FUNCTION,
     JOB_PREFIX,
@@ -50,6 +49,7 @@ from tracker.scheduling.jobstore import (
 )
 from tracker.scheduling.recovery import close_dead_runs, pid_alive
 from tracker.scheduling.runners import Runner, RunSnapshot
+from tracker.scheduling.triggers import Schedule
 from tracker.store.engine import Store
 from tracker.store.models import CrawlRun, SchedulerState, Vendor
 
