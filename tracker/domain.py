@@ -266,7 +266,7 @@ class ListingState:
     first_seen_at: datetime | None
     last_seen_at: datetime | None
     last_checked_at: datetime | None
-    last_status: str | None
+    last_status: CheckStatus | None
     last_error: str | None
     consecutive_failures: int
     # Per-vendor display options from the catalog (Vendor.settings["display"]).

@@ -37,7 +37,7 @@ KILL_GRACE_SECONDS = 10.0
 @dataclass(frozen=True)
 class RunSnapshot:
     run_id: int
-    status: str
+    status: RunStatus
     expected: int
     checks: int
     offers: int
@@ -75,16 +75,16 @@ class CrawlOutcome:
     log_file: Path | None = None
 
     @property
-    def status(self) -> str:
+    def status(self) -> RunStatus:
         """One status for the whole crawl: partial when some vendors read prices and some not."""
         statuses = {run.status for run in self.runs}
         if len(statuses) == 1:
             return statuses.pop()
         if RunStatus.RUNNING in statuses:
-            return str(RunStatus.RUNNING)
+            return RunStatus.RUNNING
         if self.offers:
-            return str(RunStatus.PARTIAL)
-        return str(RunStatus.KILLED if RunStatus.KILLED in statuses else RunStatus.FAILED)
+            return RunStatus.PARTIAL
+        return RunStatus.KILLED if RunStatus.KILLED in statuses else RunStatus.FAILED
 
     @property
     def expected(self) -> int:
