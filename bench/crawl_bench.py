@@ -30,8 +30,8 @@ from pages import CURRENCY, SHOP_NAME, PageSpec, page_specs
 from pageserver import FetchReport, PageServer, fetch_all
 from sqlalchemy import select
 
-from tracker.app import sync_catalog_file
 from tracker.crawling import settings as tracker_scrapy_settings
+from tracker.services import sync_catalog_file
 from tracker.store import repo
 from tracker.store.engine import open_store
 from tracker.store.models import CrawlRun, Listing, ObservationSpan

@@ -35,10 +35,10 @@ from sqlalchemy import insert, update
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_ROOT))
 
-from tracker import app  # noqa: E402
 from tracker.catalog import load_catalog  # noqa: E402
 from tracker.config import Settings  # noqa: E402
-from tracker.publish import Publisher  # noqa: E402
+from tracker.publishing.publisher import Publisher  # noqa: E402
+from tracker.publishing.render import render_articles  # noqa: E402
 from tracker.store.engine import Store, open_store  # noqa: E402
 from tracker.store.models import Listing, ObservationSpan  # noqa: E402
 from tracker.store.repo import listing_states, sync_catalog  # noqa: E402
@@ -128,11 +128,11 @@ def time_renders(stores: dict[str, Settings], now: datetime, rounds: int) -> dic
     times: dict[str, list[float]] = {label: [] for label in stores}
     try:
         for label, store in opened.items():
-            app.render_articles(stores[label], store, now=now)  # warm up
+            render_articles(stores[label], store, now=now)  # warm up
         for _ in range(rounds):
             for label, store in opened.items():
                 started = time.perf_counter()
-                report = app.render_articles(stores[label], store, now=now)
+                report = render_articles(stores[label], store, now=now)
                 times[label].append(time.perf_counter() - started)
                 assert not report.errors, report.errors
     finally:

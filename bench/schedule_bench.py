@@ -33,16 +33,16 @@ import yaml
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import select
 
-from tracker.affected import render_vendor_articles
-from tracker.app import sync_catalog_file
 from tracker.config import PROJECT_ROOT, load_settings
-from tracker.jobstore import JOB_FUNCTION, STORE_ALIAS, job_id, opened_jobs
-from tracker.runners import LocalRunner, RunSnapshot
-from tracker.samplesite import SAMPLE_SITE_DIR, StaticSite
-from tracker.scheduler import SchedulerContext, run_scheduler
-from tracker.schedules import Schedule
+from tracker.publishing.render import render_vendor_articles
+from tracker.scheduling.jobstore import JOB_FUNCTION, STORE_ALIAS, job_id, opened_jobs
+from tracker.scheduling.runners import LocalRunner, RunSnapshot
+from tracker.scheduling.scheduler import SchedulerContext, run_scheduler
+from tracker.scheduling.triggers import Schedule
+from tracker.services import sync_catalog_file
 from tracker.store.engine import Store, open_store
 from tracker.store.models import CrawlRun, Vendor
+from tracker.web.samplesite import SAMPLE_SITE_DIR, StaticSite
 
 LEAD_SECONDS = 5.0  # the first job falls due this long after the jobs are stored
 

@@ -14,8 +14,8 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from tracker.config import PROJECT_ROOT, Settings, load_settings
-from tracker.samplesite import SAMPLE_SITE_DIR, StaticSite
 from tracker.store.engine import Store, open_store
+from tracker.web.samplesite import SAMPLE_SITE_DIR, StaticSite
 
 PG_URL = os.environ.get("TRACKER_TEST_DATABASE_URL")
 PG_SKIP = "TRACKER_TEST_DATABASE_URL is not set: PostgreSQL store tests skipped"

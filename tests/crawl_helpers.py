@@ -9,9 +9,9 @@ from typing import Any
 import yaml
 from sqlalchemy import select
 
-from tracker import app
+from tracker import services
 from tracker.config import Settings, load_settings
-from tracker.runners import CrawlOutcome
+from tracker.scheduling.runners import CrawlOutcome
 from tracker.store.engine import open_store
 from tracker.store.models import Listing, ObservationSpan
 
@@ -61,8 +61,8 @@ def catalog(*vendors: dict[str, Any]) -> dict[str, Any]:
 def sync_and_crawl(settings: Settings) -> CrawlOutcome:
     store = open_store(settings.database_url)
     try:
-        app.sync_catalog_file(store, settings.catalog, env={})
-        return app.crawl(settings, store)
+        services.sync_catalog_file(store, settings.catalog, env={})
+        return services.crawl(settings, store)
     finally:
         store.close()
 

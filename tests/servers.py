@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from tracker.samplesite import BackgroundServer
+from tracker.web.samplesite import BackgroundServer
 
 
 @dataclass(frozen=True)

@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 
 from tests.seeding import free_port, seed_sample, wait_healthy
-from tracker import app
 from tracker.config import load_settings
-from tracker.samplesite import StaticSite
+from tracker.publishing.render import render_articles
 from tracker.store.engine import open_store
+from tracker.web.samplesite import StaticSite
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [
@@ -70,7 +70,7 @@ def server(
     store = open_store(settings.database_url)
     try:
         seed_sample(store, datetime.now(UTC))
-        assert app.render_articles(settings, store).errors == []
+        assert render_articles(settings, store).errors == []
     finally:
         store.close()
     process = subprocess.Popen(

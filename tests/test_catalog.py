@@ -6,10 +6,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from tracker.app import sync_catalog_file
 from tracker.catalog import CatalogError, load_catalog, parse_catalog
 from tracker.config import PROJECT_ROOT
 from tracker.domain import Availability, Check, CheckStatus, Offer
+from tracker.services import sync_catalog_file
 from tracker.store.engine import Store
 from tracker.store.models import Listing, ObservationSpan, Vendor
 from tracker.store.repo import record_checks

@@ -36,7 +36,7 @@ from tracker.config import Settings
 from tracker.crawling.checks import page_hash
 from tracker.domain import CheckStatus
 from tracker.extract import extract
-from tracker.runners import CrawlOutcome
+from tracker.scheduling.runners import CrawlOutcome
 
 PAGES = [
     "flaky",

@@ -11,10 +11,11 @@ from pathlib import Path
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from tracker import app
+from tracker import services
 from tracker.articles import find_blocks
 from tracker.cli import main
 from tracker.config import PROJECT_ROOT, Settings
+from tracker.publishing.render import render_articles
 from tracker.store.engine import open_store
 from tracker.store.models import CrawlRun, Listing, ObservationSpan, Vendor
 
@@ -22,8 +23,8 @@ from tracker.store.models import CrawlRun, Listing, ObservationSpan, Vendor
 def sync_and_crawl(settings: Settings, vendor: str | None = None):
     store = open_store(settings.database_url)
     try:
-        app.sync_catalog_file(store, settings.catalog)
-        return app.crawl(settings, store, vendor)
+        services.sync_catalog_file(store, settings.catalog)
+        return services.crawl(settings, store, vendor)
     finally:
         store.close()
 
@@ -78,7 +79,7 @@ def test_sync_crawl_render(project: Settings) -> None:
 
     store = open_store(project.database_url)
     try:
-        report = app.render_articles(project, store)
+        report = render_articles(project, store)
     finally:
         store.close()
     assert report.errors == []
@@ -182,7 +183,7 @@ def test_bad_article_is_reported_and_left_alone(project: Settings) -> None:
 def test_scrapy_crawl_from_the_project_root(project: Settings) -> None:
     store = open_store(project.database_url)
     try:
-        app.sync_catalog_file(store, project.catalog)
+        services.sync_catalog_file(store, project.catalog)
     finally:
         store.close()
     env = {**os.environ, "TRACKER_CONFIG": str(project.config_path)}

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from tracker.app import sync_catalog_file
 from tracker.catalog import CatalogError, parse_catalog
 from tracker.crawling.context import hints_for
 from tracker.domain import ExtractHints, PageSelectors
+from tracker.services import sync_catalog_file
 from tracker.store.engine import Store
 from tracker.store.repo import crawl_targets
 

@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from tracker.cli import main
-from tracker.samplesite import StaticSite
+from tracker.web.samplesite import StaticSite
 
 PAGES = Path(__file__).parent / "fixtures" / "pages"
 OFFER_KEYS = {

@@ -11,10 +11,10 @@ from sqlalchemy import text
 
 from tests.conftest import NOW
 from tests.scheduling import write_catalog
-from tracker import app
+from tracker import services
 from tracker.cli import main
 from tracker.config import Settings
-from tracker.jobstore import (
+from tracker.scheduling.jobstore import (
     JOB_FUNCTION,
     JobStoreError,
     job_rows,
@@ -23,8 +23,8 @@ from tracker.jobstore import (
     set_paused,
     sync_store_jobs,
 )
-from tracker.runners import LocalRunner
-from tracker.scheduler import SchedulerContext, prepare
+from tracker.scheduling.runners import LocalRunner
+from tracker.scheduling.scheduler import SchedulerContext, prepare
 from tracker.store.engine import Store
 
 HOURLY = {"every": "1h", "jitter": 0}
@@ -36,7 +36,7 @@ def settings_for(tmp_path: Path, url: str) -> Settings:
 
 def sync(store: Store, settings: Settings, folder: Path, schedules: dict[str, dict]) -> object:
     path = write_catalog(folder, schedules)
-    app.sync_catalog_file(store, path, {"SAMPLE_SITE": "http://127.0.0.1:9"})
+    services.sync_catalog_file(store, path, {"SAMPLE_SITE": "http://127.0.0.1:9"})
     return sync_store_jobs(store, settings)
 
 
@@ -92,19 +92,52 @@ def test_pause_resume_and_run_now_of_unknown_vendor(store: Store, tmp_path: Path
     assert "run-now:harbor-health" in stored_next_runs(store)
 
 
-def break_job(store: Store, job_id: str) -> None:
-    """Make a stored job name a function that does not exist (as after a bad rename)."""
+def stored_function(store: Store, job_id: str) -> str:
+    with store.engine.connect() as connection:
+        state = connection.execute(
+            text("SELECT job_state FROM apscheduler_jobs WHERE id = :id"), {"id": job_id}
+        ).scalar_one()
+    return str(pickle.loads(state)["func"])
+
+
+def set_stored_function(store: Store, job_id: str, func: str) -> None:
+    """Make a stored job name another function, as a job stored by an older version does."""
     with store.engine.begin() as connection:
         state = connection.execute(
             text("SELECT job_state FROM apscheduler_jobs WHERE id = :id"), {"id": job_id}
         ).scalar_one()
         job = pickle.loads(state)
         assert job["func"] == JOB_FUNCTION
-        job["func"] = "tracker.nowhere:crawl_vendor"
+        job["func"] = func
         connection.execute(
             text("UPDATE apscheduler_jobs SET job_state = :state WHERE id = :id"),
             {"state": pickle.dumps(job), "id": job_id},
         )
+
+
+def break_job(store: Store, job_id: str) -> None:
+    """Make a stored job name a function that does not exist (as after a bad rename)."""
+    set_stored_function(store, job_id, "tracker.nowhere:crawl_vendor")
+
+
+def test_a_job_stored_under_the_old_module_name_loads_and_is_rewritten(
+    store: Store, tmp_path: Path
+) -> None:
+    settings = settings_for(tmp_path, store.engine.url.render_as_string(hide_password=False))
+    sync(store, settings, tmp_path, {"harbor-health": HOURLY, "cosmicnootropic": HOURLY})
+    set_paused(store, "harbor-health", True)
+    before = stored_next_runs(store)
+    for ident in ("crawl:harbor-health", "crawl:cosmicnootropic"):
+        set_stored_function(store, ident, "tracker.scheduler:crawl_vendor")
+
+    rows, broken = job_rows(store)
+    assert broken == {}
+    assert rows["harbor-health"].paused and not rows["cosmicnootropic"].paused
+
+    prepare(SchedulerContext(settings, store, LocalRunner(settings, store), catch_up=False))
+    assert stored_function(store, "crawl:harbor-health") == JOB_FUNCTION
+    assert stored_function(store, "crawl:cosmicnootropic") == JOB_FUNCTION
+    assert stored_next_runs(store) == before  # pause and next run time kept
 
 
 def test_a_job_the_store_cannot_load_is_kept_and_reported(store: Store, tmp_path: Path) -> None:

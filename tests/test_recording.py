@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import event, select
 
 from tests.conftest import NOW
-from tracker.app import sync_catalog_file
 from tracker.config import PROJECT_ROOT
 from tracker.domain import Availability, Check, CheckStatus, Offer
+from tracker.services import sync_catalog_file
 from tracker.store.engine import Store
 from tracker.store.models import Listing, ObservationSpan
 from tracker.store.provenance import listing_provenance

@@ -15,11 +15,11 @@ from hypothesis import strategies as st
 
 from tests.conftest import NOW
 from tests.seeding import check_all, seed_sample, sync_sample
-from tracker import app
 from tracker.cli import main
 from tracker.config import PROJECT_ROOT, Settings, load_settings
-from tracker.locking import LockBusy, exclusive_lock
-from tracker.publish import ArticleError, Publisher
+from tracker.publishing.locking import LockBusy, exclusive_lock
+from tracker.publishing.publisher import ArticleError, Publisher
+from tracker.publishing.render import render_articles
 from tracker.store.engine import Store, open_store
 
 OPEN = '<!-- tracker:buy-box product="{}"{} -->'
@@ -92,8 +92,8 @@ def test_a_render_waits_for_the_one_holding_the_lock(site: Settings) -> None:
     try:
         with exclusive_lock(lock, timeout=0):
             with pytest.raises(LockBusy, match="another render holds the lock"):
-                app.render_articles(site, store, lock_timeout=0)
-            waiting = ThreadPoolExecutor(1).submit(app.render_articles, site, store)
+                render_articles(site, store, lock_timeout=0)
+            waiting = ThreadPoolExecutor(1).submit(render_articles, site, store)
             # While we hold the lock, the other render has written nothing.
             assert not site.out_dir.exists() and not waiting.done()
         report = waiting.result(timeout=60)
@@ -109,7 +109,7 @@ def write_article(site: Settings, name: str, text: str) -> Path:
 
 
 def render_one(store: Store, site: Settings, path: Path, now: datetime) -> str:
-    report = app.render_articles(site, store, [path], now=now, lock_timeout=0)
+    report = render_articles(site, store, [path], now=now, lock_timeout=0)
     assert report.errors == []
     return (site.out_dir / path.name).read_text(encoding="utf-8")
 
@@ -154,7 +154,7 @@ def test_bad_marker_options_leave_the_file_alone(tmp_path: Path, marker: str, me
         seed_sample(store, NOW)
         path = write_article(settings, "bad.md", f"#\n{marker}\nold\n{CLOSE}\n")
         before = path.read_bytes()
-        report = app.render_articles(
+        report = render_articles(
             settings, store, [path], in_place=True, now=NOW, lock_timeout=0
         )
     finally:

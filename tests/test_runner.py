@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from tracker import app
+from tracker import services
 from tracker.config import Settings
 from tracker.store.engine import open_store
 from tracker.store.models import Product
@@ -13,8 +13,8 @@ from tracker.store.models import Product
 def test_a_child_that_dies_leaves_a_failed_run_with_the_reason(project: Settings) -> None:
     store = open_store(project.database_url)
     try:
-        app.sync_catalog_file(store, project.catalog)
-        snapshot = app.crawl(
+        services.sync_catalog_file(store, project.catalog)
+        snapshot = services.crawl(
             project,
             store,
             "harbor-health",

@@ -20,9 +20,10 @@ from tests.scheduling import (
     write_catalog,
     write_settings,
 )
-from tracker import app
+from tracker import services
 from tracker.config import load_settings
-from tracker.recovery import pid_alive
+from tracker.publishing.render import render_articles
+from tracker.scheduling.recovery import pid_alive
 from tracker.store.engine import open_store
 from tracker.store.models import Listing, ObservationSpan
 
@@ -197,13 +198,13 @@ def test_crawl_render_and_scheduler_write_one_sqlite_file_at_once(
             outcome: dict[str, object] = {}
 
             def crawl() -> None:
-                outcome["run"] = app.crawl(settings, store, "cosmicnootropic")
+                outcome["run"] = services.crawl(settings, store, "cosmicnootropic")
 
             thread = threading.Thread(target=crawl)
             thread.start()
             renders = 0
             while thread.is_alive() or renders < 3:
-                report = app.render_articles(settings, store)
+                report = render_articles(settings, store)
                 assert report.errors == []
                 renders += 1
             thread.join()
@@ -235,10 +236,10 @@ def test_a_crawl_child_killed_under_a_live_runner_is_recorded_as_killed(
     settings = load_settings()
     store = open_store(url)
     try:
-        app.sync_catalog_file(store, settings.catalog)
+        services.sync_catalog_file(store, settings.catalog)
         outcome: list[object] = []
         thread = threading.Thread(
-            target=lambda: outcome.append(app.crawl(settings, store, "cosmicnootropic"))
+            target=lambda: outcome.append(services.crawl(settings, store, "cosmicnootropic"))
         )
         thread.start()
         wait_for(lambda: held_site.arrived, "the held page was requested")

@@ -8,7 +8,8 @@ import pytest
 
 from tracker.catalog import CatalogError, parse_catalog
 from tracker.config import ConfigError, load_settings
-from tracker.schedules import Schedule, parse_duration
+from tracker.schedules import parse_duration
+from tracker.scheduling.triggers import Schedule
 
 VENDOR = """
 vendors:

@@ -13,10 +13,10 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.scheduling import HeldSite, free_port, wait_for
-from tracker import app
+from tracker import services
 from tracker.config import PROJECT_ROOT, Settings
-from tracker.runners import RunSnapshot
-from tracker.scrapyd import Node, ScrapydError, ScrapydRunner, job_state, least_busy
+from tracker.scheduling.runners import RunSnapshot
+from tracker.scheduling.scrapyd import Node, ScrapydError, ScrapydRunner, job_state, least_busy
 from tracker.store.engine import open_store
 from tracker.store.models import CrawlRun, Listing, ObservationSpan, Vendor
 
@@ -122,7 +122,7 @@ def test_crawl_through_scrapyd(scrapyd: str, database: str, tmp_path: Path, site
         ).resolved()
         store = open_store(database)
         try:
-            app.sync_catalog_file(
+            services.sync_catalog_file(
                 store, PROJECT_ROOT / "examples" / "catalog.yaml", {"SAMPLE_SITE": site.url}
             )
             runner = ScrapydRunner(settings, store, grace_seconds=2)

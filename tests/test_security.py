@@ -21,14 +21,14 @@ from starlette.testclient import TestClient
 from tests.conftest import NOW
 from tests.seeding import check_all, sync_sample
 from tests.test_viewmodel import DAY, FIVE, TEN
-from tracker.buybox import BoxRenderer
 from tracker.catalog import CatalogError, parse_catalog
 from tracker.config import Settings, SiteSettings
 from tracker.domain import ListingState
+from tracker.publishing.buybox import BoxRenderer
+from tracker.publishing.viewmodel import build_buy_box, build_group
 from tracker.store.engine import open_store
 from tracker.urls import is_http_url
-from tracker.viewmodel import build_buy_box, build_group
-from tracker.web import create_app
+from tracker.web.server import create_app
 
 XSS_VECTORS = [
     "<SCRIPT SRC=http://xss.rocks/xss.js></SCRIPT>",

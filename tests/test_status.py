@@ -17,14 +17,14 @@ from click.testing import CliRunner
 from sqlalchemy import update
 
 from tests.scheduling import free_port, runs_of, write_catalog, write_settings
-from tracker import app
+from tracker import services
 from tracker.cli import main
 from tracker.config import Settings
 from tracker.domain import RunStatus
-from tracker.jobstore import STORE_ALIAS, job_id, opened_jobs, sync_store_jobs
-from tracker.recovery import close_dead_runs
-from tracker.scheduler import SchedulerError, beat, claim, release
-from tracker.status import status_report
+from tracker.scheduling.jobstore import STORE_ALIAS, job_id, opened_jobs, sync_store_jobs
+from tracker.scheduling.recovery import close_dead_runs
+from tracker.scheduling.scheduler import SchedulerError, beat, claim, release
+from tracker.scheduling.status import status_report
 from tracker.store import repo
 from tracker.store.engine import Store
 from tracker.store.models import CrawlRun, Listing, SchedulerState
@@ -36,7 +36,7 @@ def prepared(
     url = store.engine.url.render_as_string(hide_password=False)
     settings = Settings(root=tmp_path, database_url=url).resolved()
     path = write_catalog(tmp_path, {vendor: {"every": "1h"} for vendor in vendors})
-    app.sync_catalog_file(store, path, {"SAMPLE_SITE": "http://127.0.0.1:9"})
+    services.sync_catalog_file(store, path, {"SAMPLE_SITE": "http://127.0.0.1:9"})
     if jobs:
         sync_store_jobs(store, settings)
     return settings

@@ -6,16 +6,21 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import select
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import select, text
+from sqlalchemy.exc import StatementError
 
-from tracker.app import sync_catalog_file
 from tracker.config import PROJECT_ROOT
-from tracker.domain import Availability, Check, CheckStatus, Offer
+from tracker.domain import Availability, Check, CheckStatus, Offer, RunStatus
+from tracker.services import sync_catalog_file
+from tracker.store import repo
 from tracker.store.engine import Store, current_revision, head_revision
-from tracker.store.models import Listing, ObservationSpan
+from tracker.store.models import Base, CrawlRun, Listing, ObservationSpan
 from tracker.store.repo import listing_states, record_checks
 
 SAMPLE = PROJECT_ROOT / "examples" / "catalog.yaml"
+VENDOR = "cosmicnootropic"
 
 
 @pytest.fixture
@@ -49,6 +54,43 @@ def state(store: Store, listing_id: int):
 
 def test_migrated_to_head(store: Store) -> None:
     assert current_revision(store.engine) == head_revision()
+
+
+def not_the_job_table(obj, name, type_, reflected, compare_to) -> bool:
+    return not (type_ == "table" and name == "apscheduler_jobs")
+
+
+def test_the_models_match_the_migrations(store: Store) -> None:
+    """Typed columns (statuses as enums) need no migration: autogenerate finds nothing."""
+    with store.engine.connect() as connection:
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "include_object": not_the_job_table}
+        )
+        assert compare_metadata(context, Base.metadata) == []
+
+
+def test_statuses_are_enums_stored_as_their_values(store: Store, listing_id: int, now) -> None:
+    check(store, listing_id, now, status=CheckStatus.NOT_FOUND, error="HTTP 404")
+    with store.sessions.begin() as session:
+        run = repo.start_run(session, vendor_slug=VENDOR, now=now, expected=1)
+        repo.finish_run(session, run.id, now, RunStatus.PARTIAL)
+        run_id = run.id
+    with store.sessions.begin() as session:
+        listing = session.get_one(Listing, listing_id)
+        stored_run = session.get_one(CrawlRun, run_id)
+        assert listing.last_status is CheckStatus.NOT_FOUND
+        assert stored_run.status is RunStatus.PARTIAL
+        raw = session.execute(
+            text(
+                "SELECT l.last_status, r.status FROM listings l, crawl_runs r "
+                "WHERE l.id = :listing AND r.id = :run"
+            ),
+            {"listing": listing_id, "run": run_id},
+        ).one()
+    assert tuple(raw) == ("not_found", "partial")
+    with pytest.raises(StatementError, match="'sold' is not a valid RunStatus"):
+        with store.sessions.begin() as session:
+            session.get_one(CrawlRun, run_id).status = "sold"  # type: ignore[assignment]
 
 
 def test_unchanged_price_extends_the_span(store: Store, listing_id: int, now) -> None:

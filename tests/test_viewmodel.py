@@ -9,10 +9,10 @@ from decimal import Decimal
 import pytest
 
 from tests.conftest import NOW
-from tracker.buybox import BoxRenderer
 from tracker.config import SiteSettings
 from tracker.domain import Availability, ListingState, RowState, SpanPoint
-from tracker.viewmodel import build_buy_box, build_group, relative_age
+from tracker.publishing.buybox import BoxRenderer
+from tracker.publishing.viewmodel import build_buy_box, build_group, relative_age
 
 DAY = timedelta(hours=24)
 TEN = ListingState(

@@ -21,7 +21,7 @@ from tracker.config import Settings, SiteSettings
 from tracker.store.engine import Store, open_store
 from tracker.store.history import click_counts
 from tracker.store.models import Listing
-from tracker.web import create_app
+from tracker.web.server import create_app
 
 ORIGIN = "https://reviews.example"
 

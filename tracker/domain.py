@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -268,9 +268,14 @@ class ListingState:
     first_seen_at: datetime | None
     last_seen_at: datetime | None
     last_checked_at: datetime | None
-    last_status: str | None
+    last_status: CheckStatus | None
     last_error: str | None
     consecutive_failures: int
     # Per-vendor display options from the catalog (Vendor.settings["display"]).
     link_only: bool = False
     max_age_hours: float | None = None
+
+
+def time_text(moment: datetime | None) -> str:
+    """Format a time for an operator: UTC to the minute, or ``-`` for none."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M") if moment else "-"

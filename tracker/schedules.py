@@ -1,25 +1,17 @@
-"""Crawl schedules: durations, the effective schedule of a vendor and its APScheduler trigger.
+"""Schedule text: durations, cron expressions and time zones, checked without a scheduler.
 
-Pure functions of their inputs: the catalog validates with them, the scheduler builds its
-triggers with them, and the tests check them without a clock.
+Pure functions: the catalog and the settings validate with them, and the scheduler
+(``tracker.scheduling.triggers``) builds its triggers from the text they accepted.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-from apscheduler.triggers.base import BaseTrigger
-from apscheduler.triggers.cron import CronTrigger
-from apscheduler.triggers.interval import IntervalTrigger
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)?\s*$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}
-JITTER_SHARE = 0.1
 
 
 def parse_duration(value: str | float | int) -> float:
@@ -38,18 +30,8 @@ def parse_duration(value: str | float | int) -> float:
     return seconds
 
 
-def check_cron(expression: str) -> str:
-    """Raise ValueError unless the text is a five-field crontab expression."""
-    try:
-        if len(expression.split()) != 5:
-            raise ValueError("give five fields: minute hour day month day-of-week")
-        CronTrigger.from_crontab(expression, timezone="UTC")
-    except ValueError as exc:
-        raise ValueError(f"not a valid cron expression {expression!r}: {exc}") from exc
-    return expression
-
-
 def check_timezone(name: str) -> str:
+    """Raise ValueError unless the name is a known IANA time zone."""
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as exc:
@@ -57,90 +39,91 @@ def check_timezone(name: str) -> str:
     return name
 
 
+# Cron text is what APScheduler 3's ``CronTrigger.from_crontab`` accepts, read here without
+# it: five fields, each a comma list of expressions (``*``, ``*/step``, ``n``, ``n-m``,
+# ``n-m/step``, ``n/step``; month and weekday names; ``last`` for the day). As there, the
+# first kind of expression whose pattern matches decides, and names are matched at the
+# start of the text only. tests/test_schedules.py checks the two agree on a table of cases.
+_ALL = re.compile(r"\*(?:/(?P<step>\d+))?$")
+_RANGE = re.compile(r"(?P<first>\d+)(?:-(?P<last>\d+))?(?:/(?P<step>\d+))?$")
+_NAMES = re.compile(r"(?P<first>[a-z]+)(?:-(?P<last>[a-z]+))?", re.IGNORECASE)
+_LAST_DAY = re.compile(r"last", re.IGNORECASE)
+_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
 @dataclass(frozen=True)
-class Schedule:
-    """The effective schedule of one vendor: a cron expression or an interval, with jitter."""
-
-    cron: str | None
-    every_seconds: float | None
-    jitter_seconds: float
-    timezone: str
-
-    @classmethod
-    def of(cls, stored: dict[str, Any] | None, default_every: str, default_jitter: str) -> Schedule:
-        """Combine a vendor's stored ``schedule`` settings with the site-wide defaults.
-
-        A vendor without its own jitter gets the default jitter, capped at a tenth of its
-        interval so that a short interval is not smeared over its whole period.
-        """
-        stored = stored or {}
-        cron = stored.get("cron")
-        every = None if cron else parse_duration(stored.get("every", default_every))
-        schedule = cls(cron, every, 0.0, stored.get("timezone") or "UTC")
-        if "jitter" in stored:
-            jitter = parse_duration(stored["jitter"])
-        else:
-            jitter = min(parse_duration(default_jitter), schedule.period_seconds() * JITTER_SHARE)
-        return cls(cron, every, float(int(jitter)), schedule.timezone)
-
-    def trigger(self) -> BaseTrigger:
-        jitter = int(self.jitter_seconds) or None
-        if self.cron:
-            return CronTrigger(**_cron_fields(self.cron), timezone=self.timezone, jitter=jitter)
-        return IntervalTrigger(
-            seconds=self.every_seconds or 1, timezone=self.timezone, jitter=jitter
-        )
-
-    def period_seconds(self) -> float:
-        """The interval, or for a cron expression the gap between two of its next fire times."""
-        if self.every_seconds is not None:
-            return self.every_seconds
-        trigger = CronTrigger.from_crontab(self.cron or "* * * * *", timezone=self.timezone)
-        start = datetime(2026, 1, 5, tzinfo=ZoneInfo(self.timezone))
-        first = trigger.get_next_fire_time(None, start)
-        second = trigger.get_next_fire_time(first, (first or start) + timedelta(seconds=1))
-        if first is None or second is None:
-            return 86400.0
-        return (second - first).total_seconds()
-
-    def misfire_grace_seconds(self) -> int:
-        """A crawl late by less than its interval still runs (a restart must not drop it)."""
-        return max(1, int(self.period_seconds()))
-
-    def describe(self) -> str:
-        base = f"cron {self.cron}" if self.cron else f"every {_human(self.every_seconds or 0)}"
-        if self.jitter_seconds:
-            base += f" ±{_human(self.jitter_seconds)}"
-        if self.timezone != "UTC":
-            base += f" ({self.timezone})"
-        return base
-
-    def fingerprint(self) -> str:
-        """A stable text of the schedule, kept with the job to see when the catalog changed it."""
-        return json.dumps(
-            {
-                "cron": self.cron,
-                "every": self.every_seconds,
-                "jitter": self.jitter_seconds,
-                "timezone": self.timezone,
-            },
-            sort_keys=True,
-        )
+class _CronField:
+    name: str
+    low: int
+    high: int
+    names: tuple[str, ...] = ()  # numbered from ``low``
+    last_day: bool = False  # takes ``last``
 
 
-def _cron_fields(expression: str) -> dict[str, str]:
-    minute, hour, day, month, day_of_week = expression.split()
-    return {
-        "minute": minute,
-        "hour": hour,
-        "day": day,
-        "month": month,
-        "day_of_week": day_of_week,
-    }
+_CRON_FIELDS = (
+    _CronField("minute", 0, 59),
+    _CronField("hour", 0, 23),
+    _CronField("day", 1, 31, last_day=True),
+    _CronField("month", 1, 12, _MONTHS),
+    _CronField("day of week", 0, 6, _WEEKDAYS),
+)
 
 
-def _human(seconds: float) -> str:
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds >= size and seconds % size == 0:
-            return f"{int(seconds // size)}{unit}"
-    return f"{seconds:g}s"
+def check_cron(expression: str) -> str:
+    """Raise ValueError unless the text is a five-field crontab expression."""
+    fields = expression.split()
+    try:
+        if len(fields) != 5:
+            raise ValueError("give five fields: minute hour day month day-of-week")
+        for field, text in zip(_CRON_FIELDS, fields, strict=True):
+            for part in text.split(","):
+                _check_cron_part(field, part)
+    except ValueError as exc:
+        raise ValueError(f"not a valid cron expression {expression!r}: {exc}") from None
+    return expression
+
+
+def _check_cron_part(field: _CronField, part: str) -> None:
+    span = field.high - field.low
+    if match := _ALL.match(part):
+        _check_step(_number(match["step"]), span)
+    elif match := _RANGE.match(part):
+        first, last, step = (_number(match[key]) for key in ("first", "last", "step"))
+        _check_step(step, span)
+        if last is None and step is None:
+            last = first
+        assert first is not None
+        if last is not None and first > last:
+            raise ValueError(f"{part!r}: the range starts after it ends")
+        if first < field.low or (last is not None and last > field.high):
+            raise ValueError(f"{part!r}: the {field.name} goes from {field.low} to {field.high}")
+        if step and step > (last or field.high) - first:
+            raise ValueError(f"{part!r}: the step is larger than the range")
+    elif field.last_day and _LAST_DAY.match(part):
+        pass
+    elif field.names and (match := _NAMES.match(part)):
+        first = _name_number(field, match["first"])
+        last = _name_number(field, match["last"]) if match["last"] else first
+        if first > last:
+            raise ValueError(f"{part!r}: the range starts after it ends")
+    else:
+        raise ValueError(f"{part!r} is not a {field.name} expression")
+
+
+def _number(text: str | None) -> int | None:
+    return None if text is None else int(text)
+
+
+def _check_step(step: int | None, span: int) -> None:
+    if step == 0:
+        raise ValueError("a step must be 1 or more")
+    if step and step > span:
+        raise ValueError(f"the step {step} is larger than the whole range ({span})")
+
+
+def _name_number(field: _CronField, name: str) -> int:
+    try:
+        return field.names.index(name.lower()) + field.low
+    except ValueError:
+        raise ValueError(f"{name!r} is not a {field.name} name") from None

@@ -1,1 +1,1 @@
-"""The Scrapy shell: settings, the tracker's context in a crawl, and the store pipeline."""
+"""The crawl shell: Scrapy settings, middlewares, the store pipeline, and one-page checks."""

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     JSON,
@@ -21,6 +23,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
+
+from tracker.domain import CheckStatus, RunStatus
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -51,6 +55,30 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+E = TypeVar("E", bound=enum.StrEnum)
+
+
+class StrEnumType(TypeDecorator[E]):
+    """A StrEnum stored as its value in a plain string column (no database enum, no migration).
+
+    A value that is not a member is refused on the way in; on the way out every stored value
+    comes back as its member.
+    """
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, enum_type: type[E], length: int) -> None:
+        super().__init__(length)
+        self.enum_type = enum_type
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
+        return None if value is None else self.enum_type(value).value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> E | None:
+        return None if value is None else self.enum_type(value)
 
 
 class Base(DeclarativeBase):
@@ -115,7 +143,7 @@ class Listing(Base):
     )
     last_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_ok_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    last_status: Mapped[str | None] = mapped_column(String(32))
+    last_status: Mapped[CheckStatus | None] = mapped_column(StrEnumType(CheckStatus, 32))
     last_error: Mapped[str | None] = mapped_column(Text)
     consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
 
@@ -160,7 +188,9 @@ class CrawlRun(Base):
     node: Mapped[str | None] = mapped_column(String(300))  # Scrapyd node URL, no credentials
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    status: Mapped[str] = mapped_column(String(16), default="running")
+    status: Mapped[RunStatus] = mapped_column(
+        StrEnumType(RunStatus, 16), default=RunStatus.RUNNING
+    )
     pages: Mapped[int] = mapped_column(Integer, default=0)
     checks: Mapped[int] = mapped_column(Integer, default=0)
     offers: Mapped[int] = mapped_column(Integer, default=0)

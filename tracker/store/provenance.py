@@ -9,6 +9,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tracker.domain import CheckStatus
 from tracker.store.models import Listing, ObservationSpan, Product, Vendor
 
 
@@ -57,7 +58,7 @@ class ListingProvenance:
     active: bool
     last_checked_at: datetime | None
     last_ok_at: datetime | None
-    last_status: str | None
+    last_status: CheckStatus | None
     last_error: str | None
     consecutive_failures: int
     current: SpanRecord | None

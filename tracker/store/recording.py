@@ -68,7 +68,7 @@ def record_checks(session: Session, checks: Sequence[Check], suspect_share: floa
         row["last_checked_at"] = check.checked_at
         offer = check.offer
         if not check.status.is_success or offer is None or offer.price is None:
-            row["last_status"] = str(check.status)
+            row["last_status"] = check.status
             row["last_error"] = (check.error or "")[:2000] or None
             row["consecutive_failures"] += 1
             counts.failures += 1
@@ -119,7 +119,7 @@ def record_checks(session: Session, checks: Sequence[Check], suspect_share: floa
         if span.confirmed:
             item.confirmed = (values.price, values.currency)
             row["last_error"] = None
-        row["last_status"] = str(CheckStatus.OK if span.confirmed else CheckStatus.SUSPECT)
+        row["last_status"] = CheckStatus.OK if span.confirmed else CheckStatus.SUSPECT
         row["last_ok_at"] = check.checked_at
         row["consecutive_failures"] = 0
     _write(session, state, new_spans, span_updates)

@@ -234,7 +234,7 @@ def start_run(
         host=socket.gethostname(),
         pid=os.getpid(),
         started_at=now,
-        status=str(RunStatus.RUNNING),
+        status=RunStatus.RUNNING,
         expected=expected,
         pages=0,
         checks=0,
@@ -276,7 +276,7 @@ def finish_run(
 ) -> CrawlRun:
     run = session.get_one(CrawlRun, run_id)
     run.finished_at = now
-    run.status = str(status)
+    run.status = status
     run.error = error
     session.flush()
     return run

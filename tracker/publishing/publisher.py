@@ -14,13 +14,13 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from tracker.articles import MarkerError, find_blocks, splice
-from tracker.buybox import BoxRenderer
 from tracker.config import Settings
 from tracker.domain import BoxGroup, ListingState
-from tracker.sparkline import WINDOW
+from tracker.publishing.buybox import BoxRenderer
+from tracker.publishing.sparkline import WINDOW
+from tracker.publishing.viewmodel import STYLES, build_buy_box, build_group
 from tracker.store.history import price_history
 from tracker.store.repo import listing_states, products_by_slug
-from tracker.viewmodel import STYLES, build_buy_box, build_group
 
 ARTICLE_SUFFIXES = {".html", ".htm", ".md", ".markdown"}
 

@@ -28,7 +28,7 @@ from typing import Any
 
 from tracker.config import Settings
 from tracker.domain import RunStatus
-from tracker.runners import KILL_GRACE_SECONDS, RunSnapshot
+from tracker.scheduling.runners import KILL_GRACE_SECONDS, RunSnapshot
 from tracker.store import repo
 from tracker.store.engine import Store
 from tracker.store.models import CrawlRun

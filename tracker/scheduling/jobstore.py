@@ -1,18 +1,24 @@
 """The scheduler's jobs, kept by APScheduler's SQLAlchemy job store in the tracker's database.
 
-One job per active vendor, id ``crawl:SLUG``, calling ``tracker.scheduler:crawl_vendor`` with
-the vendor's slug. The store is shared by the scheduler process and the commands that change
-it (`tracker catalog sync`, `tracker schedule pause|resume|run-now`): those open the store
-through a scheduler started paused, which never runs a job, and the running scheduler sees
-their changes at its next wake-up (at most ``schedule.resync_seconds`` later).
+One job per active vendor, id ``crawl:SLUG``, calling
+``tracker.scheduling.scheduler:crawl_vendor`` with the vendor's slug. The store is shared by
+the scheduler process and the commands that change it (`tracker catalog sync`, `tracker
+schedule pause|resume|run-now`): those open the store through a scheduler started paused,
+which never runs a job, and the running scheduler sees their changes at its next wake-up (at
+most ``schedule.resync_seconds`` later).
 
 Pausing uses APScheduler's own pause (the job's next run time is cleared in the store), so
 the pause is operator state in the database and survives restarts and catalog syncs.
+
+Jobs stored before the scheduler moved into ``tracker.scheduling`` name the function by its
+old module (``LEGACY_JOB_FUNCTIONS``): they load under the new name, keep their next run time
+and pause, and the scheduler rewrites them at start.
 """
 
 from __future__ import annotations
 
 import logging
+import pickle
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -27,13 +33,14 @@ from apscheduler.triggers.date import DateTrigger
 from sqlalchemy import and_, select, update
 
 from tracker.config import Settings
-from tracker.schedules import Schedule
+from tracker.scheduling.triggers import Schedule
 from tracker.store.engine import Store
 from tracker.store.models import Vendor
 
 log = logging.getLogger(__name__)
 
-JOB_FUNCTION = "tracker.scheduler:crawl_vendor"
+JOB_FUNCTION = "tracker.scheduling.scheduler:crawl_vendor"
+LEGACY_JOB_FUNCTIONS = frozenset({"tracker.scheduler:crawl_vendor"})
 JOB_PREFIX = "crawl:"
 RUN_NOW_PREFIX = "run-now:"
 STORE_ALIAS = "default"
@@ -54,6 +61,7 @@ class StrictJobStore(SQLAlchemyJobStore):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.broken: dict[str, str] = {}
+        self.renamed: set[str] = set()  # loaded from an old function name; rewrite them
 
     def _get_jobs(self, *conditions: Any) -> list[Job]:
         query = select(self.jobs_t.c.id, self.jobs_t.c.job_state).order_by(
@@ -72,6 +80,28 @@ class StrictJobStore(SQLAlchemyJobStore):
             else:
                 self.broken.pop(row.id, None)
         return jobs
+
+    def _reconstitute_job(self, job_state: bytes) -> Job:
+        state = pickle.loads(job_state)
+        if state.get("func") in LEGACY_JOB_FUNCTIONS:
+            state["func"] = JOB_FUNCTION
+            self.renamed.add(state["id"])
+        state["jobstore"] = self
+        job = Job.__new__(Job)
+        job.__setstate__(state)
+        job._scheduler = self._scheduler
+        job._jobstore_alias = self._alias
+        return job
+
+    def rewrite_renamed(self, jobs: list[Job]) -> list[str]:
+        """Store the jobs loaded from an old function name under the current one."""
+        rewritten = []
+        for job in jobs:
+            if job.id in self.renamed:
+                self.update_job(job)
+                self.renamed.discard(job.id)
+                rewritten.append(job.id)
+        return rewritten
 
     def _report_broken(self, job_id: str, reason: str) -> None:
         if job_id not in self.broken:

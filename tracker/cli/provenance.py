@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from tracker.cli.output import when
 from tracker.store.provenance import ListingProvenance, SpanRecord
 
 
@@ -30,12 +29,12 @@ def print_provenance(console: Console, p: ListingProvenance) -> None:
         console.print(f"  raw price text: {raw}")
         console.print(f"  page hash: {span.page_hash or '-'}")
         console.print(
-            f"  first seen: {_when(span.first_seen_at)}, last seen: "
-            f"{_when(span.last_seen_at)}, seen {span.seen_count} time(s)"
+            f"  first seen: {when(span.first_seen_at)}, last seen: "
+            f"{when(span.last_seen_at)}, seen {span.seen_count} time(s)"
         )
     console.print("Check state:")
     console.print(
-        f"  last checked: {_when(p.last_checked_at)}, last success: {_when(p.last_ok_at)}"
+        f"  last checked: {when(p.last_checked_at)}, last success: {when(p.last_ok_at)}"
     )
     console.print(
         f"  last status: {p.last_status or 'never checked'}, consecutive failures: "
@@ -58,8 +57,8 @@ def print_provenance(console: Console, p: ListingProvenance) -> None:
     )
     for s in p.history:
         table.add_row(
-            _when(s.first_seen_at),
-            _when(s.last_seen_at),
+            when(s.first_seen_at),
+            when(s.last_seen_at),
             _money(s),
             s.availability,
             "yes" if s.confirmed else "no",
@@ -77,6 +76,3 @@ def _money(span: SpanRecord) -> str:
         text += f" (regular {span.regular_price:.2f})"
     return text
 
-
-def _when(moment: datetime | None) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M:%S") if moment else "-"

@@ -21,7 +21,7 @@ from sqlalchemy import select
 
 from tracker.config import Settings
 from tracker.domain import RunStatus
-from tracker.scrapyd import ScrapydError, job_state, node_by_address
+from tracker.scheduling.scrapyd import ScrapydError, job_state, node_by_address
 from tracker.store import repo
 from tracker.store.engine import Store
 from tracker.store.models import CrawlRun

@@ -14,8 +14,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 
 from tracker.config import Settings
-from tracker.domain import RunStatus
-from tracker.jobstore import job_rows, vendor_schedules
+from tracker.domain import RunStatus, time_text
+from tracker.scheduling.jobstore import job_rows, vendor_schedules
 from tracker.store.engine import Store
 from tracker.store.models import CrawlRun, Listing, SchedulerState, Vendor
 
@@ -99,7 +99,7 @@ def status_report(store: Store, settings: Settings, now: datetime) -> StatusRepo
             report.problems.append(f"vendor {vendor}: last run {run.id} {run.status}: {run.error}")
         if run is not None and run.status == RunStatus.RUNNING and now - run.started_at > limit:
             report.problems.append(
-                f"vendor {vendor}: run {run.id} running since {run.started_at:%Y-%m-%d %H:%M} UTC"
+                f"vendor {vendor}: run {run.id} running since {time_text(run.started_at)} UTC"
             )
     if unscheduled:
         report.notes.append(
@@ -130,7 +130,7 @@ def status_report(store: Store, settings: Settings, now: datetime) -> StatusRepo
             report.problems.append(f"{name}: no good price yet")
         elif now - listing.last_ok_at > max_age:
             report.problems.append(
-                f"{name}: last good price from {listing.last_ok_at:%Y-%m-%d %H:%M} UTC, "
+                f"{name}: last good price from {time_text(listing.last_ok_at)} UTC, "
                 f"older than {settings.site.max_age_hours:g} hours"
             )
     return report
@@ -145,7 +145,7 @@ def _scheduler_state(
     where = f"pid {state.pid} on {state.host}"
     if silent > timedelta(seconds=settings.schedule.resync_seconds * SCHEDULER_SILENT_BEATS):
         return (
-            f"silent since {state.beat_at:%Y-%m-%d %H:%M:%S} UTC ({where})",
+            f"silent since {time_text(state.beat_at)} UTC ({where})",
             f"scheduler ({where}) silent for {int(silent.total_seconds())} s: is it still running?",
         )
-    return f"running ({where}, since {state.started_at:%Y-%m-%d %H:%M} UTC)", None
+    return f"running ({where}, since {time_text(state.started_at)} UTC)", None

@@ -27,15 +27,15 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from tracker.buybox import BoxRenderer, static_text
 from tracker.config import Settings
 from tracker.domain import BoxGroup
-from tracker.publish import Publisher
+from tracker.publishing.buybox import BoxRenderer, static_text
+from tracker.publishing.publisher import Publisher
+from tracker.publishing.viewmodel import STYLES, amount_text
 from tracker.store.engine import Store, open_store
 from tracker.store.history import affiliate_target, record_click
 from tracker.store.repo import listing_states, products_by_slug
 from tracker.urls import is_http_url
-from tracker.viewmodel import STYLES, amount_text
 
 CACHE_ENTRIES = 256
 MAX_AGE_SECONDS = 60

@@ -1,7 +1,8 @@
 """Run a crawl: the local runner starts `scrapy crawl listings` as a child process.
 
 Every runner has one method, ``crawl(vendor, trigger=..., stop=...)``, which returns when the
-crawl is over and its run is recorded; ``tracker.scrapyd`` holds the Scrapyd runner.
+crawl is over and its run is recorded; ``tracker.scheduling.scrapyd`` holds the Scrapyd
+runner.
 
 Every run belongs to one vendor. A crawl of all vendors (`tracker crawl`) is one child
 process with one run per vendor, so that each vendor's last run tells its own story.
@@ -36,7 +37,7 @@ KILL_GRACE_SECONDS = 10.0
 @dataclass(frozen=True)
 class RunSnapshot:
     run_id: int
-    status: str
+    status: RunStatus
     expected: int
     checks: int
     offers: int
@@ -74,16 +75,16 @@ class CrawlOutcome:
     log_file: Path | None = None
 
     @property
-    def status(self) -> str:
+    def status(self) -> RunStatus:
         """One status for the whole crawl: partial when some vendors read prices and some not."""
         statuses = {run.status for run in self.runs}
         if len(statuses) == 1:
             return statuses.pop()
         if RunStatus.RUNNING in statuses:
-            return str(RunStatus.RUNNING)
+            return RunStatus.RUNNING
         if self.offers:
-            return str(RunStatus.PARTIAL)
-        return str(RunStatus.KILLED if RunStatus.KILLED in statuses else RunStatus.FAILED)
+            return RunStatus.PARTIAL
+        return RunStatus.KILLED if RunStatus.KILLED in statuses else RunStatus.FAILED
 
     @property
     def expected(self) -> int:

@@ -1,12 +1,12 @@
 """`tracker schedule run`: the one long-running scheduler process.
 
 APScheduler 3 ``BlockingScheduler``; vendor jobs live in the tracker's database
-(``tracker.jobstore``); a thread pool as large as ``schedule.max_running`` is the global
-limit on crawls at once; each crawl is done by a runner (a child process or a Scrapyd job)
+(``tracker.scheduling.jobstore``); a thread pool as large as ``schedule.max_running`` is the
+global limit on crawls at once; each crawl is done by a runner (a child process or a Scrapyd job)
 and followed by a re-render of the articles that show the vendor's products.
 
-Jobs are referenced as ``"tracker.scheduler:crawl_vendor"`` with the vendor's slug; they
-reach the runner through the process's ``SchedulerContext``, set while the scheduler runs.
+Jobs are referenced as ``"tracker.scheduling.scheduler:crawl_vendor"`` with the vendor's slug;
+they reach the runner through the process's ``SchedulerContext``, set while the scheduler runs.
 """
 
 from __future__ import annotations
@@ -37,7 +37,8 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlalchemy import func, select
 
 from tracker.config import Settings
-from tracker.jobstore import (
+from tracker.scheduling.jobstore import (
+    JOB_FUNCTION,
     JOB_PREFIX,
     STORE_ALIAS,
     JobStoreError,
@@ -46,9 +47,9 @@ from tracker.jobstore import (
     sync_jobs,
     vendor_schedules,
 )
-from tracker.recovery import close_dead_runs, pid_alive
-from tracker.runners import Runner, RunSnapshot
-from tracker.schedules import Schedule
+from tracker.scheduling.recovery import close_dead_runs, pid_alive
+from tracker.scheduling.runners import Runner, RunSnapshot
+from tracker.scheduling.triggers import Schedule
 from tracker.store.engine import Store
 from tracker.store.models import CrawlRun, SchedulerState, Vendor
 
@@ -273,7 +274,9 @@ def prepare(context: SchedulerContext) -> None:
             len(report.changed),
             len(report.removed),
         )
-        scheduler.get_jobs(jobstore=STORE_ALIAS)  # loads every job: fills jobstore.broken
+        jobs = scheduler.get_jobs(jobstore=STORE_ALIAS)  # loads every job: fills jobstore.broken
+        for ident in jobstore.rewrite_renamed(jobs):
+            log.info("job %s: rewritten under %s", ident, JOB_FUNCTION)
         if jobstore.broken:
             problems = "; ".join(f"{key}: {why}" for key, why in sorted(jobstore.broken.items()))
             raise JobStoreError(

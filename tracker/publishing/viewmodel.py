@@ -19,7 +19,7 @@ from tracker.domain import (
     SpanPoint,
 )
 from tracker.pricing import comparable_price, is_fresh, orders_first, unit_prices
-from tracker.sparkline import build_sparkline
+from tracker.publishing.sparkline import build_sparkline
 from tracker.urls import is_http_url
 
 ORDERS = ("price", "catalog")

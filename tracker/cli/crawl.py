@@ -1,0 +1,77 @@
+"""`tracker crawl` and `tracker extract`: check listings now, or see what one page yields."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from tracker import services
+from tracker.cli.output import (
+    crawl_with_progress,
+    operator_errors,
+    print_runs,
+    settings_of,
+)
+from tracker.crawling import pagecheck
+from tracker.domain import ExtractHints
+
+
+@click.command()
+@click.option("--vendor", help="Crawl only this vendor (its slug).")
+@click.pass_context
+@operator_errors
+def crawl(ctx: click.Context, vendor: str | None) -> None:
+    """Check the active listings now (one vendor or all), in a Scrapy child process.
+
+    A crawl of all vendors records one run per vendor, as the scheduler's crawls do.
+    """
+    settings = settings_of(ctx)
+    store = services.open_settings_store(settings)
+    try:
+        outcome = crawl_with_progress(settings, store, vendor)
+    finally:
+        store.close()
+    print_runs(outcome)
+    if outcome.status not in ("ok", "partial"):
+        raise click.exceptions.Exit(1)
+
+
+@click.command("extract")
+@click.argument("source", metavar="FILE_OR_URL")
+@click.option("--url", help="The saved page's address (for relative links and platform endpoints).")
+@click.option("--vendor", "vendor_slug", help="Use this synced vendor's currency and hints.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.pass_context
+@operator_errors
+def extract_page(
+    ctx: click.Context, source: str, url: str | None, vendor_slug: str | None, as_json: bool
+) -> None:
+    """Show what a product page yields before you add its vendor: offers, source, what was tried.
+
+    FILE_OR_URL is a saved page or an http(s) URL to fetch. The same extraction chain as the
+    crawl runs on it.
+    """
+    settings = settings_of(ctx)
+    hints = ExtractHints()
+    if vendor_slug:
+        store = services.open_settings_store(settings)
+        try:
+            hints = pagecheck.vendor_hints(store, vendor_slug)
+        finally:
+            store.close()
+    checked = pagecheck.check_page(source, url, hints, settings)
+    results = [checked.result]
+    if checked.follow_up_result is not None:
+        results.append(checked.follow_up_result)
+    if as_json:
+        data = pagecheck.result_json(checked.result)
+        if checked.follow_up_result is not None:
+            data["follow_up_result"] = pagecheck.result_json(checked.follow_up_result)
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    for index, result in enumerate(results):
+        if index:
+            click.echo(f"follow-up {checked.result.follow_up}:")
+        for line in pagecheck.result_lines(result, hints.currency):
+            click.echo(line)

@@ -1,0 +1,171 @@
+"""What the commands print: the console, times, the tables several commands share, and errors.
+
+One place for each: every time is printed by ``when`` (UTC to the minute), and every error an
+operator can act on is turned into a one-line message by ``operator_errors``.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from tracker import services
+from tracker.catalog import CatalogError
+from tracker.config import ConfigError, Settings
+from tracker.crawling.pagecheck import PageError
+from tracker.domain import ListingState, time_text
+from tracker.pricing import is_fresh
+from tracker.publishing.locking import LockBusy
+from tracker.publishing.publisher import ArticleError
+from tracker.scheduling.jobstore import JobStoreError
+from tracker.scheduling.runners import CrawlOutcome, RunSnapshot
+from tracker.scheduling.scheduler import SchedulerError
+from tracker.scheduling.scrapyd import ScrapydError
+from tracker.store.engine import Store
+
+F = TypeVar("F", bound=Callable[..., Any])
+# Wide tables when piped (a log or CI), the terminal's width otherwise.
+console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
+
+# The errors an operator can act on: their message says what is wrong and what to do.
+OPERATOR_ERRORS: tuple[type[Exception], ...] = (
+    ConfigError,
+    CatalogError,
+    ArticleError,
+    LookupError,
+    FileNotFoundError,
+    LockBusy,
+    PageError,
+    SchedulerError,
+    JobStoreError,
+    ScrapydError,
+)
+
+
+def when(moment: datetime | None) -> str:
+    """Print a time: UTC to the minute (the tables say "Times in UTC.")."""
+    return time_text(moment)
+
+
+def operator_message(exc: Exception) -> str:
+    """The one-line message of an operator error (a KeyError's without its quotes)."""
+    if isinstance(exc, KeyError) and exc.args:
+        return str(exc.args[0])
+    return str(exc)
+
+
+def operator_errors(func: F) -> F:
+    """Turn the errors an operator can act on into a one-line message and exit code 1."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except OPERATOR_ERRORS as exc:
+            raise click.ClickException(operator_message(exc)) from exc
+
+    return wrapper  # type: ignore[return-value]
+
+
+def settings_of(ctx: click.Context) -> Settings:
+    """The settings the main command loaded."""
+    settings: Settings = ctx.obj
+    return settings
+
+
+def crawl_with_progress(
+    settings: Settings, store: Store, vendor: str | None, extra_env: dict[str, str] | None = None
+) -> CrawlOutcome:
+    """Crawl now, with a progress bar while the crawl runs."""
+    with Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as progress:
+        task = progress.add_task(f"crawling {vendor or 'all vendors'}", total=None)
+
+        def show(outcome: CrawlOutcome) -> None:
+            progress.update(task, completed=outcome.checks, total=outcome.expected or None)
+
+        return services.crawl(settings, store, vendor, extra_env=extra_env, on_progress=show)
+
+
+def print_runs(outcome: CrawlOutcome) -> None:
+    """One row per vendor's run, and the totals when there are several."""
+    table = Table(
+        "run", "vendor", "status", "pages", "listings checked", "prices read", "failures", "time"
+    )
+    several = len(outcome.runs) > 1
+    for run in outcome.runs:
+        last = run is outcome.runs[-1]
+        table.add_row(
+            str(run.run_id), run.vendor or "-", *_run_cells(run), end_section=several and last
+        )
+    if several:
+        table.add_row("all", "", *_run_cells(outcome))
+    console.print(table)
+    vendors_by_error: dict[str, list[str]] = {}
+    for run in outcome.runs:
+        if run.error:
+            vendors_by_error.setdefault(run.error, []).append(run.vendor or "-")
+    for error, vendors in vendors_by_error.items():
+        console.print(f"[red]{', '.join(vendors)}: {error}[/red]", soft_wrap=True)
+    if outcome.log_file:
+        console.print(f"Scrapy log: {outcome.log_file}")
+
+
+def _run_cells(run: RunSnapshot | CrawlOutcome) -> list[str]:
+    took = ((run.finished_at or datetime.now(UTC)) - run.started_at).total_seconds()
+    return [
+        run.status,
+        str(run.pages),
+        f"{run.checks}/{run.expected}",
+        str(run.offers),
+        str(run.failures),
+        f"{took:.1f} s",
+    ]
+
+
+def print_prices(states: list[ListingState], settings: Settings, now: datetime) -> None:
+    """The prices table, then the reason of each listing that failed or is held back."""
+    max_age = timedelta(hours=settings.site.max_age_hours)
+    table = Table(
+        "id", "product", "vendor", "listing", "price", "stock", "seen", "checked", "status"
+    )
+    problems = []
+    for s in states:
+        price = f"{s.price:.2f} {s.currency}" if s.price is not None else "-"
+        if s.price is not None and not s.confirmed:
+            price += " (unconfirmed)"
+        elif s.price is not None and not is_fresh(s.last_seen_at, now, max_age):
+            price += " (stale)"
+        if s.price is not None and not s.confirmed:
+            problems.append(f"{s.listing_id}: unconfirmed: {s.last_error or 'not seen again yet'}")
+        elif s.last_error:
+            problems.append(f"{s.listing_id}: {s.last_status}: {s.last_error}")
+        table.add_row(
+            str(s.listing_id),
+            s.product_slug,
+            s.vendor_name,
+            s.label,
+            price,
+            s.availability or "-",
+            when(s.last_seen_at),
+            when(s.last_checked_at),
+            s.last_status or "never checked",
+        )
+    console.print(table)
+    console.print("Times in UTC.")
+    for line in problems:
+        console.print(line, soft_wrap=True)

@@ -1,0 +1,63 @@
+"""`tracker render`: fill the buy boxes of the articles."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from tracker import services
+from tracker.cli.output import console, operator_errors, settings_of
+from tracker.publishing.render import render_articles
+
+
+@click.command()
+@click.argument("articles", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write rendered articles here (default: the configured out_dir).",
+)
+@click.option("--in-place", is_flag=True, help="Rewrite the articles themselves.")
+@click.option("--check", is_flag=True, help="Write nothing; exit 1 when an article would change.")
+@click.option("--diff", "show_diff", is_flag=True, help="Show each change as a unified diff.")
+@click.pass_context
+@operator_errors
+def render(
+    ctx: click.Context,
+    articles: tuple[Path, ...],
+    out_dir: Path | None,
+    in_place: bool,
+    check: bool,
+    show_diff: bool,
+) -> None:
+    """Fill the buy boxes of ARTICLES (default: every article with markers in content_dir)."""
+    if in_place and out_dir:
+        raise click.UsageError("give --out or --in-place, not both")
+    settings = settings_of(ctx)
+    store = services.open_settings_store(settings)
+    try:
+        report = render_articles(
+            settings,
+            store,
+            list(articles) or None,
+            out_dir=out_dir,
+            in_place=in_place,
+            write=not check,
+            diff=show_diff,
+        )
+    finally:
+        store.close()
+    for result in report.results:
+        if check:
+            state = "would change" if result.changed else "up to date"
+        else:
+            state = "written" if result.changed else "unchanged"
+        console.print(f"{result.target} ({result.boxes} boxes, {state})")
+        if result.diff:
+            click.echo(result.diff, nl=False)
+    for error in report.errors:
+        console.print(f"[red]error:[/red] {error}", soft_wrap=True)
+    if report.errors or (check and any(r.changed for r in report.results)):
+        raise click.exceptions.Exit(1)

@@ -1,0 +1,152 @@
+"""The `tracker schedule` commands and `tracker status`: thin wrappers over the scheduler."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import click
+from rich.table import Table
+
+from tracker import services
+from tracker.cli.output import console, operator_errors, settings_of, when
+from tracker.config import Settings
+from tracker.scheduling.jobstore import run_now, set_paused
+from tracker.scheduling.status import StatusReport, VendorStatus
+from tracker.store.engine import Store
+
+
+@click.group()
+def schedule() -> None:
+    """The scheduler: crawls at each vendor's time, then re-renders the affected articles."""
+
+
+@schedule.command("run")
+@click.pass_context
+@operator_errors
+def schedule_run(ctx: click.Context) -> None:
+    """Run the scheduler in the foreground until SIGINT or SIGTERM (one per database)."""
+    logging.basicConfig(
+        level=logging.INFO,
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    settings = settings_of(ctx)
+    services.start_scheduler(settings)
+
+
+@schedule.command("list")
+@click.pass_context
+@operator_errors
+def schedule_list(ctx: click.Context) -> None:
+    """Per vendor: schedule, next run, last run and its status."""
+    report = services.status_at(settings_of(ctx), datetime.now(UTC))
+    table = Table("vendor", "schedule", "next run", "last run", "status", "finished")
+    for row in report.vendors:
+        run = row.last_run
+        table.add_row(
+            row.vendor,
+            row.schedule,
+            _next_run(row),
+            f"{run.id} ({run.trigger})" if run else "-",
+            run.status if run else "never",
+            when(run.finished_at) if run else "-",
+        )
+    console.print(table)
+    _print_footer(report)
+
+
+def _vendor_command(settings: Settings, action: Callable[[Store], str]) -> None:
+    store = services.open_settings_store(settings)
+    try:
+        message = action(store)
+    finally:
+        store.close()
+    console.print(message)
+
+
+@schedule.command("pause")
+@click.argument("vendor")
+@click.pass_context
+@operator_errors
+def schedule_pause(ctx: click.Context, vendor: str) -> None:
+    """Stop scheduling VENDOR until `tracker schedule resume` (kept across restarts and syncs)."""
+
+    def pause(store: Store) -> str:
+        set_paused(store, vendor, True)
+        return f"paused {vendor}"
+
+    _vendor_command(settings_of(ctx), pause)
+
+
+@schedule.command("resume")
+@click.argument("vendor")
+@click.pass_context
+@operator_errors
+def schedule_resume(ctx: click.Context, vendor: str) -> None:
+    """Schedule VENDOR again; prints its next run."""
+
+    def resume(store: Store) -> str:
+        return f"resumed {vendor}: next run {when(set_paused(store, vendor, False))} UTC"
+
+    _vendor_command(settings_of(ctx), resume)
+
+
+@schedule.command("run-now")
+@click.argument("vendor")
+@click.pass_context
+@operator_errors
+def schedule_run_now(ctx: click.Context, vendor: str) -> None:
+    """Ask the running scheduler to crawl VENDOR at its next wake-up (within resync_seconds)."""
+    settings = settings_of(ctx)
+
+    def queue(store: Store) -> str:
+        run_now(store, vendor, datetime.now(UTC))
+        return (
+            f"queued a crawl of {vendor}; the scheduler starts it within "
+            f"{settings.schedule.resync_seconds:g} s"
+        )
+
+    _vendor_command(settings, queue)
+
+
+@click.command("status")
+@click.pass_context
+@operator_errors
+def status(ctx: click.Context) -> None:
+    """Last run per vendor, next run, failing and stale listings; exit 1 when action is needed."""
+    report = services.status_at(settings_of(ctx), datetime.now(UTC))
+    table = Table("vendor", "last run", "status", "pages", "offers", "failures", "next run")
+    for row in report.vendors:
+        run = row.last_run
+        table.add_row(
+            row.vendor,
+            when(run.started_at) if run else "never",
+            run.status if run else "-",
+            str(run.pages) if run else "-",
+            str(run.offers) if run else "-",
+            str(run.failures) if run else "-",
+            _next_run(row),
+        )
+    console.print(table)
+    _print_footer(report)
+    for problem in report.problems:
+        console.print(f"[red]needs attention:[/red] {problem}", soft_wrap=True)
+    if report.needs_operator:
+        raise click.exceptions.Exit(1)
+    console.print("All good.")
+
+
+def _print_footer(report: StatusReport) -> None:
+    console.print(f"Times in UTC. Scheduler: {report.scheduler}.")
+    for note in report.notes:
+        console.print(f"note: {note}", soft_wrap=True)
+
+
+def _next_run(row: VendorStatus) -> str:
+    if not row.scheduled:
+        return "not scheduled"
+    return "paused" if row.paused else when(row.next_run)
+

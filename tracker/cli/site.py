@@ -1,0 +1,88 @@
+"""`tracker serve`, `tracker sample-site` and `tracker demo`: the servers and the offline demo."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+
+import click
+
+from tracker import services
+from tracker.cli.output import (
+    console,
+    crawl_with_progress,
+    operator_errors,
+    print_prices,
+    print_runs,
+    settings_of,
+)
+from tracker.publishing.render import render_articles
+from tracker.web.samplesite import SAMPLE_SITE_DIR, StaticSite
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, help="Port to listen on.")
+@click.pass_context
+@operator_errors
+def serve(ctx: click.Context, host: str, port: int) -> None:
+    """Serve live buy boxes, offers JSON, the embed script and counted affiliate redirects."""
+    from tracker.web.server import serve as run_server  # Starlette and uvicorn load only here
+
+    settings = settings_of(ctx)
+    console.print(f"Serving live buy boxes at http://{host}:{port}/ (Ctrl-C stops it)")
+    run_server(settings, host=host, port=port)
+
+
+@click.command("sample-site")
+@click.option("--port", default=8700, show_default=True, help="Port on 127.0.0.1.")
+def sample_site(port: int) -> None:
+    """Serve the offline sample vendor site until interrupted (set SAMPLE_SITE to its URL)."""
+    site = StaticSite(SAMPLE_SITE_DIR, port=port).start()
+    console.print(f"Sample vendor site at {site.url} (Ctrl-C stops it)")
+    console.print(f"  export SAMPLE_SITE={site.url}")
+    try:
+        site.thread.join()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        site.stop()
+
+
+@click.command()
+@click.pass_context
+@operator_errors
+def demo(ctx: click.Context) -> None:
+    """Run the whole job on the offline sample site: sync, crawl, render, show prices."""
+    settings = settings_of(ctx)
+    with StaticSite(SAMPLE_SITE_DIR) as site:
+        console.print(f"Sample vendor site started at {site.url}")
+        env = {**os.environ, "SAMPLE_SITE": site.url}
+        store = services.open_settings_store(settings)
+        try:
+            report = services.sync_catalog_file(store, settings.catalog, env)
+            console.print(
+                f"Catalog {settings.catalog}: {len(report.added)} added, "
+                f"{len(report.updated)} updated"
+            )
+            # Our own loopback site: no need for the politeness delay of a real shop.
+            outcome = crawl_with_progress(
+                settings,
+                store,
+                None,
+                {"SAMPLE_SITE": site.url, "TRACKER_CRAWL__DOWNLOAD_DELAY": "0"},
+            )
+            print_runs(outcome)
+            rendered = render_articles(settings, store)
+            states = services.current_prices(store)
+        finally:
+            store.close()
+    console.print("Sample vendor site stopped.")
+    console.print("Rendered articles:")
+    for result in rendered.results:
+        console.print(f"  {result.target}")
+    for error in rendered.errors:
+        console.print(f"[red]error:[/red] {error}")
+    print_prices(states, settings, datetime.now(UTC))
+    if rendered.errors or outcome.status not in ("ok", "partial"):
+        raise click.exceptions.Exit(1)

@@ -1,0 +1,101 @@
+"""Render articles: every article with markers, or only those that show a vendor's products."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from tracker.articles import MarkerError, find_blocks
+from tracker.config import Settings
+from tracker.publishing.locking import exclusive_lock
+from tracker.publishing.publisher import (
+    ArticleError,
+    Publisher,
+    RenderResult,
+    article_files,
+    has_markers,
+    read_article,
+)
+from tracker.store import repo
+from tracker.store.engine import Store
+
+RENDER_LOCK_TIMEOUT = 300.0
+
+
+@dataclass
+class RenderReport:
+    results: list[RenderResult]
+    errors: list[str]
+
+
+def render_articles(
+    settings: Settings,
+    store: Store,
+    articles: list[Path] | None = None,
+    *,
+    out_dir: Path | None = None,
+    in_place: bool = False,
+    now: datetime | None = None,
+    write: bool = True,
+    diff: bool = False,
+    lock_timeout: float = RENDER_LOCK_TIMEOUT,
+) -> RenderReport:
+    """Render the given articles (default: the content folder's files with markers).
+
+    One bad article is reported and the others still render. ``write=False`` only reports
+    which articles would change (``--check``). A lock file in var_dir keeps two renders from
+    interleaving; LockBusy when another one holds it longer than ``lock_timeout`` seconds.
+    """
+    content_dir = settings.content_dir
+    if articles:
+        sources = list(articles)
+    else:
+        sources = [p for p in article_files(content_dir) if has_markers(p)]
+    target_dir = out_dir or settings.out_dir
+    report = RenderReport([], [])
+    lock = settings.var_dir / "render.lock"
+    with exclusive_lock(lock, lock_timeout), store.readers.begin() as session:
+        publisher = Publisher(settings, session, now or datetime.now(UTC))
+        for source in sources:
+            target = source if in_place else target_dir / _relative_name(source, content_dir)
+            try:
+                report.results.append(publisher.render_file(source, target, write=write, diff=diff))
+            except ArticleError as exc:
+                report.errors.append(str(exc))
+    return report
+
+
+def _relative_name(source: Path, content_dir: Path) -> Path:
+    try:
+        return source.resolve().relative_to(content_dir.resolve())
+    except ValueError:
+        return Path(source.name)
+
+
+def articles_showing(content_dir: Path, products: set[str]) -> tuple[list[Path], list[str]]:
+    """The content files with a marker naming one of the products, and the unreadable ones."""
+    found, errors = [], []
+    for path in article_files(content_dir):
+        if not has_markers(path):
+            continue
+        try:
+            blocks = find_blocks(read_article(path), str(path))
+        except (ArticleError, MarkerError) as exc:
+            errors.append(str(exc))
+            continue
+        if any(slug in products for block in blocks for slug in block.products):
+            found.append(path)
+    return found, errors
+
+
+def render_vendor_articles(settings: Settings, store: Store, vendor: str) -> RenderReport:
+    """Render the articles that show the vendor's products; unchanged output is not written."""
+    with store.sessions() as session:
+        products = repo.product_slugs_of_vendor(session, vendor)
+    articles, errors = articles_showing(settings.content_dir, products)
+    if not articles:
+        return RenderReport([], errors)
+    report = render_articles(settings, store, articles)
+    report.errors[:0] = errors
+    return report

@@ -1,0 +1,132 @@
+"""The services that commands share: each takes settings or a store and does one job.
+
+This is the layer that composes the shells (the scheduler with the runners and the
+re-render after a crawl); the CLI calls it, and nothing below imports it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from pathlib import Path
+
+from tracker.catalog import load_catalog
+from tracker.config import Settings
+from tracker.domain import ListingState
+from tracker.publishing.render import render_vendor_articles
+from tracker.scheduling.runners import (
+    CrawlOutcome,
+    LocalRunner,
+    Runner,
+    RunSnapshot,
+    run_local_crawl,
+)
+from tracker.scheduling.scheduler import SchedulerContext, run_scheduler
+from tracker.scheduling.scrapyd import ScrapydRunner
+from tracker.scheduling.status import StatusReport, status_report
+from tracker.store import provenance, repo
+from tracker.store.engine import Store, open_store
+from tracker.store.provenance import ListingProvenance
+
+log = logging.getLogger("tracker.schedule")
+
+
+def open_settings_store(settings: Settings) -> Store:
+    """Open the database, migrated to the newest schema."""
+    return open_store(settings.database_url)
+
+
+def sync_catalog_file(
+    store: Store, path: Path, env: Mapping[str, str] | None = None
+) -> repo.SyncReport:
+    """Validate the catalog file, then upsert it in one transaction (all or nothing)."""
+    catalog = load_catalog(path, env)
+    with store.sessions.begin() as session:
+        return repo.sync_catalog(session, catalog)
+
+
+def crawl(
+    settings: Settings,
+    store: Store,
+    vendor: str | None = None,
+    *,
+    extra_env: Mapping[str, str] | None = None,
+    on_progress: Callable[[CrawlOutcome], None] | None = None,
+) -> CrawlOutcome:
+    """Crawl one vendor, or every vendor with active listings, now (one run per vendor)."""
+    return run_local_crawl(settings, store, vendor, extra_env=extra_env, on_progress=on_progress)
+
+
+def listing_provenance(store: Store, listing_id: int) -> ListingProvenance:
+    """The listing's current price with where it came from, its check state and history."""
+    with store.sessions.begin() as session:
+        found = provenance.listing_provenance(session, listing_id)
+    if found is None:
+        raise LookupError(f"no listing with id {listing_id} (see the ids in `tracker prices`)")
+    return found
+
+
+def current_prices(store: Store, product: str | None = None) -> list[ListingState]:
+    """The current state of every active listing (of one product, or all)."""
+    with store.readers.begin() as session:
+        return repo.listing_states(session, [product] if product else None)
+
+
+def status_at(settings: Settings, now: datetime) -> StatusReport:
+    """What ran, what runs next, and what needs the operator."""
+    store = open_settings_store(settings)
+    try:
+        return status_report(store, settings, now)
+    finally:
+        store.close()
+
+
+def make_runner(settings: Settings, store: Store) -> Runner:
+    """The configured runner: a local child process or Scrapyd."""
+    if settings.schedule.runner == "scrapyd":
+        return ScrapydRunner(settings, store)
+    return LocalRunner(settings, store)
+
+
+def render_after(settings: Settings, store: Store) -> Callable[[str, RunSnapshot], None]:
+    """What the scheduler does after a vendor's crawl: re-render the articles that show it."""
+
+    def after(vendor: str, _snapshot: RunSnapshot) -> None:
+        report = render_vendor_articles(settings, store, vendor)
+        written = [str(r.target) for r in report.results if r.changed]
+        log.info(
+            "vendor %s: %d articles rendered, %d written%s",
+            vendor,
+            len(report.results),
+            len(written),
+            f" ({', '.join(written)})" if written else "",
+        )
+        for error in report.errors:
+            log.error("render: %s", error)
+
+    return after
+
+
+def start_scheduler(settings: Settings) -> None:
+    """Sync the catalog, then run the scheduler until SIGINT or SIGTERM."""
+    store = open_settings_store(settings)
+    try:
+        if settings.catalog.is_file():
+            report = sync_catalog_file(store, settings.catalog)
+            log.info(
+                "catalog %s: %d added, %d updated, %d deactivated",
+                settings.catalog,
+                len(report.added),
+                len(report.updated),
+                len(report.deactivated),
+            )
+        context = SchedulerContext(
+            settings,
+            store,
+            make_runner(settings, store),
+            render_after(settings, store) if settings.schedule.render_after_crawl else None,
+        )
+        run_scheduler(context)
+    finally:
+        store.close()

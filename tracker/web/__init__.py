@@ -1,0 +1,1 @@
+"""Web: the live buy-box server (Starlette) and the sample vendor site's static server."""
