@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import update
 
-from tests.scheduling import free_port, runs_of, write_catalog, write_settings
+from tests.scheduling import runs_of, write_catalog, write_settings
 from tracker import app
 from tracker.cli import main
 from tracker.config import Settings
@@ -115,16 +115,14 @@ def test_problems_need_the_operator(
 
 
 def test_dead_local_runs_are_closed_live_and_foreign_ones_kept(
-    store: Store, tmp_path: Path, now: datetime
+    store: Store, tmp_path: Path, now: datetime, refused_url: str
 ) -> None:
     settings = prepared(store, tmp_path)
     here = socket.gethostname()
     dead = add_run(store, now, host=here, pid=dead_pid())
     live = add_run(store, now, host=here, pid=os.getpid())
     elsewhere = add_run(store, now, host="another-host", pid=dead_pid())
-    unreachable = add_run(
-        store, now, runner="scrapyd", node=f"http://127.0.0.1:{free_port()}/", job_id="x"
-    )
+    unreachable = add_run(store, now, runner="scrapyd", node=refused_url, job_id="x")
     closed = close_dead_runs(store, settings, now)
     assert len(closed) == 1 and f"run {dead} closed as killed" in closed[0]
     with store.sessions() as session:
