@@ -18,6 +18,8 @@ from tracker.config import PROJECT_ROOT, Settings, load_settings
 from tracker.samplesite import SAMPLE_SITE_DIR, StaticSite
 from tracker.store.engine import Store, open_store
 
+pytest_plugins = ["tests.slow_marker"]  # the slow marker, checked
+
 PG_URL = os.environ.get("TRACKER_TEST_DATABASE_URL")
 PG_SKIP = "TRACKER_TEST_DATABASE_URL is not set: PostgreSQL store tests skipped"
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)

@@ -8,6 +8,7 @@ import sys
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
@@ -17,6 +18,8 @@ from tracker.cli import main
 from tracker.config import PROJECT_ROOT, Settings
 from tracker.store.engine import open_store
 from tracker.store.models import CrawlRun, Listing, ObservationSpan, Vendor
+
+pytestmark = pytest.mark.slow  # real crawls over loopback
 
 
 def sync_and_crawl(settings: Settings, vendor: str | None = None):

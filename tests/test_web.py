@@ -209,6 +209,7 @@ def test_json_ld_in_the_live_fragment_parses(seeded: Store, clock: Clock) -> Non
     assert data["offers"]["lowPrice"] == "45.00" and data["offers"]["offerCount"] == 2
 
 
+@pytest.mark.slow
 def test_tracker_serve_runs_uvicorn(tmp_path: Path) -> None:
     """The command itself: a real process on port 0 says its port, answers over HTTP, stops."""
     database = tmp_path / "tracker.db"
