@@ -21,7 +21,8 @@ from tracker.scrapyd import Node, ScrapydError, ScrapydRunner, job_state, least_
 from tracker.store.engine import open_store
 from tracker.store.models import CrawlRun, Listing, ObservationSpan, Vendor
 
-pytestmark = pytest.mark.slow
+# The deploy alone is allowed 300 s (its own timeout): more than the suite's timeout here.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 BIN = Path(sys.executable).parent
 USER, PASSWORD = "tracker", "s3cret"
 HELD_PAGE = "/cosmicnootropic/cortexin.html"
