@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: venv demo test lint accuracy bench bench-render bench-extract bench-schedule clean
+.PHONY: venv demo test test-fast lint accuracy bench bench-render bench-extract bench-schedule clean
 
 venv: $(STAMP)
 
@@ -19,6 +19,10 @@ demo: venv
 
 test: venv
 	$(BIN)/python -m pytest
+
+# Only the tests that start no process and no server (tests/slow_marker.py checks the mark).
+test-fast: venv
+	$(BIN)/python -m pytest -m "not slow"
 
 lint: venv
 	$(BIN)/ruff check tracker spiders tests bench

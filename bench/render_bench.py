@@ -20,12 +20,10 @@ import asyncio
 import json
 import os
 import random
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -35,6 +33,7 @@ from sqlalchemy import insert, update
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_ROOT))
 
+from tests.seeding import serving  # noqa: E402
 from tracker.catalog import load_catalog  # noqa: E402
 from tracker.config import Settings  # noqa: E402
 from tracker.publishing.publisher import Publisher  # noqa: E402
@@ -154,39 +153,15 @@ def box_rate(store: Store, settings: Settings, now: datetime, seconds: float = 2
         return count / (time.perf_counter() - started)
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def load_test(settings: Settings, requests: int, concurrency: int) -> dict[str, float]:
     """Start `tracker serve`, hit /boxes/cortexin.html from a client process, return figures."""
-    port = free_port()
     config = Path(settings.root) / "tracker.toml"
     config.write_text(
         f'database_url = "{settings.database_url}"\n'
         f'catalog = "{settings.catalog}"\ncontent_dir = "{settings.content_dir}"\n',
         encoding="utf-8",
     )
-    env = {**os.environ, "TRACKER_CONFIG": str(config)}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "tracker", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/healthz", timeout=2):
-                    break
-            except OSError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    raise SystemExit("tracker serve did not start") from None
-                time.sleep(0.1)
+    with serving({**os.environ, "TRACKER_CONFIG": str(config)}) as url:
         client = subprocess.run(
             [
                 sys.executable,
@@ -202,11 +177,8 @@ def load_test(settings: Settings, requests: int, concurrency: int) -> dict[str, 
             text=True,
             check=True,
         )
-        figures: dict[str, float] = json.loads(client.stdout)
-        return figures
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
+    figures: dict[str, float] = json.loads(client.stdout)
+    return figures
 
 
 async def _client(url: str, requests: int, concurrency: int) -> dict[str, float]:

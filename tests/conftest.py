@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -16,6 +17,8 @@ from sqlalchemy import create_engine, text
 from tracker.config import PROJECT_ROOT, Settings, load_settings
 from tracker.store.engine import Store, open_store
 from tracker.web.samplesite import SAMPLE_SITE_DIR, StaticSite
+
+pytest_plugins = ["tests.slow_marker"]  # the slow marker, checked
 
 PG_URL = os.environ.get("TRACKER_TEST_DATABASE_URL")
 PG_SKIP = "TRACKER_TEST_DATABASE_URL is not set: PostgreSQL store tests skipped"
@@ -60,6 +63,17 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         return f"sqlite:///{tmp_path / 'tracker.db'}"
     url: str = request.getfixturevalue("pg_url")
     return url
+
+
+@pytest.fixture
+def refused_url() -> Iterator[str]:
+    """An http URL on 127.0.0.1 that refuses connections: a port bound here, never listening.
+
+    Nobody else can take the port while the test runs (no bind-then-close race).
+    """
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}/"
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -25,14 +24,6 @@ from tracker.store.models import CrawlRun, Vendor
 
 T = TypeVar("T")
 DEADLINE = 90.0  # seconds: generous on a busy machine; the tests wait on conditions
-
-
-def free_port() -> int:
-    """A port nothing listens on (bound, then closed)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def wait_for(condition: Callable[[], T], what: str, timeout: float = DEADLINE) -> T:

@@ -1,13 +1,18 @@
-"""Test helpers: the sample catalog and known checks in a store; a server process to wait for."""
+"""Test helpers: the sample catalog and known checks in a store; `tracker serve` as a child."""
 
 from __future__ import annotations
 
-import socket
+import re
+import signal
 import subprocess
-import time
+import sys
+import threading
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 from tracker.catalog import load_catalog, parse_catalog
 from tracker.config import PROJECT_ROOT
@@ -73,22 +78,44 @@ def listing_id(store: Store, vendor: str, label: str) -> int:
         )
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+# What `tracker serve` prints once its socket listens, with the port that --port 0 got.
+ANNOUNCED = re.compile(r"Serving live buy boxes at (http://\S+?)/ ")
 
 
-def wait_healthy(url: str, process: subprocess.Popen[bytes], timeout: float = 30) -> None:
-    """Poll /healthz until the server answers (or fail with its output)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"tracker serve exited: {process.stdout.read()!r}")  # type: ignore[union-attr]
-        try:
-            with urllib.request.urlopen(f"{url}/healthz", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.1)
-    raise AssertionError(f"tracker serve did not answer at {url} within {timeout} s")
+@contextmanager
+def serving(env: dict[str, str], cwd: Path | None = None) -> Iterator[str]:
+    """`tracker serve --port 0` as a child process: its URL once it listens; stopped after.
+
+    The server binds port 0 and prints the address it got, so no free port is guessed; one
+    request to /healthz, queued until the app has started, makes sure that it answers.
+    """
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tracker", "serve", "--port", "0"],
+        env=env,
+        cwd=cwd,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert process.stdout is not None
+    output: list[str] = []
+    try:
+        for line in process.stdout:
+            output.append(line)
+            if found := ANNOUNCED.search(line):
+                break
+        else:
+            raise AssertionError(f"tracker serve exited before listening: {''.join(output)}")
+        # Read the rest (the access log) so that the server never blocks on a full pipe.
+        reader = threading.Thread(target=output.extend, args=(process.stdout,), daemon=True)
+        reader.start()
+        with urllib.request.urlopen(f"{found[1]}/healthz", timeout=60) as response:
+            assert response.status == 200, f"tracker serve is not healthy: {''.join(output)}"
+        yield found[1]
+    finally:
+        process.terminate()
+        code = process.wait(timeout=30)
+    reader.join(timeout=30)
+    # uvicorn shuts down cleanly, then re-raises SIGTERM so the exit status tells why.
+    assert code in (0, -signal.SIGTERM), f"tracker serve exited with {code}: {''.join(output)}"

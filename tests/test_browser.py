@@ -7,15 +7,13 @@ installs the package; without it the test is skipped and says why.
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from tests.seeding import free_port, seed_sample, wait_healthy
+from tests.seeding import seed_sample, serving
 from tracker.config import load_settings
 from tracker.publishing.render import render_articles
 from tracker.store.engine import open_store
@@ -40,6 +38,7 @@ if not CHROMIUM.exists():
         allow_module_level=True,
     )
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
@@ -56,7 +55,6 @@ def server(
     tmp_path: Path, host_page: StaticSite, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[tuple[str, Path]]:
     """`tracker serve` as a real process, on data checked two hours ago."""
-    port = free_port()
     config = tmp_path / "tracker.toml"
     config.write_text(
         f'database_url = "sqlite:///{tmp_path / "var" / "tracker.db"}"\n'
@@ -73,19 +71,8 @@ def server(
         assert render_articles(settings, store).errors == []
     finally:
         store.close()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "tracker", "serve", "--port", str(port)],
-        env={**os.environ, "TRACKER_CONFIG": str(config)},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_healthy(url, process)
+    with serving({**os.environ, "TRACKER_CONFIG": str(config)}) as url:
         yield url, settings.out_dir
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
 
 
 def test_article_and_live_embed_in_chromium(

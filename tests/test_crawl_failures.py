@@ -38,6 +38,8 @@ from tracker.domain import CheckStatus
 from tracker.extract import extract
 from tracker.scheduling.runners import CrawlOutcome
 
+pytestmark = pytest.mark.slow  # real crawls over loopback
+
 PAGES = [
     "flaky",
     "busy",

@@ -11,6 +11,8 @@ from tests.crawl_helpers import catalog, listing, stored, sync_and_crawl, vendor
 from tests.servers import Reply, ScriptedSite, product_page
 from tracker.extract import extract
 
+pytestmark = pytest.mark.slow  # real crawls over loopback
+
 PAGES = [f"/p{n}" for n in range(5)]
 
 

@@ -8,6 +8,7 @@ import sys
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
@@ -18,6 +19,8 @@ from tracker.config import PROJECT_ROOT, Settings
 from tracker.publishing.render import render_articles
 from tracker.store.engine import open_store
 from tracker.store.models import CrawlRun, Listing, ObservationSpan, Vendor
+
+pytestmark = pytest.mark.slow  # real crawls over loopback
 
 
 def sync_and_crawl(settings: Settings, vendor: str | None = None):

@@ -74,6 +74,7 @@ def shop(tmp_path: Path) -> Iterator[StaticSite]:
         yield site
 
 
+@pytest.mark.slow
 def test_url_is_fetched(shop: StaticSite) -> None:
     code, out = run(f"{shop.url}/woo.html", "--json")
     assert code == 0, out
@@ -82,6 +83,7 @@ def test_url_is_fetched(shop: StaticSite) -> None:
     assert [o["sku"] for o in data["offers"]] == ["CTX-10X10", "CTX-10X5"]
 
 
+@pytest.mark.slow
 def test_shopify_page_without_price_follows_its_endpoint(shop: StaticSite) -> None:
     code, out = run(f"{shop.url}/products/cortexin")
     assert code == 0, out
@@ -90,6 +92,7 @@ def test_shopify_page_without_price_follows_its_endpoint(shop: StaticSite) -> No
     assert "status: ok (source: shopify)" in out and "75.00" in out
 
 
+@pytest.mark.slow
 def test_saved_shopify_page_follows_its_endpoint_at_its_url(shop: StaticSite) -> None:
     page = str(PAGES / "shopify-no-embedded-price.html")
     code, out = run(page, "--url", f"{shop.url}/products/cortexin", "--json")
@@ -114,6 +117,7 @@ class _Refusing(BaseHTTPRequestHandler):
         pass
 
 
+@pytest.mark.slow
 def test_403_page_is_read_as_blocked() -> None:
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Refusing)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -127,6 +131,7 @@ def test_403_page_is_read_as_blocked() -> None:
     assert json.loads(out)["status"] == "blocked"
 
 
+@pytest.mark.slow
 def test_missing_page_and_bad_url_are_clear_errors(shop: StaticSite, tmp_path: Path) -> None:
     code, out = run(f"{shop.url}/gone.html")
     assert code == 1 and "gone.html: HTTP 404" in out

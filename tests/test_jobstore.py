@@ -178,6 +178,7 @@ def write_config(folder: Path, settings: Settings) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_schedule_commands_and_status(project: Settings) -> None:
     runner = CliRunner()
     result = runner.invoke(main, ["catalog", "sync"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from tracker import services
@@ -10,6 +11,7 @@ from tracker.store.engine import open_store
 from tracker.store.models import Product
 
 
+@pytest.mark.slow
 def test_a_child_that_dies_leaves_a_failed_run_with_the_reason(project: Settings) -> None:
     store = open_store(project.database_url)
     try:

@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tracker.store.engine import _declared_heads, head_revision, open_store
 
 
@@ -13,6 +15,7 @@ def test_the_declared_head_is_alembics_head() -> None:
     assert _declared_heads() == {head_revision()}
 
 
+@pytest.mark.slow  # a fresh interpreter: a child process
 def test_a_database_at_head_opens_without_alembic(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'tracker.db'}"
     open_store(url).close()  # creates and migrates

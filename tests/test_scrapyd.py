@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import threading
@@ -12,7 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from tests.scheduling import HeldSite, free_port, wait_for
+from tests.scheduling import HeldSite, wait_for
 from tracker import services
 from tracker.config import PROJECT_ROOT, Settings
 from tracker.scheduling.runners import RunSnapshot
@@ -20,7 +21,8 @@ from tracker.scheduling.scrapyd import Node, ScrapydError, ScrapydRunner, job_st
 from tracker.store.engine import open_store
 from tracker.store.models import CrawlRun, Listing, ObservationSpan, Vendor
 
-pytestmark = pytest.mark.slow
+# The deploy alone is allowed 300 s (its own timeout): more than the suite's timeout here.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 BIN = Path(sys.executable).parent
 USER, PASSWORD = "tracker", "s3cret"
 HELD_PAGE = "/cosmicnootropic/cortexin.html"
@@ -28,14 +30,20 @@ HELD_PAGE = "/cosmicnootropic/cortexin.html"
 
 @pytest.fixture
 def scrapyd(tmp_path: Path) -> Iterator[str]:
-    """A Scrapyd with its own configuration and folders; its URL, with credentials."""
+    """A Scrapyd with its own configuration and folders; its URL, with credentials.
+
+    It serves on a socket bound here on port 0 and handed down (see tests/scrapyd_node.py).
+    """
     home = tmp_path / "scrapyd"
     home.mkdir()
-    port = free_port()
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
     (home / "scrapyd.conf").write_text(
         "\n".join(
             [
                 "[scrapyd]",
+                "application = scrapyd_node.application",
+                f"listen_fd = {listener.fileno()}",
                 "bind_address = 127.0.0.1",
                 f"http_port = {port}",
                 f"eggs_dir = {home / 'eggs'}",
@@ -52,9 +60,15 @@ def scrapyd(tmp_path: Path) -> Iterator[str]:
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("TRACKER_")}
     log = (home / "scrapyd.log").open("wb")
-    process = subprocess.Popen(
-        [str(BIN / "scrapyd")], cwd=home, env=env, stdout=log, stderr=subprocess.STDOUT
-    )
+    with listener:  # Scrapyd holds its own copy: connections now wait for it, or fail if it dies
+        process = subprocess.Popen(
+            [sys.executable, str(Path(__file__).with_name("scrapyd_node.py"))],
+            cwd=home,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            pass_fds=[listener.fileno()],
+        )
     url = f"http://{USER}:{PASSWORD}@127.0.0.1:{port}/"
     node = Node.parse(url)
 
@@ -107,14 +121,16 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'shared.db'}"
 
 
-def test_crawl_through_scrapyd(scrapyd: str, database: str, tmp_path: Path, site_dir: Path) -> None:
+def test_crawl_through_scrapyd(
+    scrapyd: str, database: str, tmp_path: Path, site_dir: Path, refused_url: str
+) -> None:
     before = sorted(p.name for p in PROJECT_ROOT.iterdir())
     deploy(scrapyd, tmp_path)
     assert sorted(p.name for p in PROJECT_ROOT.iterdir()) == before  # no build files left
 
     site = HeldSite(site_dir, {HELD_PAGE})
     try:
-        nobody = f"http://127.0.0.1:{free_port()}/"  # a closed port: a node that is down
+        nobody = refused_url  # a node that is down
         settings = Settings(
             root=tmp_path,
             database_url=database,

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import os
 import socket
-import subprocess
-import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -16,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import update
 
-from tests.scheduling import free_port, runs_of, write_catalog, write_settings
+from tests.scheduling import runs_of, write_catalog, write_settings
 from tracker import services
 from tracker.cli import main
 from tracker.config import Settings
@@ -47,10 +45,8 @@ def set_listings(store: Store, **values: object) -> None:
         session.execute(update(Listing).values(**values))
 
 
-def dead_pid() -> int:
-    child = subprocess.Popen([sys.executable, "-c", "pass"])
-    child.wait()
-    return child.pid
+# No process has this pid: Linux gives pids below pid_max, which is at most 2**22.
+DEAD_PID = 2**22
 
 
 def add_run(store: Store, now: datetime, **values: object) -> int:
@@ -115,16 +111,14 @@ def test_problems_need_the_operator(
 
 
 def test_dead_local_runs_are_closed_live_and_foreign_ones_kept(
-    store: Store, tmp_path: Path, now: datetime
+    store: Store, tmp_path: Path, now: datetime, refused_url: str
 ) -> None:
     settings = prepared(store, tmp_path)
     here = socket.gethostname()
-    dead = add_run(store, now, host=here, pid=dead_pid())
+    dead = add_run(store, now, host=here, pid=DEAD_PID)
     live = add_run(store, now, host=here, pid=os.getpid())
-    elsewhere = add_run(store, now, host="another-host", pid=dead_pid())
-    unreachable = add_run(
-        store, now, runner="scrapyd", node=f"http://127.0.0.1:{free_port()}/", job_id="x"
-    )
+    elsewhere = add_run(store, now, host="another-host", pid=DEAD_PID)
+    unreachable = add_run(store, now, runner="scrapyd", node=refused_url, job_id="x")
     closed = close_dead_runs(store, settings, now)
     assert len(closed) == 1 and f"run {dead} closed as killed" in closed[0]
     with store.sessions() as session:
@@ -147,7 +141,7 @@ def test_one_scheduler_per_database(store: Store, tmp_path: Path, now: datetime)
     with pytest.raises(SchedulerError, match="another scheduler is running"):
         claim(store, settings, now)
     with store.sessions.begin() as session:  # that one died: a new one may start
-        session.get_one(SchedulerState, "scheduler").pid = dead_pid()
+        session.get_one(SchedulerState, "scheduler").pid = DEAD_PID
     claim(store, settings, now)
     later = now + timedelta(minutes=5)
     beat(store, later)
@@ -215,6 +209,7 @@ def vendor_lines(output: str, vendors: list[str]) -> dict[str, str]:
 SAMPLE_VENDORS = ["cosmicnootropic", "harbor-health", "peptide-corner"]
 
 
+@pytest.mark.slow
 def test_status_after_the_demo_shows_its_crawl_and_needs_nothing(project: Settings) -> None:
     runner = CliRunner()
     result = runner.invoke(main, ["demo"])
@@ -233,6 +228,7 @@ def test_status_after_the_demo_shows_its_crawl_and_needs_nothing(project: Settin
         assert " ok " in line and "not scheduled" in line, (vendor, line)
 
 
+@pytest.mark.slow
 def test_a_crawl_of_all_vendors_records_one_run_per_vendor(project: Settings) -> None:
     runner = CliRunner()
     result = runner.invoke(main, ["crawl"])  # nothing synced yet: nothing to crawl

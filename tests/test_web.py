@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -16,7 +14,7 @@ from sqlalchemy import update
 from starlette.testclient import TestClient
 
 from tests.conftest import NOW
-from tests.seeding import PRICES, check_all, free_port, listing_id, seed_sample, wait_healthy
+from tests.seeding import PRICES, check_all, listing_id, seed_sample, serving
 from tracker.config import Settings, SiteSettings
 from tracker.store.engine import Store, open_store
 from tracker.store.history import click_counts
@@ -211,30 +209,17 @@ def test_json_ld_in_the_live_fragment_parses(seeded: Store, clock: Clock) -> Non
     assert data["offers"]["lowPrice"] == "45.00" and data["offers"]["offerCount"] == 2
 
 
+@pytest.mark.slow
 def test_tracker_serve_runs_uvicorn(tmp_path: Path) -> None:
-    """The command itself: a real process on a free port answers over HTTP, then stops."""
+    """The command itself: a real process on port 0 says its port, answers over HTTP, stops."""
     database = tmp_path / "tracker.db"
     store = open_store(f"sqlite:///{database}")
     try:
         seed_sample(store, datetime.now(UTC))
     finally:
         store.close()
-    port = free_port()
     env = {**os.environ, "TRACKER_DATABASE_URL": f"sqlite:///{database}"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "tracker", "serve", "--port", str(port)],
-        env=env,
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_healthy(url, process)
-        with urllib.request.urlopen(f"{url}/boxes/cortexin.html", timeout=10) as response:
+    with serving(env, cwd=tmp_path) as url:
+        with urllib.request.urlopen(f"{url}/boxes/cortexin.html", timeout=30) as response:
             body = response.read().decode("utf-8")
             assert response.headers["ETag"] and "$75.00" in body
-    finally:
-        process.terminate()
-        # uvicorn shuts down cleanly, then re-raises SIGTERM so the exit status tells why.
-        assert process.wait(timeout=20) in (0, -15)

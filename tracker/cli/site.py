@@ -22,16 +22,24 @@ from tracker.web.samplesite import SAMPLE_SITE_DIR, StaticSite
 
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=8000, show_default=True, help="Port to listen on.")
+@click.option(
+    "--port", default=8000, show_default=True, help="Port to listen on (0: any free port)."
+)
 @click.pass_context
 @operator_errors
 def serve(ctx: click.Context, host: str, port: int) -> None:
     """Serve live buy boxes, offers JSON, the embed script and counted affiliate redirects."""
-    from tracker.web.server import serve as run_server  # Starlette and uvicorn load only here
+    from tracker.web import server as web  # Starlette and uvicorn load only here
 
     settings = settings_of(ctx)
+    try:
+        sock = web.listen(host, port)
+    except OSError as exc:
+        reason = os.strerror(exc.errno) if exc.errno else str(exc)
+        raise click.ClickException(f"cannot listen on {host}:{port}: {reason}") from exc
+    port = sock.getsockname()[1]  # what port 0 got: this line is how a caller learns it
     console.print(f"Serving live buy boxes at http://{host}:{port}/ (Ctrl-C stops it)")
-    run_server(settings, host=host, port=port)
+    web.serve(settings, sock)
 
 
 @click.command("sample-site")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import socket
 import threading
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
@@ -270,8 +271,14 @@ def create_app(
     return app
 
 
-def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> None:
-    """Run the server with uvicorn until interrupted."""
+def listen(host: str = "127.0.0.1", port: int = 8000) -> socket.socket:
+    """A TCP socket listening on ``host``; port 0 takes a free port (read it with getsockname)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    return socket.create_server((host, port), family=family, backlog=2048)
+
+
+def serve(settings: Settings, sock: socket.socket) -> None:
+    """Run the server with uvicorn on a listening socket until interrupted."""
     import uvicorn
 
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    uvicorn.Server(uvicorn.Config(create_app(settings), log_level="info")).run(sockets=[sock])
