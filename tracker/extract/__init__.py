@@ -24,7 +24,7 @@ from tracker.extract.selectors import selector_offers
 from tracker.extract.values import MAX_PRICE, is_free_text
 from tracker.extract.visible import NO_EVIDENCE, read_evidence
 
-__all__ = ["extract", "extract_page"]
+__all__ = ["Claim", "extract", "extract_page", "read_claims"]
 
 _CURRENCIES = frozenset(list_currencies())
 _AMBIGUOUS = {
@@ -49,12 +49,10 @@ def extract_page(page: Page) -> ExtractResult:
     reason = blocked.blocked_by_title(page)
     if reason:
         return ExtractResult(CheckStatus.BLOCKED, tried=("page",), error=reason)
-    claims = [_claim(name, step, page) for name, step in _steps(page)]
+    claims = read_claims(page)
     selected = next((c for c in claims if c.source == "selectors" and c.offers), None)
     if selected is not None:
         return _operator_answer(selected, claims, page)
-    if page.declares_rdfa and not any(c.offers for c in claims):
-        claims.append(_claim("rdfa", microdata.rdfa_offers, page))
     gone = _gone(page) if not any(c.offers for c in claims) else None
     if gone is not None:
         return replace(gone, tried=tuple(c.source for c in claims))
@@ -64,6 +62,15 @@ def extract_page(page: Page) -> ExtractResult:
     if result.status is CheckStatus.NO_PRICE:
         return _nothing(page, claims, result)
     return result
+
+
+def read_claims(page: Page) -> list[Claim]:
+    """What each source of the page states, in chain order, before the page is looked at
+    (RDFa, slow, only when declared and nothing else states a price)."""
+    claims = [_claim(name, step, page) for name, step in _steps(page)]
+    if page.declares_rdfa and not any(c.offers for c in claims):
+        claims.append(_claim("rdfa", microdata.rdfa_offers, page))
+    return claims
 
 
 def _steps(page: Page) -> Iterator[tuple[str, Step]]:
@@ -146,6 +153,11 @@ def _usable(offers: list[Offer], page: Page) -> list[Offer]:
 
 def _why_unusable(name: str, offers: list[Offer], page: Page) -> str:
     priced = [o for o in offers if o.price is not None]
+    if not priced and name == "selectors" and offers[0].raw_price:
+        return (
+            f"selectors: {offers[0].raw_price[:80]!r} is not one amount "
+            "(point the price selector at the price alone)"
+        )
     if not priced:
         return f"{name}: offers without a price"
     if all(o.price == 0 for o in priced):

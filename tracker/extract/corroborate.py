@@ -41,6 +41,11 @@ class Claim:
         return frozenset((o.price, o.currency) for o in self.offers if o.price is not None and o.currency)
 
     @property
+    def variants(self) -> int:
+        """How many variants the offers are: offers alike in price and unnamed are one."""
+        return len({(o.variant, o.price) for o in self.offers})
+
+    @property
     def named(self) -> bool:
         """Several offers that can be told apart by their variant names."""
         keys = {o.variant or o.name or "" for o in self.offers}
@@ -80,9 +85,8 @@ def _shown(claim: Claim, evidence: Evidence) -> bool:
         roles = roles | {"unit"}  # the only price shown is "per yard": the product is sold so
     if any(roles & evidence.roles_of(amount, code) for amount, code in claim.values):
         return True
-    if evidence.area is None and len(claim.values) == 1:
-        (amount, code), = claim.values
-        return evidence.shows_anywhere(amount, code)
+    if evidence.area is None:
+        return any(evidence.shows_anywhere(amount, code) for amount, code in claim.values)
     return False
 
 
@@ -98,7 +102,7 @@ def _publish_claim(
         )
         return _ambiguous(error, claims, evidence)
     agreed = [c.source for c in priced if c.values & values] + [PAGE]
-    offers = tuple(_with_page_facts(o, evidence, len(main.offers)) for o in main.offers)
+    offers = tuple(_with_page_facts(o, evidence, main.variants) for o in main.offers)
     readings = _readings(claims, evidence, agreed, offers)
     return ExtractResult(
         CheckStatus.OK,
@@ -114,6 +118,8 @@ def _publish_claim(
 def _preferred(shown: list[Claim]) -> Claim:
     """The most explicit corroborated claim; among equal offers, the one naming its variants."""
     main = shown[0]
+    if len(main.offers) == 1:
+        return main
     for claim in shown[1:]:
         if claim.named and not main.named and claim.values == main.values:
             return claim
@@ -194,7 +200,7 @@ def _publish_agreed(
 ) -> ExtractResult:
     main = agreed[0]
     sources = [c.source for c in agreed]
-    offers = tuple(_with_page_facts(o, evidence, len(main.offers)) for o in main.offers)
+    offers = tuple(_with_page_facts(o, evidence, main.variants) for o in main.offers)
     return ExtractResult(
         CheckStatus.OK,
         offers,
@@ -207,11 +213,17 @@ def _publish_agreed(
 
 
 def _undecided(priced: list[Claim], claims: Sequence[Claim], evidence: Evidence) -> ExtractResult:
-    availability = evidence.stock()
+    availability = _stock_without_price(claims, evidence)
     stated = [c for c in claims if c.ambiguous]
     if not priced and not evidence.current:
         if stated:
             return _ambiguous(stated[0].ambiguous or "", claims, evidence)
+        if evidence.no_single_price:
+            return _ambiguous(
+                "the page shows a price range, quantity tiers or a 'from' price, not one price",
+                claims,
+                evidence,
+            )
         return ExtractResult(
             CheckStatus.NO_PRICE,
             tried=_tried(claims),
@@ -238,8 +250,17 @@ def _ambiguous(error: str, claims: Sequence[Claim], evidence: Evidence) -> Extra
         tried=_tried(claims),
         error=error,
         readings=_readings(claims, evidence, [], ()),
-        availability=evidence.stock(),
+        availability=_stock_without_price(claims, evidence),
     )
+
+
+def _stock_without_price(claims: Sequence[Claim], evidence: Evidence) -> Availability:
+    """What a page says of stock when no price is published: the page, else its data."""
+    shown = evidence.stock()
+    if shown is not Availability.UNKNOWN:
+        return shown
+    stated = {o.availability for c in claims for o in c.offers} - {Availability.UNKNOWN}
+    return stated.pop() if len(stated) == 1 else Availability.UNKNOWN
 
 
 def _with_page_facts(offer: Offer, evidence: Evidence, count: int) -> Offer:
@@ -250,8 +271,8 @@ def _with_page_facts(offer: Offer, evidence: Evidence, count: int) -> Offer:
         availability = shown  # an explicit notice beats data that is often stale
     elif count == 1 and evidence.refused and not evidence.buyable:
         availability = Availability.OUT_OF_STOCK
-    elif availability is Availability.UNKNOWN:
-        availability = evidence.stock()
+    elif availability is Availability.UNKNOWN and count == 1:
+        availability = evidence.stock()  # one variant's cart says nothing of another's
     regular = offer.regular_price
     if regular is None and count == 1 and offer.price is not None and offer.currency:
         struck = {

@@ -91,15 +91,16 @@ LOSES_BEFORE = re.compile(
             r"(?P<saving>(save|you save|saving|sparen|sie sparen|ersparnis|économisez|"
             r"économie|ahorra\w*|risparmi\w*|экономия|скидка)\s*[:\-]?\s*(up to|bis zu)?\s*$)",
             r"(?P<from>(\bfrom|\bab|à partir de|\bdès|\bdesde|a partir de|a partire da|\bda|"
-            r"\bот|starting at|starts at|as low as|starting price|start price)\s*:?\s*$)",
+            r"\bот|starting at|starts at|as low as|starting price|start price|lowest price|"
+            r"最低價|最低价|最低|起價|起价)\s*[:：]?\s*$)",
             r"(?P<converted>(\bapprox\.?|approximately|\bcirca|\bca\.|\benviron|\baprox\.?|"
             r"aproximadamente|ungefähr|около|約|≈)\s*:?\s*$)",
             r"(?P<instalment>(\d\s*[x×]|payments? of|instal+ments? of|pay in \d+|klarna|"
             r"afterpay|affirm|sezzle|paypal|ab mtl\.?|monatlich|mensualités? de|"
             r"\d+\s*cuotas de|cuotas|\brate da|рассрочка)[^\d]{0,25}$)",
             r"(?P<total>(total|subtotal|summe|gesamt|итого)\s*:?\s*$)",
-            r"(?P<tier>((^|\s)\d+\s*\+|\d+\s*(pcs|pieces|stück|stk\.?|units?|items?|шт\.?)\s*\+?)"
-            r"\s*:?\s*$)",
+            r"(?P<tier>((^|\s)\d+\s*\+|\d+\s*(pcs|pieces|stück|stk\.?|units?|items?|шт\.?)\s*\+?|"
+            r"\bbuy \d+( or more)?( for)?|\b\d+ for|\bab \d+ stück|\bà partir de \d+)\s*:?\s*$)",
             r"(?P<rebate>(after|net of|less|minus|nach|après)\s+([\w-]+\s+){0,2}(incentives?|"
             r"rebates?|tax credits?|savings|trade-?in|cash ?back|mail-?in|prämie|bonus)\s*:?\s*$)",
             r"(?P<coupon>(coupon|gutschein|promo ?code|쿠폰\w*|クーポン\w*|优惠券)[^\d]{0,20}$)",
@@ -125,14 +126,14 @@ LOSES_AFTER = re.compile(
         (
             r"(?P<instalment>^\s*\)?\s*(/\s*(mo|mon|month|mes|mois|monat|mese|мес)|per month|"
             r"a month|monthly|x\s*\d+|par mois|al mes|al mese|im monat|pro monat|в месяц))",
-            r"(?P<unit>^\s*\)?\s*(/\s*\d*\s*(?!each\b|ea\b|item\b)[a-zа-яµ]|"
+            r"(?P<unit>^\s*\)?\s*(/\s*\d*\s*(?!each\b|ea\b|item\b)[a-zа-яµ\u4e00-\u9fff]|"
             r"per\s+(?!each\b|item\b)\w|pro\s+\d*\s*[a-z]|je\s+\d*\s*[a-z]|за\s+\d*\s*[a-zа-я]))",
             r"(?P<ex_vat>^\s*\)?\s*[(\[]?\s*(excl|exkl|ex\.?\s*(vat|tax|mwst|btw|iva|tva)|"
             r"\+\s*(vat|mwst|iva|tva)|plus vat|zzgl\.?\s*(mwst|ust)|netto|net\b|ht\b|h\.t\.|"
             r"hors tax|sin iva|senza iva|iva esclusa|без ндс|без пдв|bez vat|before tax|tax excl|"
             r"excluding))",
             r"(?P<saving>^\s*(off\b|discount|rabatt|de (réduction|remise)|de descuento|di sconto))",
-            r"(?P<from>^\s*(~|～|起|부터|以上|and up\b|or more\b|& up\b))",
+            r"(?P<from>^\s*(元|円|원)?\s*(~|～|起|부터|以上|and up\b|or more\b|& up\b))",
             r"(?P<coupon>^\s*\)?\s*(with (the )?(code|coupon|promo)|using (the )?code|"
             r"mit (dem )?code|avec (le )?code|con (el )?(código|cupón)|con (il )?codice|"
             r"по промокоду|с промокодом))",

@@ -291,12 +291,14 @@ def _price_fields(node: dict[str, Any]) -> tuple[Any, Any, Any]:
 def main_offers(products: list[dict[str, Any]], page: Page) -> list[Offer] | None:
     """The offers of the page's own product; None when several priced products compete."""
     offered = []
+    bounds: list[Offer] = []
     for product in products:
         offers = product_offers(product, page.url)
         if any(o.price is not None for o in offers):
             offered.append((product, offers))
+        bounds.extend(o for o in offers if o.raw_price and o.raw_price.startswith(BOUND_MARK))
     if not offered:
-        return []
+        return bounds[:1]  # only a range: the decision says so
     main = pick_main(offered, lambda p: product_name(p[0]), lambda p: product_url(p[0]), page)
     if main is None:
         # Several products told apart by name alone, but one price: the same thing told twice.

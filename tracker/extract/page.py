@@ -10,7 +10,7 @@ from typing import Any
 
 from urllib.parse import urlsplit
 
-from babel.core import UnknownLocaleError
+from babel.core import UnknownLocaleError, get_global
 from babel.numbers import get_territory_currencies, list_currencies
 from lxml import etree
 
@@ -67,6 +67,19 @@ def _territory_currencies(country: str) -> tuple[str, ...]:
         return tuple(get_territory_currencies(country, tender=True))
     except (UnknownLocaleError, ValueError, KeyError):
         return ()
+
+
+@lru_cache(maxsize=256)
+def _likely_region(tag: str) -> str | None:
+    """The country a language tag most likely means ("ja": JP, "zh_Hant": TW), from CLDR."""
+    parts = tag.split("_")
+    parts = [parts[0].lower(), *(p.title() if len(p) == 4 else p for p in parts[1:])]
+    subtags = get_global("likely_subtags")
+    likely = subtags.get("_".join(parts)) or subtags.get(parts[0])
+    if not likely:
+        return None
+    region = likely.split("_")[-1]
+    return region if len(region) == 2 and region.isalpha() else None
 
 
 def _parser(encoding: str) -> etree.HTMLParser:
@@ -212,6 +225,7 @@ class Page:
         for tag in tags:
             parts = tag.replace("_", "-").split("-")
             region = next((p for p in parts[1:] if len(p) == 2 and p.isalpha()), None)
+            region = region or _likely_region(tag.replace("-", "_"))
             if region:
                 countries.append(region.upper())
         return countries

@@ -19,7 +19,7 @@ _PRODUCT_AREA_WORD = re.compile(
     r"also-?bought|also-?viewed|also-?like|you-may|may-also|recently(?:-?viewed)?|similar|"
     r"carousel|slider|swiper|accessories|bundle|complementary|trending|bestsellers?|"
     r"frequently|bought-together|fbt|quick-?view|"
-    r"product-card|card-product|product-item|grid-product|product-tile|product-miniature|"
+    r"product-card|card-product|product-item(?!-detail)|grid-product|product-tile|product-miniature|"
     r"item-product|products-grid|product-grid|product-list|productlist|product-thumb|"
     r"product-layout|wishlist|splide|glide|tier-?prices?|prices-tier|price-?tiers?|"
     r"block-?prices|staffelpreise?|quantity-?discounts?|volume-?discounts?|"

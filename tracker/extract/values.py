@@ -131,6 +131,7 @@ _NUMBER = (
     r"|\d+(?:[.,]\d{1,2})?)(?:[.,][-–])?(?!\d|[.,]\d)"
 )
 _LETTERS = re.compile(r"[a-zа-яà-ž]", re.IGNORECASE)
+_CENTS_AFTER = re.compile(r"(\d{2})(?!\d)")
 # Symbols written with letters ("kr", "руб.") must stand apart from other letters.
 _SYMBOL_ALT = "|".join(
     re.escape(s) for s in sorted(_SYMBOLS, key=len, reverse=True) if not _LETTERS.search(s)
@@ -290,12 +291,19 @@ def find_money(
         number = match.group("n1") or match.group("n2")
         symbol = match.group("c1") or match.group("c2")
         raw = match.group(0).strip()
+        end = match.end()
+        cents = _CENTS_AFTER.match(text, end) if match.group("n2") else None
+        if cents and not _LETTERS.search(symbol) and not re.search(r"[.,]\d", number):
+            number, end = f"{number}.{cents.group(1)}", cents.end()  # "259€99": 259.99
+            raw = text[match.start() : end].strip()
         amount, _ = parse_price(f"{symbol} {number.rstrip('-–').rstrip('.,')}", decimal_separator)
         currencies = symbol_currencies(symbol)
         currency = parse_currency(symbol, preferred)
         if amount is None or currency is None:
             continue
-        if len(symbol) == 1 and symbol.isalpha() and not _named(currency, preferred):
+        if len(symbol) == 1 and symbol.isascii() and symbol.isalpha() and not _named(
+            currency, preferred
+        ):
             continue  # "R" is the rand only where the page is South African ("EOS R50")
         last = found[-1] if found else None
         if (
@@ -303,7 +311,7 @@ def find_money(
             and (last.amount, last.currency) == (amount, currency)
             and not text[last.end : match.start()].strip()
         ):
-            found[-1] = replace(last, end=match.end())
+            found[-1] = replace(last, end=end)
             continue
-        found.append(Money(amount, currency, raw, match.start(), match.end(), currencies))
+        found.append(Money(amount, currency, raw, match.start(), end, currencies))
     return found

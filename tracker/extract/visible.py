@@ -50,20 +50,23 @@ _CART_ATTRS = re.compile(
     r"add[-_ ]?to[-_ ]?(cart|bag|basket)|addtocart|addtobag|buy[-_ ]?now|buy[-_ ]?box|"
     r"(btn|button)[-_]cart|product-form__submit|single_add_to_cart|add-to-cart|tocart|"
     r"warenkorb|panier|carrito|carrello|korzin|koszyk|kosik|winkelwagen|varukorg|carrinho|sepet|"
-    r"cart[-_]?btn|place[-_]?bid|bid[-_]?button|buy[-_]?it[-_]?now",
+    r"cart[-_]?btn|place[-_]?bid|bid[-_]?button|buy[-_]?it[-_]?now|buy[-_]?(btn|button)|"
+    r"btn[-_]buy",
     re.IGNORECASE,
 )
 _CART_TEXT = re.compile(
     r"^\W*(add to (cart|bag|basket|shopping bag)|buy now|buy it now|buy|buy tickets?|"
     r"shop now|get (it|deal)|place bid|bid now|make (an )?offer|reply|contact (the )?seller|"
-    r"show (phone|number)|chat with seller|kaufen|jetzt bestellen|bestellen|anbieter kontaktieren|"
+    r"show (phone|number)|chat with seller|kaufen|jetzt bestellen|bestellen|kontaktieren|"
+    r"anbieter kontaktieren|verkäufer kontaktieren|contacter le vendeur|contactar|"
     r"comprar( ahora| entradas?)?|compra normal|acheter|купить|заказать|購買|購入|구매|馬上購買|"
     r"立即購買|馬上搶購|"
     r"in den (warenkorb|einkaufswagen)|jetzt kaufen|ajouter au panier|acheter|"
     r"añadir al carrito|agregar al carrito|comprar|aggiungi al carrello|acquista|"
     r"в корзину|купить|добавить в корзину|купити|в кошик|до кошика|dodaj do koszyka|"
     r"kup teraz|do košíku|koupit|kupi|u košaricu|dodaj u košaricu|pirkt|ielikt grozā|"
-    r"in winkelwagen|toevoegen aan winkelwagen|lägg i varukorgen|adicionar ao carrinho|"
+    r"in winkelwagen|toevoegen aan winkelwagen|lägg i varukorgen|legg i handlekurv|læg i kurv|"
+    r"lisää ostoskoriin|adicionar ao carrinho|"
     r"sepete ekle|satın al|장바구니|구매하기|바로구매|カートに入れる|購入する|加入购物车|"
     r"立即购买|立即購買|加入購物車|tambah ke keranjang|beli sekarang|أضف إلى السلة|اشتر الآن)\b",
     re.IGNORECASE,
@@ -92,9 +95,10 @@ _TITLE_CANDIDATES = etree.XPath(
     " or contains(@class, 'postingtitle')]"
 )
 # Attributes that name an element's role besides class and id ("data-testid": "price").
-_ROLE_ATTRIBUTES = ("itemprop", "data-price-type", "data-testid", "data-test", "data-qa",
+_ROLE_ATTRIBUTES = ("itemprop", "property", "data-price-type", "data-testid", "data-test", "data-qa",
                     "data-aut-id", "data-automation-id")
-_FRAGMENT = re.compile(r"[\d.,'’\s\u00a0]{1,9}|[^\w\s]{1,3}|[A-Za-z]{1,3}\$?")
+_WITH_DECIMALS = re.compile(r"\d[.,]\d{2}(?!\d)")
+_FIGURE_PARTS = re.compile(r"[\d.,'’\s\u00a0-]")
 _SPACES = re.compile(r"\s+")
 _PRICE_WORD = re.compile(
     r"\b(price|preis|prix|precio|prezzo|preço|prijs|pris|цена|cena|cijena|fiyat)\b", re.I
@@ -383,7 +387,10 @@ def read_evidence(page: Page, names: Sequence[str] = ()) -> Evidence:
     carts = [c for c in every_cart if not facts.inside_other(c)]
     area = _area(title, cart, carts, page, facts)
     if area is None:
-        return Evidence(title, None, [], [], Availability.UNKNOWN, False, False, page, facts)
+        # No price near the title: what it says of stock still counts ("Sold out").
+        stock = _stated_stock(_lift(title, 2, None), facts) if title is not None else None
+        stock = stock or Availability.UNKNOWN
+        return Evidence(title, None, [], [], stock, False, False, page, facts)
     shown, splits = _amounts_in(area, page, facts)
     own_carts = [c for c in carts if c is area or any(a is area for a in c.iterancestors())]
     buyable = any(_enabled(c, facts) for c in own_carts)
@@ -415,7 +422,9 @@ def _title(tree: Any, page: Page, names: Sequence[str], facts: _Facts) -> Any | 
     if other is not None and other_score >= 0.8:
         return other
     lone = [h for h in headings if not facts.inside_other(h)]
-    if len(lone) == 1 and _likeness(fold(text_of(lone[0])), fold(page.title)) > 0:
+    if len(lone) == 1 and (
+        not page.title or _likeness(fold(text_of(lone[0])), fold(page.title)) > 0
+    ):
         return lone[0]
     return None
 
@@ -587,6 +596,7 @@ class _Candidate:
     element: Any
     pieces: list[tuple[str, Any]]  # (text, the element it belongs to)
     marked: bool  # its class, id or itemprop names a price
+    joined: bool = False  # read whole from price-marked pieces
 
 
 def _amounts_in(area: Any, page: Page, facts: _Facts) -> tuple[list[Shown], list[Split]]:
@@ -633,7 +643,11 @@ def _candidates(root: Any, facts: _Facts, marked: bool = True) -> list[_Candidat
             and (names_price(facts.marks(node)) if marked else node is not facts.title)
         ):
             parts = found[first:]
-            whole = bool(parts) and all(_fragment(c.pieces) for c in parts)
+            whole = (
+                bool(parts)
+                and not any(_complete(c) for c in parts)
+                and _one_figure(node, facts)
+            )
             skip = frozenset() if whole else frozenset(inner)
             pieces = _pieces(node, skip, facts)
             text = " ".join("".join(p[0] for p in pieces).split())
@@ -641,7 +655,7 @@ def _candidates(root: Any, facts: _Facts, marked: bool = True) -> list[_Candidat
                 if whole:
                     del found[first:]
                     inner = []
-                found.append(_Candidate(node, pieces, marked))
+                found.append(_Candidate(node, pieces, marked, whole))
                 return [*inner, node]
         return inner
 
@@ -707,9 +721,21 @@ def _links_elsewhere(href: str | None, url: str) -> bool:
     return target.hostname == own.hostname and bool(path) and path != own.path.rstrip("/")
 
 
-def _fragment(pieces: list[tuple[str, Any]]) -> bool:
-    """A piece of a figure on its own: digits and separators, or a symbol, nothing more."""
-    return _FRAGMENT.fullmatch("".join(p[0] for p in pieces).strip()) is not None
+def _complete(candidate: _Candidate) -> bool:
+    """A figure of its own: already joined, or a number with its decimals or a currency."""
+    if candidate.joined:
+        return True
+    text = "".join(p[0] for p in candidate.pieces).strip()
+    return _WITH_DECIMALS.search(text) is not None or bool(find_money(text))
+
+
+def _one_figure(node: Any, facts: _Facts) -> bool:
+    """The element's whole text is one figure and at most a symbol ("R$ 1.234,56" marked in
+    pieces, "42<sup>99</sup>"): its inner price-marked parts are read as one."""
+    text = "".join(p[0] for p in _pieces(node, frozenset(), facts))
+    if len(text) > 40 or not any(c.isdigit() for c in text):
+        return False
+    return len(_FIGURE_PARTS.sub("", text)) <= 4
 
 
 def _pieces(element: Any, skip: frozenset[Any], facts: _Facts) -> list[tuple[str, Any]]:
@@ -719,7 +745,12 @@ def _pieces(element: Any, skip: frozenset[Any], facts: _Facts) -> list[tuple[str
         if node.text:
             pieces.append((_SPACES.sub(" ", node.text), node))
         for child in node:
-            if isinstance(child.tag, str) and child.tag not in _SKIP_TAGS and not facts.hidden(child):
+            if (
+                isinstance(child.tag, str)
+                and child.tag not in _SKIP_TAGS
+                and not facts.hidden(child)
+                and not facts.other(child)
+            ):
                 if child in skip:
                     pieces.append((" ", node))
                 else:
