@@ -176,6 +176,24 @@ class Page:
                 found.setdefault(key.strip().lower(), []).append(attrs["content"].strip())
         return found
 
+    def meta_value(self, key: str) -> str | None:
+        """One <meta>'s content by property or name, found without reading every <meta>."""
+        if "meta" in self.__dict__:
+            values = self.meta.get(key)
+            return values[0] if values else None
+        body, needle = self.body, key.encode()
+        at = body.find(needle)
+        while at >= 0:
+            start = body.rfind(b"<meta", max(0, at - 300), at)
+            end = body.find(b">", at)
+            if start >= 0 and end > 0:
+                attrs = tag_attributes(self.decode(body[start : end + 1]))
+                name = attrs.get("property") or attrs.get("name") or attrs.get("itemprop")
+                if name and name.strip().lower() == key and "content" in attrs:
+                    return attrs["content"].strip()
+            at = body.find(needle, at + len(needle))
+        return None
+
     @cached_property
     def canonical(self) -> str | None:
         for key in ("og:url",):
@@ -221,7 +239,8 @@ class Page:
             countries.append("GB" if tld == "uk" else tld.upper())
         lang = _LANG.search(self.body[:16384])
         tags = [lang.group(1).decode("ascii")] if lang else []
-        tags.extend(self.meta.get("og:locale", [])[:1])
+        locale = self.meta_value("og:locale")
+        tags.extend([locale] if locale else [])
         for tag in tags:
             parts = tag.replace("_", "-").split("-")
             region = next((p for p in parts[1:] if len(p) == 2 and p.isalpha()), None)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Sequence
+from itertools import islice
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from functools import cached_property, lru_cache
@@ -81,10 +82,12 @@ _CART_REFUSES = re.compile(
 _CART_FORM_ACTION = re.compile(
     r"cart|basket|warenkorb|panier|carrito|carrello|korzin|checkout|kupi|buy", re.IGNORECASE
 )
-_CART_LINKS = etree.XPath(
-    "//a[contains(@class, 'btn') or contains(@class, 'button') or contains(@class, 'cart')"
-    " or contains(@class, 'buy') or contains(@id, 'cart') or contains(@id, 'buy')"
-    " or contains(@class, 'cta') or contains(@class, 'reply')]"
+_CART_CANDIDATES = etree.XPath(
+    "descendant-or-self::form | descendant-or-self::button"
+    " | descendant-or-self::input[@type='submit' or @type='button' or @type='image']"
+    " | descendant-or-self::a[contains(@class, 'btn') or contains(@class, 'button')"
+    " or contains(@class, 'cart') or contains(@class, 'buy') or contains(@id, 'cart')"
+    " or contains(@id, 'buy') or contains(@class, 'cta') or contains(@class, 'reply')]"
 )
 # The XPath below scans the whole tree (about a parse's time): only when the bytes name a title.
 _TITLE_CLASS_BYTES = re.compile(rb"product(?:[-_](?:title|name)|Title|Name)|postingtitle")
@@ -100,6 +103,7 @@ _ROLE_ATTRIBUTES = ("itemprop", "property", "data-price-type", "data-testid", "d
 _WITH_DECIMALS = re.compile(r"\d[.,]\d{2}(?!\d)")
 _FIGURE_PARTS = re.compile(r"[\d.,'’\s\u00a0-]")
 _SPACES = re.compile(r"\s+")
+_DIGIT = re.compile(r"\d")
 _PRICE_WORD = re.compile(
     r"\b(price|preis|prix|precio|prezzo|preço|prijs|pris|цена|cena|cijena|fiyat)\b", re.I
 )
@@ -113,6 +117,8 @@ MAX_CARTS = 3
 MAX_CANDIDATE_TEXT = 160
 MAX_PLAIN_TEXT = 40
 _CLIMB = 5
+_CART_LEVELS = 8  # how far up from the title the product's own cart control is looked for
+_MAX_HEADINGS = 30  # h2 and h3 looked at for the product's name (reviews have h3s too)
 CURRENT = "current"
 STRUCK = "struck"
 
@@ -286,13 +292,27 @@ def cent_digits(amount: Decimal) -> tuple[str, ...]:
 class _Facts:
     """What is read of each element, once per page (an lxml attribute read costs ~1 µs)."""
 
-    __slots__ = ("_cards", "_inside", "_known", "_other", "keep", "keep_chrome", "title")
+    __slots__ = (
+        "_cards",
+        "_inside",
+        "_known",
+        "_other",
+        "amounts",
+        "carts",
+        "stock",
+        "keep",
+        "keep_chrome",
+        "title",
+    )
 
     def __init__(self) -> None:
         self._known: dict[Any, tuple[str, bool, dict[str, str]]] = {}
         self._other: dict[Any, bool] = {}
         self._inside: dict[Any, bool] = {}
         self._cards: dict[Any, bool] = {}
+        self.amounts: dict[Any, tuple[list[Shown], list[Split]]] = {}
+        self.carts: dict[Any, list[Any]] = {}  # the cart controls under an element
+        self.stock: dict[Any, list[Any]] = {}  # elements that may state stock, by area
         self.keep: frozenset[Any] = frozenset()  # the title and its ancestors: never "other"
         self.keep_chrome: frozenset[Any] = frozenset()  # the cart's: not chrome, at least
         self.title: Any | None = None
@@ -306,6 +326,8 @@ class _Facts:
             self.keep_chrome = frozenset((cart, *cart.iterancestors()))
         self._other.clear()
         self._inside.clear()
+        self.amounts.clear()
+        self.stock.clear()
 
     def _of(self, element: Any) -> tuple[str, bool, dict[str, str]]:
         known = self._known.get(element)
@@ -381,18 +403,16 @@ def read_evidence(page: Page, names: Sequence[str] = ()) -> Evidence:
         return NO_EVIDENCE
     facts = _Facts()
     title = _title(tree, page, names, facts)
-    every_cart = _cart_elements(tree, facts)
-    cart = _own_cart(every_cart, title, page, facts)
+    cart = _own_cart(tree, title, page, facts)
     facts.keep_around(title, cart)
-    carts = [c for c in every_cart if not facts.inside_other(c)]
-    area = _area(title, cart, carts, page, facts)
+    area = _area(title, cart, page, facts)
     if area is None:
         # No price near the title: what it says of stock still counts ("Sold out").
         stock = _stated_stock(_lift(title, 2, None), facts) if title is not None else None
         stock = stock or Availability.UNKNOWN
         return Evidence(title, None, [], [], stock, False, False, page, facts)
     shown, splits = _amounts_in(area, page, facts)
-    own_carts = [c for c in carts if c is area or any(a is area for a in c.iterancestors())]
+    own_carts = [c for c in _cart_elements(area, facts) if not facts.inside_other(c)]
     buyable = any(_enabled(c, facts) for c in own_carts)
     refused = not buyable and any(
         _refuses(c, facts) and not _one_of_options(c) for c in own_carts
@@ -408,16 +428,17 @@ def _title(tree: Any, page: Page, names: Sequence[str], facts: _Facts) -> Any | 
     """The element that names the page's product: the h1 that best matches the names its data
     gives (og:title too), else an h2, h3 or product-title element that matches one, else a
     lone h1 that shares words with the page's <title>."""
-    products = [fold(n) for n in (*names, *page.meta.get("og:title", [])[:1]) if n]
+    products = [fold(n) for n in (*names, page.meta_value("og:title")) if n]
     products = products or [fold(page.title)]
     headings = [h for h in tree.iter("h1") if not facts.hidden(h) and fold(text_of(h))]
     best, best_score = _best_named(headings, products)
     # With many headings (a page listing deals or menus), only a heading naming the product.
     if best is not None and best_score >= (0.5 if len(headings) <= 3 else 0.9):
         return best
-    others = [h for h in tree.iter("h2", "h3") if not facts.hidden(h)]
-    if _TITLE_CLASS_BYTES.search(page.body):
-        others.extend(e for e in _TITLE_CANDIDATES(tree) if not facts.hidden(e))
+    others = list(islice(tree.iter("h2", "h3"), _MAX_HEADINGS))
+    if not headings and _TITLE_CLASS_BYTES.search(page.body):
+        others.extend(_TITLE_CANDIDATES(tree)[:_MAX_HEADINGS])
+    others = [h for h in others if not facts.hidden(h)]
     other, other_score = _best_named(others, products)
     if other is not None and other_score >= 0.8:
         return other
@@ -451,11 +472,13 @@ def _likeness(text: str, reference: str) -> float:
     return len(words & named) / max(len(named) / 2, min(len(words), len(named)))
 
 
-def _cart_elements(tree: Any, facts: _Facts) -> list[Any]:
-    """Add-to-cart forms, buttons and links styled as buttons; buy, bid and contact-the-seller
-    controls count too (a classified ad is bought by replying)."""
-    found = _cart_controls(tree.iter("form", "button", "input"), facts)
-    return found + _cart_controls(_CART_LINKS(tree), facts)
+def _cart_elements(root: Any, facts: _Facts) -> list[Any]:
+    """Add-to-cart forms, buttons and links styled as buttons under `root`, in page order; buy,
+    bid and contact-the-seller controls count too (a classified ad is bought by replying)."""
+    known = facts.carts.get(root)
+    if known is None:
+        known = facts.carts[root] = _cart_controls(_CART_CANDIDATES(root), facts)
+    return known
 
 
 def _cart_controls(elements: Iterable[Any], facts: _Facts) -> list[Any]:
@@ -497,54 +520,50 @@ def _names_cart(marks: str, pattern: re.Pattern[str]) -> bool:
     return pattern.search(marks) is not None
 
 
-def _own_cart(
-    carts: list[Any], title: Any | None, page: Page, facts: _Facts
-) -> Any | None:
-    """The product's own cart control: the one sharing the deepest ancestor with the title,
-    wherever a theme puts it (a "sidebar" column is still the product's), never one in another
-    product's card; among equals, one outside site chrome. Without a title: the first one
-    outside other areas and cards."""
-    depth = (
-        {a: n for n, a in enumerate(reversed([title, *title.iterancestors()]))}
-        if title is not None
-        else {}
-    )
-    best, best_rank = None, (-1, False)
-    for cart in carts:
-        below = []
-        shared = None
-        for ancestor in (cart, *cart.iterancestors()):
-            if ancestor in depth:
-                shared = ancestor
-                break
-            below.append(ancestor)
-        if title is not None and (shared is None or shared.tag in ("html", "body")):
-            continue
-        if any(other_area_kind(a) == "products" for a in below):
-            continue
-        if any(_card(a, a.getparent(), page) for a in below[:8] if a.tag in _CARD_TAGS):
-            continue
-        if title is None:
-            if not facts.inside_other(cart):
-                return cart
-            continue
-        rank = (depth[shared], not facts.inside_other(cart))
-        if rank > best_rank:
-            best, best_rank = cart, rank
-    return best
+def _own_cart(tree: Any, title: Any | None, page: Page, facts: _Facts) -> Any | None:
+    """The product's own cart control: the nearest to the title, found by searching the title's
+    ancestors outwards (a few levels: farther, it is not the product's), wherever a theme puts
+    it (a "sidebar" column is still the product's), never one in another product's card; at one
+    level, one outside site chrome first. Without a title: the first outside other areas."""
+    if title is None:
+        return next(
+            (
+                c
+                for c in _cart_elements(tree, facts)
+                if not facts.inside_other(c) and not _carded(c, None, page, facts)
+            ),
+            None,
+        )
+    for ancestor in islice(title.iterancestors(), _CART_LEVELS):
+        if ancestor.tag in ("body", "html"):
+            break
+        mine = [c for c in _cart_elements(ancestor, facts) if not _carded(c, ancestor, page, facts)]
+        if mine:
+            return next((c for c in mine if not facts.inside_other(c)), mine[0])
+    return None
 
 
-def _area(
-    title: Any | None, cart: Any | None, carts: list[Any], page: Page, facts: _Facts
-) -> Any | None:
+def _carded(cart: Any, shared: Any | None, page: Page, facts: _Facts) -> bool:
+    """Inside another product's area or card, below the element it shares with the title."""
+    below = []
+    for ancestor in (cart, *cart.iterancestors()):
+        if ancestor is shared:
+            break
+        below.append(ancestor)
+    if any(other_area_kind(a) == "products" for a in below):
+        return True
+    return any(_card(a, a.getparent(), page) for a in below[:8] if a.tag in _CARD_TAGS)
+
+
+def _area(title: Any | None, cart: Any | None, page: Page, facts: _Facts) -> Any | None:
     if title is not None and cart is not None:
         cart_ancestors = {cart, *cart.iterancestors()}
         area = title
         while area is not None and area not in cart_ancestors:
             area = area.getparent()
         if area is not None and area.tag not in ("html", "body"):
-            inside = sum(1 for c in carts if any(a is area for a in c.iterancestors()))
-            if inside <= MAX_CARTS:
+            inside = [c for c in _cart_elements(area, facts) if not facts.inside_other(c)]
+            if len(inside) <= MAX_CARTS:
                 return area if _priced(area, page, facts) else _climb_to_price(area, page, facts)
     for start in (title, cart):
         if start is not None:
@@ -600,6 +619,14 @@ class _Candidate:
 
 
 def _amounts_in(area: Any, page: Page, facts: _Facts) -> tuple[list[Shown], list[Split]]:
+    """The amounts an element shows, read once per element (the climb asks, then the area)."""
+    known = facts.amounts.get(area)
+    if known is None:
+        known = facts.amounts[area] = _read_amounts(area, page, facts)
+    return known
+
+
+def _read_amounts(area: Any, page: Page, facts: _Facts) -> tuple[list[Shown], list[Split]]:
     candidates = _candidates(area, facts) or _candidates(area, facts, marked=False)
     candidates = [c for c in candidates if not _in_card(c.element, area, page, facts)]
     ranged = _ranged(candidates)
@@ -623,12 +650,22 @@ def _candidates(root: Any, facts: _Facts, marked: bool = True) -> list[_Candidat
     whose text is little more than an amount ("<h2>$75.00</h2>"), for themes that name no price
     element; used only when no element is marked.
     """
-    found: list[_Candidate] = []
     limit = MAX_CANDIDATE_TEXT if marked else MAX_PLAIN_TEXT
+    found: list[_Candidate] = []
+
+    def accepts(node: Any) -> bool:
+        if node is root:
+            return False
+        return names_price(facts.marks(node)) if marked else node is not facts.title
+
+    stock: list[Any] = []
+    facts.stock[root] = stock
 
     def walk(node: Any) -> list[Any]:
         inner: list[Any] = []
         first = len(found)
+        if _names_stock(node, facts):
+            stock.append(node)  # read by _stated_stock: one walk of the area serves both
         for child in node:
             if (
                 not isinstance(child.tag, str)
@@ -638,20 +675,12 @@ def _candidates(root: Any, facts: _Facts, marked: bool = True) -> list[_Candidat
             ):
                 continue
             inner.extend(walk(child))
-        if (
-            node is not root
-            and (names_price(facts.marks(node)) if marked else node is not facts.title)
-        ):
+        if accepts(node):
             parts = found[first:]
-            whole = (
-                bool(parts)
-                and not any(_complete(c) for c in parts)
-                and _one_figure(node, facts)
-            )
-            skip = frozenset() if whole else frozenset(inner)
-            pieces = _pieces(node, skip, facts)
+            whole = bool(parts) and not any(_complete(c) for c in parts) and _one_figure(node, facts)
+            pieces = _pieces(node, frozenset() if whole else frozenset(inner), facts)
             text = " ".join("".join(p[0] for p in pieces).split())
-            if 0 < len(text) <= limit and any(c.isdigit() for c in text):
+            if 0 < len(text) <= limit and _DIGIT.search(text):
                 if whole:
                     del found[first:]
                     inner = []
@@ -995,9 +1024,23 @@ def _visible(root: Any, facts: _Facts) -> Iterator[Any]:
         )
 
 
+def _names_stock(element: Any, facts: _Facts) -> bool:
+    """An element that may state the stock: itemprop, a stock class or name, a label."""
+    if facts.get(element, "itemprop") == "availability":
+        return True
+    marks = facts.marks(element)
+    if stock_class(marks) is not None or names_stock(marks):
+        return True
+    text = element.text
+    return bool(text) and ":" in text and STOCK_LABEL.match(text) is not None
+
+
 def _stated_stock(area: Any, facts: _Facts) -> Availability:
     """An explicit stock state in the area: itemprop, a stock-named element, a stock class."""
-    for element in _visible(area, facts):
+    elements = facts.stock.get(area)
+    if elements is None:  # an area whose amounts were not read: walk it
+        elements = [e for e in _visible(area, facts) if _names_stock(e, facts)]
+    for element in elements:
         if facts.get(element, "itemprop") == "availability":
             value = facts.get(element, "href") or facts.get(element, "content")
             found = normalize_availability(value) if value else _one_state(text_of(element))
