@@ -139,6 +139,7 @@ def judge_real(case: RealCase, result: ExtractResult) -> RealOutcome:
     return RealOutcome(case, result, outcome, availability, currency, reason)
 
 
+@cache
 def run_real() -> list[RealOutcome]:
     outcomes = []
     for case in real_cases():

@@ -150,10 +150,14 @@ def multi_offer_page(name: str, offers: list[tuple[str, str, str]], currency: st
         f'"priceCurrency": "{currency}", "availability": "https://schema.org/InStock"}}'
         for sku, label, price in offers
     )
+    packs = "".join(
+        f'<li>{label}: <span class="price">{price} {currency}</span></li>'
+        for _, label, price in offers
+    )
     return f"""<!doctype html><html><head><title>{name}</title>
 <script type="application/ld+json">
 {{"@context": "https://schema.org", "@type": "Product", "name": "{name}", "offers": [{items}]}}
-</script></head><body><h1>{name}</h1></body></html>"""
+</script></head><body><h1>{name}</h1><ul class="packs">{packs}</ul></body></html>"""
 
 
 CAPTCHA_PAGE = """<!doctype html><html><head><title>Just a moment...</title></head>

@@ -7,12 +7,22 @@ from decimal import Decimal
 import pytest
 
 from tracker.domain import Availability, CheckStatus, ExtractHints
-from tracker.extract import extract
+from tracker.extract import Claim, extract, read_claims
+from tracker.extract.page import Page
 
 
-def page(*blocks: str) -> bytes:
+def page(*blocks: str, shows: str = "$1.00") -> bytes:
     scripts = "".join(f'<script type="application/ld+json">{b}</script>' for b in blocks)
-    return f"<html><head>{scripts}</head><body><p>$1.00</p></body></html>".encode()
+    return (
+        f"<html><head>{scripts}</head><body><h1>Cortexin</h1>"
+        f'<p class="price">{shows}</p></body></html>'
+    ).encode()
+
+
+def json_ld(body: bytes, url: str = "https://shop.example/p", currency: str | None = None) -> Claim:
+    """What the JSON-LD step claims, before the page is looked at."""
+    claims = read_claims(Page(body, url, ExtractHints(currency=currency)))
+    return next(c for c in claims if c.source == "json-ld")
 
 
 PRODUCT = '{"@context":"https://schema.org","@type":"Product","name":"Cortexin","offers":OFFERS}'
@@ -116,9 +126,8 @@ CASES = [
 
 @pytest.mark.parametrize(("body", "expected"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
 def test_json_ld_shapes(body: bytes, expected: list[tuple[str, str, str]]) -> None:
-    result = extract(body, "https://shop.example/p", ExtractHints(currency="USD"))
-    assert result.status is CheckStatus.OK and result.source == "json-ld"
-    got = [(o.price, o.currency, str(o.availability)) for o in result.offers]
+    claim = json_ld(body, currency="USD")
+    got = [(o.price, o.currency, str(o.availability)) for o in claim.offers]
     assert got == [(Decimal(p), c, a) for p, c, a in expected]
 
 
@@ -130,7 +139,7 @@ def test_sale_keeps_the_regular_price() -> None:
             '"priceSpecification":{"priceType":"ListPrice","price":"24.90"}}',
         )
     )
-    [offer] = extract(body, "https://shop.example/p").offers
+    [offer] = json_ld(body).offers
     assert (offer.price, offer.regular_price) == (Decimal("19.90"), Decimal("24.90"))
 
 
@@ -166,9 +175,9 @@ def test_a_range_with_a_sale_price_specification_is_no_price() -> None:
 
 def test_a_price_in_cents_beside_the_price_tag_is_not_read() -> None:
     """A theme printing Shopify's cents into JSON-LD: 2495 beside og:price:amount 24.95."""
-    body = page(PRODUCT.replace("OFFERS", OFFER.replace('"75.00"', "7500"))).replace(
-        b"<head>", b'<head><meta property="og:price:amount" content="75.00">'
-    )
+    body = page(
+        PRODUCT.replace("OFFERS", OFFER.replace('"75.00"', "7500")), shows="$75.00"
+    ).replace(b"<head>", b'<head><meta property="og:price:amount" content="75.00">')
     result = extract(body, "https://shop.example/p", ExtractHints(currency="USD"))
     assert [(o.price, result.source) for o in result.offers] == [(Decimal("75.00"), "opengraph")]
 
@@ -187,16 +196,19 @@ def test_a_lone_product_of_another_page_is_not_the_pages() -> None:
     widget = PRODUCT.replace("OFFERS", OFFER).replace(
         '"name":"Cortexin"', '"name":"Pineal Drops","url":"https://shop.example/products/pineal"'
     )
-    body = page(widget).replace(b"<body>", b"<body><h1>Semax 0.1% nasal spray</h1>")
+    shown = page(widget, shows="$75.00")
+    body = shown.replace(b"<h1>Cortexin</h1>", b"<h1>Semax 0.1% nasal spray</h1>")
     result = extract(body, "https://shop.example/products/semax", ExtractHints(currency="USD"))
     assert result.source != "json-ld"
-    own = page(widget).replace(b"<body>", b"<body><h1>Pineal Drops</h1>")
+    own = shown.replace(b"<h1>Cortexin</h1>", b"<h1>Pineal Drops</h1>")
     result = extract(own, "https://shop.example/products/semax", ExtractHints(currency="USD"))
     assert result.source == "json-ld"
 
 
 def test_related_products_nested_in_the_main_one_are_not_offers() -> None:
     related = '{"@type":"Product","name":"Other","offers":' + OFFER.replace("75.00", "9.00") + "}"
-    body = page(PRODUCT.replace("OFFERS", OFFER)[:-1] + ',"isRelatedTo":' + related + "}")
+    body = page(
+        PRODUCT.replace("OFFERS", OFFER)[:-1] + ',"isRelatedTo":' + related + "}", shows="$75.00"
+    )
     assert [o.price for o in extract(body, "https://shop.example/p").offers] == [Decimal("75.00")]
     assert Availability.IN_STOCK == extract(body, "https://s.example/").offers[0].availability

@@ -59,9 +59,10 @@ def test_parse_price_refuses(text: object) -> None:
         ("$", None, "USD"),
         ("$", "CAD", "CAD"),
         ("kr", "NOK", "NOK"),
-        ("kr", None, "SEK"),
+        ("kr", None, None),  # SEK, NOK, DKK or ISK: not guessed
         ("¥", "CNY", "CNY"),
-        ("¥", None, "JPY"),
+        ("¥", None, None),  # JPY or CNY: not guessed
+        ("¥", ("KRW", "JPY"), "JPY"),
         ("руб.", None, "RUB"),
         ("₽", None, "RUB"),
         ("zł", None, "PLN"),
@@ -84,11 +85,9 @@ def test_parse_currency(value: object, preferred: str | None, code: str | None) 
         ("Preis: 1.234,56 € inkl. MwSt.", [("1234.56", "EUR")]),
         ("1 234 ₽", [("1234", "RUB")]),
         ("RUB 1 234", [("1234", "RUB")]),
-        ("¥3,240（税込）", [("3240", "JPY")]),
         ("CHF 49.90", [("49.90", "CHF")]),
         ("£24.99 (£20.83 ex VAT)", [("24.99", "GBP"), ("20.83", "GBP")]),
         ("₹1,23,456", [("123456", "INR")]),
-        ("Rs. 1,23,456.50", [("123456.50", "INR")]),
         ("1234руб.", [("1234", "RUB")]),
         ("75.- CHF", [("75", "CHF")]),
         ("1.980円", [("1980", "JPY")]),
@@ -107,6 +106,28 @@ def test_parse_currency(value: object, preferred: str | None, code: str | None) 
 )
 def test_find_money(text: str, found: list[tuple[str, str]]) -> None:
     assert [(m.amount, m.currency) for m in find_money(text)] == [(Decimal(a), c) for a, c in found]
+
+
+@pytest.mark.parametrize(
+    ("text", "context", "found"),
+    [
+        ("¥3,240（税込）", ("JPY",), [("3240", "JPY")]),
+        ("¥3,240（税込）", ("CNY", "JPY"), [("3240", "CNY")]),
+        ("¥3,240（税込）", (), []),  # JPY or CNY: not guessed
+        ("Rs. 1,23,456.50", ("INR",), [("123456.50", "INR")]),
+        ("Rs 23,450", ("PKR",), [("23450", "PKR")]),
+        ("Rs 23,450", ("EUR",), []),
+        ("$3.340", ("CLP",), [("3340", "CLP")]),
+        ("Canon EOS R50 Body", ("USD",), []),  # "R" is the rand only in a South African page
+        ("R 1 299", ("ZAR",), [("1299", "ZAR")]),
+        ("259€99", (), [("259.99", "EUR")]),
+    ],
+)
+def test_find_money_reads_an_ambiguous_symbol_in_the_pages_context(
+    text: str, context: tuple[str, ...], found: list[tuple[str, str]]
+) -> None:
+    got = [(m.amount, m.currency) for m in find_money(text, context)]
+    assert got == [(Decimal(a), c) for a, c in found]
 
 
 @pytest.mark.parametrize(
@@ -193,7 +214,7 @@ def test_meta_tags_sale_price_beside_the_plain_price() -> None:
         '<meta property="product:sale_price:amount" content="64.00">'
         '<meta property="product:sale_price:currency" content="AUD">'
     )
-    body = f"<html><head>{head}</head><body><h1>Axo</h1></body></html>".encode()
+    body = f"<html><head>{head}</head><body><h1>Axo</h1><p>$64.00</p></body></html>".encode()
     result = extract(body, "https://shop.example/p", ExtractHints(currency="AUD"))
     assert result.status is CheckStatus.OK and result.source == "opengraph"
     [offer] = result.offers

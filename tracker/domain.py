@@ -65,6 +65,15 @@ class Offer:
 
 
 @dataclass(frozen=True, slots=True)
+class Reading:
+    """What one source of a page said and what the decision made of it (--explain, provenance)."""
+
+    source: str  # "json-ld", "microdata", "opengraph", "shopify", ..., "page" (the visible area)
+    values: tuple[str, ...]  # the amounts it states ("75.00 USD")
+    verdict: str  # "agrees with the page", "contradicted: the page shows 200 USD", ...
+
+
+@dataclass(frozen=True, slots=True)
 class ExtractResult:
     """What a page yields: offers, or a status saying why there are none."""
 
@@ -78,6 +87,8 @@ class ExtractResult:
     follow_up: str | None = None
     # What the page shows of the product's stock, read with or without a price.
     availability: Availability = Availability.UNKNOWN
+    readings: tuple[Reading, ...] = ()  # every source's reading, with its verdict
+    agreed: tuple[str, ...] = ()  # the sources that agree with the published offers
 
 
 @dataclass(frozen=True, slots=True)

@@ -42,15 +42,24 @@ def crawl(ctx: click.Context, vendor: str | None) -> None:
 @click.option("--url", help="The saved page's address (for relative links and platform endpoints).")
 @click.option("--vendor", "vendor_slug", help="Use this synced vendor's currency and hints.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.option(
+    "--explain", is_flag=True, help="Show each source's reading, what agreed, and the decision."
+)
 @click.pass_context
 @operator_errors
 def extract_page(
-    ctx: click.Context, source: str, url: str | None, vendor_slug: str | None, as_json: bool
+    ctx: click.Context,
+    source: str,
+    url: str | None,
+    vendor_slug: str | None,
+    as_json: bool,
+    explain: bool,
 ) -> None:
     """Show what a product page yields before you add its vendor: offers, source, what was tried.
 
     FILE_OR_URL is a saved page or an http(s) URL to fetch. The same extraction chain as the
-    crawl runs on it.
+    crawl runs on it. --explain shows why a page abstains: each source's claim, whether the
+    page shows it, and the decision.
     """
     settings = settings_of(ctx)
     hints = ExtractHints()
@@ -75,3 +84,6 @@ def extract_page(
             click.echo(f"follow-up {checked.result.follow_up}:")
         for line in pagecheck.result_lines(result, hints.currency):
             click.echo(line)
+        if explain:
+            for line in pagecheck.explain_lines(result):
+                click.echo(line)

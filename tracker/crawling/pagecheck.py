@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from tracker import __version__
 from tracker.config import Settings
-from tracker.domain import ExtractHints, ExtractResult
+from tracker.domain import CheckStatus, ExtractHints, ExtractResult
 from tracker.extract import extract, shopify
 from tracker.extract.hints import hints_from_settings
 from tracker.store.engine import Store
@@ -143,7 +143,36 @@ def result_json(result: ExtractResult) -> dict[str, Any]:
         "tried": list(result.tried),
         "error": result.error,
         "follow_up": result.follow_up,
+        "availability": str(result.availability),
+        "agreed": list(result.agreed),
+        "readings": [
+            {"source": r.source, "values": list(r.values), "verdict": r.verdict}
+            for r in result.readings
+        ],
     }
+
+
+def explain_lines(result: ExtractResult) -> list[str]:
+    """Each source's reading, what corroborated or contradicted it, and the decision."""
+    lines = ["readings:"]
+    for reading in result.readings:
+        said = ", ".join(reading.values) or "-"
+        lines.append(_plain(f"  {reading.source:12} {said[:70]:40} {reading.verdict}"))
+    if result.status is CheckStatus.OK:
+        prices = ", ".join(f"{o.price} {o.currency}" for o in result.offers[:4])
+        decision = f"published {prices} from {result.source}"
+        if result.agreed:
+            decision += f" (agreeing: {', '.join(result.agreed)})"
+    else:
+        decision = f"{result.status}: {result.error or 'no reason given'}"
+    lines.append(_plain(f"decision: {decision}"))
+    lines.append(f"stock: {result.availability}")
+    return lines
+
+
+def _plain(text: str) -> str:
+    """Page text for a terminal: control characters (escape codes) shown as '?'."""
+    return "".join(c if c.isprintable() else "?" for c in text)
 
 
 def result_lines(result: ExtractResult, vendor_currency: str | None = None) -> list[str]:

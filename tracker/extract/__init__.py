@@ -1,9 +1,11 @@
 """Extraction: one pure function of (page bytes, URL, vendor hints) to offers or a status.
 
-The chain, most explicit source first: vendor selectors, JSON-LD, microdata, platform data
-(Shopify, WooCommerce), OpenGraph meta tags, RDFa (slow: only when declared), the visible-page
-heuristic, and else a clear ``no_price`` naming what was tried. JSON-LD, Shopify and OpenGraph are
-read with regexes over the bytes; a DOM is built at most once, only for the steps that need it.
+Every source of the page is read: vendor selectors, JSON-LD, microdata, platform data (Shopify,
+WooCommerce), OpenGraph meta tags, RDFa (slow: only when declared and nothing else priced).
+Each is a claim; the visible product area is the evidence (visible.py), and corroborate.py
+decides what is published: a claim the page shows, two sources that agree, the page's own one
+price, or nothing (`ambiguous`, `no_price`, ...) with every reading kept. JSON-LD, Shopify and
+OpenGraph are read with regexes over the bytes; the DOM is built once and shared.
 """
 
 from __future__ import annotations
@@ -13,33 +15,30 @@ from dataclasses import replace
 
 from babel.numbers import list_currencies
 
-from tracker.domain import Availability, CheckStatus, ExtractHints, ExtractResult, Offer
+from tracker.domain import CheckStatus, ExtractHints, ExtractResult, Offer
 from tracker.extract import blocked, jsonld, meta, microdata, shopify, woocommerce
-from tracker.extract.heuristic import heuristic_offers, visible_availability
+from tracker.extract.corroborate import Claim, decide
+from tracker.extract.jsonld import BOUND_MARK
 from tracker.extract.page import Page
 from tracker.extract.selectors import selector_offers
 from tracker.extract.values import MAX_PRICE, is_free_text
+from tracker.extract.visible import NO_EVIDENCE, read_evidence
 
-__all__ = ["extract", "extract_page"]
+__all__ = ["Claim", "extract", "extract_page", "read_claims"]
 
 _CURRENCIES = frozenset(list_currencies())
-# Steps that may name the variants JSON-LD left unnamed.
-_NAMING_STEPS = ("shopify", "woocommerce")
 _AMBIGUOUS = {
-    "heuristic": "the visible page shows several prices and none clearly wins",
     "microdata": "microdata: several products or prices compete, or only a lowest price "
     "('as low as', 'from') is given",
     "json-ld": "json-ld: several products or prices compete (quantity tiers, unnamed sellers)",
     "*": "{name}: several products on the page and none is clearly the page's own",
 }
-# DOM-based steps whose markup often leaves the stock state out (Magento's microdata).
-_STOCK_FROM_PAGE = ("microdata",)
 # A step returns offers ([] for "nothing here") or None for "several products compete".
 Step = Callable[[Page], list[Offer] | None]
 
 
 def extract(body: bytes, url: str, hints: ExtractHints | None = None) -> ExtractResult:
-    """Read the main product's offers from a page, most explicit source first."""
+    """Read the main product's offers from a page: claims, checked against what it shows."""
     return extract_page(Page(body, url, hints or ExtractHints()))
 
 
@@ -50,38 +49,32 @@ def extract_page(page: Page) -> ExtractResult:
     reason = blocked.blocked_by_title(page)
     if reason:
         return ExtractResult(CheckStatus.BLOCKED, tried=("page",), error=reason)
-    tried: list[str] = []
-    notes: list[str] = []
-    json_ld: list[Offer] = []
-    for name, step in _steps(page):
-        if json_ld and name not in _NAMING_STEPS:
-            continue
-        tried.append(name)
-        offers = step(page)
-        if offers is None:
-            return ExtractResult(
-                CheckStatus.AMBIGUOUS,
-                source=name,
-                tried=tuple(tried),
-                error=_AMBIGUOUS.get(name, _AMBIGUOUS["*"]).format(name=name),
-            )
-        usable = [o if o.source == name else replace(o, source=name) for o in _usable(offers, page)]
-        if offers and not usable:
-            notes.append(_why_unusable(name, offers, page))
-        if name == "json-ld" and len(usable) > 1 and not _distinct(usable):
-            json_ld = usable  # variants without names: platform data may name them
-            continue
-        if usable:
-            if name in _STOCK_FROM_PAGE:
-                usable = _with_page_stock(usable, page)
-            return ExtractResult(CheckStatus.OK, tuple(usable), source=name, tried=tuple(tried))
-    if json_ld:
-        return ExtractResult(CheckStatus.OK, tuple(json_ld), source="json-ld", tried=tuple(tried))
-    return _nothing(page, tried, notes)
+    claims = read_claims(page)
+    selected = next((c for c in claims if c.source == "selectors" and c.offers), None)
+    if selected is not None:
+        return _operator_answer(selected, claims, page)
+    gone = _gone(page) if not any(c.offers for c in claims) else None
+    if gone is not None:
+        return replace(gone, tried=tuple(c.source for c in claims))
+    names = [o.name for c in claims for o in c.offers[:1] if o.name]
+    evidence = read_evidence(page, names) if page.tree is not None else NO_EVIDENCE
+    result = decide(claims, evidence, visible_alone=page.hints.heuristic)
+    if result.status is CheckStatus.NO_PRICE:
+        return _nothing(page, claims, result)
+    return result
+
+
+def read_claims(page: Page) -> list[Claim]:
+    """What each source of the page states, in chain order, before the page is looked at
+    (RDFa, slow, only when declared and nothing else states a price)."""
+    claims = [_claim(name, step, page) for name, step in _steps(page)]
+    if page.declares_rdfa and not any(c.offers for c in claims):
+        claims.append(_claim("rdfa", microdata.rdfa_offers, page))
+    return claims
 
 
 def _steps(page: Page) -> Iterator[tuple[str, Step]]:
-    """The chain's steps in order; a step's precondition is checked only when it is reached."""
+    """The sources in order, most explicit first; a step's precondition is checked here."""
     selectors = page.hints.selectors
     if selectors is not None:
         yield "selectors", lambda p: selector_offers(p, selectors)
@@ -93,10 +86,47 @@ def _steps(page: Page) -> Iterator[tuple[str, Step]]:
     if woocommerce.is_woocommerce(page):
         yield "woocommerce", _woocommerce
     yield "opengraph", meta.meta_offers
-    if page.declares_rdfa:
-        yield "rdfa", microdata.rdfa_offers
-    if page.hints.heuristic:
-        yield "heuristic", _heuristic
+
+
+def _claim(name: str, step: Step, page: Page) -> Claim:
+    offers = step(page)
+    if offers is None:
+        return Claim(name, ambiguous=_AMBIGUOUS.get(name, _AMBIGUOUS["*"]).format(name=name))
+    usable = tuple(
+        o if o.source == name else replace(o, source=name) for o in _usable(offers, page)
+    )
+    bound = next(
+        (o.raw_price for o in offers if o.raw_price and o.raw_price.startswith(BOUND_MARK)), None
+    )
+    if bound is not None and not usable:
+        return Claim(
+            name, bound=f"{name} states no one price, only {bound.removeprefix(BOUND_MARK)}"
+        )
+    note = _why_unusable(name, offers, page) if offers and not usable else None
+    return Claim(name, usable, note=note)
+
+
+def _operator_answer(selected: Claim, claims: list[Claim], page: Page) -> ExtractResult:
+    """The vendor's selectors name the price element: their reading is the answer."""
+    return ExtractResult(
+        CheckStatus.OK,
+        selected.offers,
+        source="selectors",
+        tried=tuple(c.source for c in claims),
+        agreed=("selectors",),
+        availability=selected.offers[0].availability,
+    )
+
+
+def _gone(page: Page) -> ExtractResult | None:
+    """A bot check or a missing page, told before the page is read as a product."""
+    reason = blocked.blocked_by_title(page, strict=False)
+    if reason:
+        return ExtractResult(CheckStatus.BLOCKED, error=reason)
+    missing = blocked.not_found_reason(page)
+    if missing:
+        return ExtractResult(CheckStatus.NOT_FOUND, error=missing)
+    return None
 
 
 def _json_ld(page: Page) -> list[Offer] | None:
@@ -108,20 +138,6 @@ def _woocommerce(page: Page) -> list[Offer] | None:
     if offers is None or offers:
         return offers
     return woocommerce.simple_offers(page)
-
-
-def _heuristic(page: Page) -> list[Offer] | None:
-    if blocked.blocked_by_title(page, strict=False) or blocked.not_found_reason(page):
-        return []  # a bot check or a missing page: _nothing() names it
-    return heuristic_offers(page)
-
-
-def _with_page_stock(offers: list[Offer], page: Page) -> list[Offer]:
-    """One offer without a stock state takes the one its product area shows ("In stock")."""
-    if len(offers) != 1 or offers[0].availability is not Availability.UNKNOWN:
-        return offers
-    shown = visible_availability(page)
-    return offers if shown is Availability.UNKNOWN else [replace(offers[0], availability=shown)]
 
 
 def _usable(offers: list[Offer], page: Page) -> list[Offer]:
@@ -141,14 +157,13 @@ def _usable(offers: list[Offer], page: Page) -> list[Offer]:
     return usable
 
 
-def _distinct(offers: list[Offer]) -> bool:
-    """True when the offers can be told apart by their variant text (a SKU alone is no name)."""
-    keys = {o.variant or o.name or "" for o in offers}
-    return len(keys) == len(offers)
-
-
 def _why_unusable(name: str, offers: list[Offer], page: Page) -> str:
     priced = [o for o in offers if o.price is not None]
+    if not priced and name == "selectors" and offers[0].raw_price:
+        return (
+            f"selectors: {offers[0].raw_price[:80]!r} is not one amount "
+            "(point the price selector at the price alone)"
+        )
     if not priced:
         return f"{name}: offers without a price"
     if all(o.price == 0 for o in priced):
@@ -158,22 +173,27 @@ def _why_unusable(name: str, offers: list[Offer], page: Page) -> str:
     return f"{name}: no usable price"
 
 
-def _nothing(page: Page, tried: list[str], notes: list[str] | None = None) -> ExtractResult:
+def _nothing(page: Page, claims: list[Claim], result: ExtractResult) -> ExtractResult:
+    """No price: say why (a bot check, a missing product, a price filled in by a script)."""
+    tried = tuple(c.source for c in claims)
     reason = blocked.blocked_by_title(page, strict=False) or blocked.blocked_by_content(page)
     if reason:
-        return ExtractResult(CheckStatus.BLOCKED, tried=tuple(tried), error=reason)
+        return ExtractResult(CheckStatus.BLOCKED, tried=tried, error=reason)
     missing = blocked.not_found_reason(page) or blocked.gone_notice(page)
     if missing:
-        return ExtractResult(CheckStatus.NOT_FOUND, tried=tuple(tried), error=missing)
+        return ExtractResult(
+            CheckStatus.NOT_FOUND, tried=tried, error=missing, availability=result.availability
+        )
     follow_up = shopify.endpoint_url(page.url) if shopify.is_shopify(page) else None
-    error = "no price found (tried: " + ", ".join(tried) + ")"
+    error = "no price found (tried: " + ", ".join((*tried, "page")) + ")"
+    notes = [c.note for c in claims if c.note]
     if notes:
         error += "; " + "; ".join(notes)
     if follow_up:
         error += f"; the product JSON is at {follow_up}"
     elif blocked.scripted_price(page):
         error += "; the price seems to be filled in by JavaScript"
-    return ExtractResult(CheckStatus.NO_PRICE, tried=tuple(tried), error=error, follow_up=follow_up)
+    return replace(result, tried=tried, error=error, follow_up=follow_up)
 
 
 def _answer(page: Page, source: str, offers: list[Offer], tried: list[str]) -> ExtractResult:

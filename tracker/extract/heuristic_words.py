@@ -8,6 +8,8 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from tracker.domain import Availability
+
 
 def _tokens(name: str, words: str) -> str:
     """Class or id words, whole between '-', '_' or spaces ('price--compare', 'old_price')."""
@@ -35,6 +37,7 @@ _STRUCK_CLASS = re.compile(
     _tokens(
         "struck",
         r"old|was|regular|compare|compare-?at|strike\w*|crossed|original|before|list-?price|listprice|"
+        r"standard|"
         r"rrp|msrp|uvp|retail|oldprice|prev|previous|reference|instead|crossout|lthr|origin|"
         r"origin-?price|"
         r"line-?through|pricebefore|price-?before|price-?old|old-?price|was-?price",
@@ -61,6 +64,7 @@ _LOSING_CLASS = re.compile(
                 r"excluding|exclusive|exkl\w*|ht",
             ),
             _tokens("saving", r"save|saving|savings|you-?save|percent|percentage|off"),
+            _tokens("converted", r"conv|converted|convprice|approx\w*|conversion"),
             _tokens(
                 "other",
                 r"subtotal|points|reward|rewards|bonus|cashback|threshold|vrg|vrb|fee|fees|"
@@ -87,12 +91,22 @@ LOSES_BEFORE = re.compile(
             r"(?P<saving>(save|you save|saving|sparen|sie sparen|ersparnis|économisez|"
             r"économie|ahorra\w*|risparmi\w*|экономия|скидка)\s*[:\-]?\s*(up to|bis zu)?\s*$)",
             r"(?P<from>(\bfrom|\bab|à partir de|\bdès|\bdesde|a partir de|a partire da|\bda|"
-            r"\bот|starting at|starts at|as low as)\s*:?\s*$)",
+            r"\bот|starting at|starts at|as low as|starting price|start price|lowest price|"
+            r"最低價|最低价|最低|起價|起价)\s*[:：]?\s*$)",
+            r"(?P<converted>(\bapprox\.?|approximately|\bcirca|\bca\.|\benviron|\baprox\.?|"
+            r"aproximadamente|ungefähr|около|約|≈)\s*:?\s*$)",
             r"(?P<instalment>(\d\s*[x×]|payments? of|instal+ments? of|pay in \d+|klarna|"
             r"afterpay|affirm|sezzle|paypal|ab mtl\.?|monatlich|mensualités? de|"
             r"\d+\s*cuotas de|cuotas|\brate da|рассрочка)[^\d]{0,25}$)",
             r"(?P<total>(total|subtotal|summe|gesamt|итого)\s*:?\s*$)",
+            r"(?P<tier>((^|\s)\d+\s*\+|\d+\s*(pcs|pieces|stück|stk\.?|units?|items?|шт\.?)\s*\+?|"
+            r"\bbuy \d+( or more)?( for)?|\b\d+ for|\bab \d+ stück|\bà partir de \d+)\s*:?\s*$)",
+            r"(?P<rebate>(after|net of|less|minus|nach|après)\s+([\w-]+\s+){0,2}(incentives?|"
+            r"rebates?|tax credits?|savings|trade-?in|cash ?back|mail-?in|prämie|bonus)\s*:?\s*$)",
             r"(?P<coupon>(coupon|gutschein|promo ?code|쿠폰\w*|クーポン\w*|优惠券)[^\d]{0,20}$)",
+            r"(?P<member>(members?( pay| price| only)?|member'?s price|club price|loyalty price|"
+            r"for (card ?holders|members)|with (your )?(loyalty |store )?card|mit kundenkarte|"
+            r"prix (adhérent|membre|fidélité)|precio (socio|miembro)|prezzo soci)\s*:?\s*$)",
             r"(?P<fee>(\bvrg|\bvrb|gebühr\w*|\bpfand|écopart\w*|éco-?participation|recycling\w*|"
             r"entsorgung\w*|eco-?tax|deposit)\b[^\d]{0,12}$)",
             r"(?P<ex_vat>(\bnetto|\bnet|excl\.?\s*(vat|tax|mwst)|ex\.?\s*(vat|tax)|without vat|"
@@ -112,13 +126,14 @@ LOSES_AFTER = re.compile(
         (
             r"(?P<instalment>^\s*\)?\s*(/\s*(mo|mon|month|mes|mois|monat|mese|мес)|per month|"
             r"a month|monthly|x\s*\d+|par mois|al mes|al mese|im monat|pro monat|в месяц))",
-            r"(?P<unit>^\s*\)?\s*(/\s*\d*\s*[a-zа-яµ]|per\s+\w|pro\s+\d*\s*[a-z]|je\s+\d*\s*[a-z]|"
-            r"each\b|ea\.|за\s+\d*\s*[a-zа-я]))",
+            r"(?P<unit>^\s*\)?\s*(/\s*\d*\s*(?!each\b|ea\b|item\b)[a-zа-яµ\u4e00-\u9fff]|"
+            r"per\s+(?!each\b|item\b)\w|pro\s+\d*\s*[a-z]|je\s+\d*\s*[a-z]|за\s+\d*\s*[a-zа-я]))",
             r"(?P<ex_vat>^\s*\)?\s*[(\[]?\s*(excl|exkl|ex\.?\s*(vat|tax|mwst|btw|iva|tva)|"
             r"\+\s*(vat|mwst|iva|tva)|plus vat|zzgl\.?\s*(mwst|ust)|netto|net\b|ht\b|h\.t\.|"
             r"hors tax|sin iva|senza iva|iva esclusa|без ндс|без пдв|bez vat|before tax|tax excl|"
             r"excluding))",
             r"(?P<saving>^\s*(off\b|discount|rabatt|de (réduction|remise)|de descuento|di sconto))",
+            r"(?P<from>^\s*(元|円|원)?\s*(~|～|起|부터|以上|and up\b|or more\b|& up\b))",
             r"(?P<coupon>^\s*\)?\s*(with (the )?(code|coupon|promo)|using (the )?code|"
             r"mit (dem )?code|avec (le )?code|con (el )?(código|cupón)|con (il )?codice|"
             r"по промокоду|с промокодом))",
@@ -147,6 +162,29 @@ def names_stock(marks: str) -> bool:
 def names_struck(marks: str) -> bool:
     """True when the marks say the amount is an old or reference price."""
     return _STRUCK_CLASS.search(marks) is not None
+
+
+_STOCK_CLASS = re.compile(
+    r"(?:^|[-_\s])(?P<prefix>[a-z]*?)(?P<state>in-?stock|out-?of-?stock|sold-?out|"
+    r"on-?backorder|pre-?order)(?:$|[-_\s])",
+    re.IGNORECASE,
+)
+_STOCK_STATES = {
+    "instock": Availability.IN_STOCK,
+    "outofstock": Availability.OUT_OF_STOCK,
+    "soldout": Availability.OUT_OF_STOCK,
+    "onbackorder": Availability.BACK_ORDER,
+    "preorder": Availability.PRE_ORDER,
+}
+
+
+@lru_cache(maxsize=8192)
+def stock_class(marks: str) -> Availability | None:
+    """The stock state a class names ("in-stock", "soldout"), or None."""
+    match = _STOCK_CLASS.search(marks)
+    if match is None or re.search(r"not|no$|un$", match.group("prefix")):
+        return None
+    return _STOCK_STATES.get(match.group("state").lower().replace("-", ""))
 
 
 @lru_cache(maxsize=8192)

@@ -25,6 +25,8 @@ _MAX_DEPTH = 12  # real JSON-LD nests a few levels; deeper is noise
 _PRODUCT_TYPES = {"product", "productgroup", "individualproduct", "productmodel", "vehicle"}
 _OFFER_TYPES = {"offer", "aggregateoffer"}
 _STRIKE_TYPES = ("strikethroughprice", "listprice", "msrp", "srp")
+# The raw text of an offer that states no one price, only a range or a lowest price.
+BOUND_MARK = "bound: "
 # Properties the extraction reads; some builders write them with other capitals ("Offers").
 _PROPERTIES = {
     key.casefold(): key
@@ -220,6 +222,7 @@ def _offers_of(
     page_url: str,
     separator: str | None,
 ) -> Iterator[Offer]:
+    low = high = None
     if "aggregateoffer" in _types(node):
         inner = [
             o
@@ -239,6 +242,8 @@ def _offers_of(
             node = {k: v for k, v in node.items() if k != "priceSpecification"}
     price_value, currency_value, regular = _price_fields(node)
     price, raw = parse_price(price_value, separator)
+    if price_value is None and low is not None and high is not None and low != high:
+        raw = f"{BOUND_MARK}{low}–{high}"  # no one price: the decision hears of the range
     regular_price = parse_price(regular, separator)[0] if regular is not None else None
     if regular_price is not None and price is not None and regular_price <= price:
         regular_price = None
@@ -286,12 +291,14 @@ def _price_fields(node: dict[str, Any]) -> tuple[Any, Any, Any]:
 def main_offers(products: list[dict[str, Any]], page: Page) -> list[Offer] | None:
     """The offers of the page's own product; None when several priced products compete."""
     offered = []
+    bounds: list[Offer] = []
     for product in products:
         offers = product_offers(product, page.url)
         if any(o.price is not None for o in offers):
             offered.append((product, offers))
+        bounds.extend(o for o in offers if o.raw_price and o.raw_price.startswith(BOUND_MARK))
     if not offered:
-        return []
+        return bounds[:1]  # only a range: the decision says so
     main = pick_main(offered, lambda p: product_name(p[0]), lambda p: product_url(p[0]), page)
     if main is None:
         # Several products told apart by name alone, but one price: the same thing told twice.

@@ -17,7 +17,7 @@ from urllib.parse import urljoin
 from lxml import etree
 
 from tracker.domain import Offer
-from tracker.extract.jsonld import main_offers
+from tracker.extract.jsonld import BOUND_MARK, main_offers
 from tracker.extract.page import Page
 from tracker.extract.scope import in_other_area
 
@@ -252,7 +252,8 @@ def microdata_offers(page: Page) -> list[Offer] | None:
     reader = _Reader(tree, page.url)
     items = reader.top_level(lambda element: in_other_area(element, memo))
     if reader.lower_bounds:
-        return None  # only "from" prices: the variant's own price is not in the markup
+        # Only "from" prices: the variant's own price is not in the markup.
+        return [Offer(price=None, currency=None, raw_price=f"{BOUND_MARK}a lowest price")]
     candidates: list[dict[str, Any]] = []
     for node in items:
         candidates.extend(_products_in(node))

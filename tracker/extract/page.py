@@ -5,9 +5,12 @@ from __future__ import annotations
 import codecs
 import html
 import re
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any
+from urllib.parse import urlsplit
 
+from babel.core import UnknownLocaleError, get_global
+from babel.numbers import get_territory_currencies, list_currencies
 from lxml import etree
 
 from tracker.domain import ExtractHints
@@ -41,6 +44,43 @@ _RDFA = (
 )
 _WORD_BYTES = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
 _PARSERS: dict[str, etree.HTMLParser] = {}
+_WIDE_BOMS = (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+_LANG = re.compile(
+    rb"""<html\b[^>]*?\blang\s*=\s*["']?([A-Za-z]{2,3}(?:[-_][A-Za-z0-9]+)*)""", re.I
+)
+# A currency a page's own code names: "priceCurrency": "TWD", currency: 'CLP', og:price:currency.
+_DECLARED_CURRENCY = re.compile(
+    rb"""urrency(?:[_-]?code|iso)?["']?\s*(?:[:=]|content\s*=)\s*["']?([A-Z]{3})\b""", re.I
+)
+_GENERIC_TLDS = frozenset("com net org info biz shop store online site eu io co app".split())
+
+
+def _wide_codec(body: bytes) -> str:
+    return "utf-32" if body.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)) else "utf-16"
+
+
+_KNOWN_CODES = frozenset(list_currencies())
+
+
+@lru_cache(maxsize=256)
+def _territory_currencies(country: str) -> tuple[str, ...]:
+    try:
+        return tuple(get_territory_currencies(country, tender=True))
+    except (UnknownLocaleError, ValueError, KeyError):
+        return ()
+
+
+@lru_cache(maxsize=256)
+def _likely_region(tag: str) -> str | None:
+    """The country a language tag most likely means ("ja": JP, "zh_Hant": TW), from CLDR."""
+    parts = tag.split("_")
+    parts = [parts[0].lower(), *(p.title() if len(p) == 4 else p for p in parts[1:])]
+    subtags = get_global("likely_subtags")
+    likely = subtags.get("_".join(parts)) or subtags.get(parts[0])
+    if not likely:
+        return None
+    region = likely.split("_")[-1]
+    return region if len(region) == 2 and region.isalpha() else None
 
 
 def _parser(encoding: str) -> etree.HTMLParser:
@@ -77,7 +117,12 @@ class Page:
     """A page and its lazily computed views; every step shares one instance."""
 
     def __init__(self, body: bytes, url: str, hints: ExtractHints) -> None:
-        self.body = body[:MAX_PAGE_BYTES]
+        body = body[:MAX_PAGE_BYTES]
+        self.transcoded = body.startswith(_WIDE_BOMS)
+        if self.transcoded:
+            # UTF-16 or UTF-32 (with its BOM): every step reads ASCII patterns in the bytes.
+            body = body.decode(_wide_codec(body), errors="replace").encode("utf-8")
+        self.body = body
         self.url = url
         self.hints = hints
         self.dom_builds = 0
@@ -85,10 +130,8 @@ class Page:
 
     @cached_property
     def encoding(self) -> str:
-        if self.body.startswith(codecs.BOM_UTF8):
+        if self.transcoded or self.body.startswith(codecs.BOM_UTF8):
             return "utf-8"
-        if self.body.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-            return "utf-16"
         match = _CHARSET.search(self.body[:4096])
         if match:
             name = match.group(1).decode("ascii", "replace").lower()
@@ -134,6 +177,24 @@ class Page:
                 found.setdefault(key.strip().lower(), []).append(attrs["content"].strip())
         return found
 
+    def meta_value(self, key: str) -> str | None:
+        """One <meta>'s content by property or name, found without reading every <meta>."""
+        if "meta" in self.__dict__:
+            values = self.meta.get(key)
+            return values[0] if values else None
+        body, needle = self.body, key.encode()
+        at = body.find(needle)
+        while at >= 0:
+            start = body.rfind(b"<meta", max(0, at - 300), at)
+            end = body.find(b">", at)
+            if start >= 0 and end > 0:
+                attrs = tag_attributes(self.decode(body[start : end + 1]))
+                name = attrs.get("property") or attrs.get("name") or attrs.get("itemprop")
+                if name and name.strip().lower() == key and "content" in attrs:
+                    return attrs["content"].strip()
+            at = body.find(needle, at + len(needle))
+        return None
+
     @cached_property
     def canonical(self) -> str | None:
         for key in ("og:url",):
@@ -144,6 +205,50 @@ class Page:
         if match:
             return tag_attributes(self.decode(match.group(0))).get("href")
         return None
+
+    @cached_property
+    def currency_context(self) -> tuple[str, ...]:
+        """Currencies an ambiguous symbol ("$", "kr") may be read as, most telling first.
+
+        The vendor's own currency; then the codes the page's data and scripts declare; then the
+        country of the host's domain, of the page's language tag and of og:locale.
+        """
+        codes: list[str] = [self.hints.currency] if self.hints.currency else []
+        codes.extend(self._declared_currencies())
+        for country in self._countries():
+            codes.extend(_territory_currencies(country))
+        return tuple(dict.fromkeys(codes))
+
+    def _declared_currencies(self) -> list[str]:
+        counts: dict[str, int] = {}
+        body = self.body
+        at = body.find(b"urrency")
+        while at >= 0 and len(counts) < 8:
+            match = _DECLARED_CURRENCY.match(body, at)
+            if match:
+                code = match.group(1).decode("ascii").upper()
+                if code in _KNOWN_CODES:
+                    counts[code] = counts.get(code, 0) + 1
+            at = body.find(b"urrency", at + 7)
+        return sorted(counts, key=lambda c: -counts[c])
+
+    def _countries(self) -> list[str]:
+        countries = []
+        host = urlsplit(self.url).hostname or ""
+        tld = host.rsplit(".", 1)[-1].lower() if "." in host else ""
+        if len(tld) == 2 and tld not in _GENERIC_TLDS:
+            countries.append("GB" if tld == "uk" else tld.upper())
+        lang = _LANG.search(self.body[:16384])
+        tags = [lang.group(1).decode("ascii")] if lang else []
+        locale = self.meta_value("og:locale")
+        tags.extend([locale] if locale else [])
+        for tag in tags:
+            parts = tag.replace("_", "-").split("-")
+            region = next((p for p in parts[1:] if len(p) == 2 and p.isalpha()), None)
+            region = region or _likely_region(tag.replace("-", "_"))
+            if region:
+                countries.append(region.upper())
+        return countries
 
     @cached_property
     def has_microdata(self) -> bool:

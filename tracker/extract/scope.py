@@ -13,18 +13,23 @@ from tracker.extract.page import Page
 
 T = TypeVar("T")
 
-# Class or id words of page areas that show other products or site chrome.
-_OTHER_WORD = re.compile(
+# Class or id words of page areas that show other products (never the page's own product).
+_PRODUCT_AREA_WORD = re.compile(
     r"(?:^|[-_\s])(related|upsells?|up-sells?|cross-?sells?|crosssells?|recommend\w*|"
     r"also-?bought|also-?viewed|also-?like|you-may|may-also|recently(?:-?viewed)?|similar|"
     r"carousel|slider|swiper|accessories|bundle|complementary|trending|bestsellers?|"
-    r"breadcrumbs?|mini-?cart|cart-?drawer|newsletter|masthead|site-header|site-footer|"
-    r"page-footer|announcement|megamenu|mega-menu|frequently|bought-together|fbt|quick-?view|"
-    r"product-card|card-product|product-item|grid-product|product-tile|product-miniature|"
+    r"frequently|bought-together|fbt|quick-?view|"
+    r"product-card|card-product|product-item(?!-detail)|grid-product|product-tile|product-miniature|"
     r"item-product|products-grid|product-grid|product-list|productlist|product-thumb|"
     r"product-layout|wishlist|splide|glide|tier-?prices?|prices-tier|price-?tiers?|"
     r"block-?prices|staffelpreise?|quantity-?discounts?|volume-?discounts?|"
     r"flickity|owl-carousel|slick-slider|slick-track)(?:$|[-_\s])",
+    re.IGNORECASE,
+)
+# Words of the site's chrome: a theme may also put them on the product's own column.
+_CHROME_WORD = re.compile(
+    r"(?:^|[-_\s])(breadcrumbs?|mini-?cart|cart-?drawer|newsletter|masthead|site-header|"
+    r"site-footer|page-footer|announcement|megamenu|mega-menu)(?:$|[-_\s])",
     re.IGNORECASE,
 )
 _OTHER_TOKEN = re.compile(
@@ -42,25 +47,34 @@ def fold(text: str | None) -> str:
 
 def is_other_area(element: object) -> bool:
     """True for an element that holds related products, navigation or site chrome."""
+    return other_area_kind(element) is not None
+
+
+def other_area_kind(element: object) -> str | None:
+    """ "products" for an area of other products, "chrome" for navigation and the site's frame."""
     tag = getattr(element, "tag", None)
     if not isinstance(tag, str):
-        return False
+        return None
     tag = tag.lower()
     if tag in _OTHER_TAGS:
-        return True
+        return "chrome"
     if tag in _CHROME_TAGS and not _inside_content(element):
-        return True
+        return "chrome"
     get = element.get  # type: ignore[attr-defined]
     classes, ident = get("class"), get("id")
     if not classes and not ident:
-        return False
-    return _names_other_area(f"{classes or ''} {ident or ''}")
+        return None
+    return _area_kind(f"{classes or ''} {ident or ''}")
 
 
 @lru_cache(maxsize=8192)
-def _names_other_area(marks: str) -> bool:
-    # Cached: a page repeats the same class strings, and the two patterns cost microseconds.
-    return _OTHER_WORD.search(marks) is not None or _OTHER_TOKEN.search(marks) is not None
+def _area_kind(marks: str) -> str | None:
+    # Cached: a page repeats the same class strings, and the patterns cost microseconds.
+    if _PRODUCT_AREA_WORD.search(marks) is not None:
+        return "products"
+    if _CHROME_WORD.search(marks) is not None or _OTHER_TOKEN.search(marks) is not None:
+        return "chrome"
+    return None
 
 
 def _inside_content(element: object) -> bool:

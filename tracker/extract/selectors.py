@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from cssselect import SelectorError
 from lxml import etree
 from parsel import Selector, SelectorList
@@ -10,9 +12,14 @@ from parsel.csstranslator import HTMLTranslator
 from tracker.domain import Availability, Offer, PageSelectors
 from tracker.extract.availability import normalize_availability
 from tracker.extract.page import Page
-from tracker.extract.values import find_money, parse_currency, parse_price
+from tracker.extract.values import Money, find_money, parse_currency, parse_price
 
 _TRANSLATOR = HTMLTranslator()
+# Descendants of a selected element whose class or itemprop names a price.
+_PRICE_ROLE = (
+    "descendant::*[contains(translate(@class, 'PRICE', 'price'), 'price')"
+    " or contains(translate(@itemprop, 'PRICE', 'price'), 'price')]"
+)
 
 
 def is_xpath(expression: str) -> bool:
@@ -59,6 +66,27 @@ def _value(scope: Selector, expression: str | None) -> str | None:
         text = content if content else " ".join(first.xpath(".//text()").getall())
     text = " ".join(text.split())
     return text[:300] or None
+
+
+def _the_amount(
+    scope: Selector, expression: str | None, raw: str, money: list[Money], separator: str | None
+) -> Decimal | None:
+    """The one amount the selected text states; several ("10 vials x 10 mg, $75.00"): the one
+    with a currency, else the one in an element whose class or itemprop names a price, else
+    none (fail closed: never the first number)."""
+    amount, _ = parse_price(raw, separator)
+    if amount is not None:
+        return amount
+    amounts = {m.amount for m in money}
+    if len(amounts) == 1:
+        return amounts.pop()
+    if money or not expression:
+        return None  # several amounts with a currency: which one is not ours to guess
+    roles = {
+        parse_price(" ".join(" ".join(e.xpath(".//text()").getall()).split()), separator)[0]
+        for e in _select(scope, expression)[:1].xpath(_PRICE_ROLE)
+    } - {None}
+    return roles.pop() if len(roles) == 1 else None
 
 
 def selector_offers(page: Page, selectors: PageSelectors) -> list[Offer]:
@@ -113,8 +141,8 @@ def _offer(
     if raw is None:
         return None
     hint, separator = page.hints.currency, page.hints.decimal_separator
-    amount, _ = parse_price(raw, separator)
-    money = find_money(raw, hint, separator)
+    money = find_money(raw, page.currency_context, separator)
+    amount = _the_amount(scope, price, raw, money, separator)
     stated = _value(currency_scope, currency)
     code = parse_currency(stated, hint) if stated else None
     if code is None and stated:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from price_parser import Price
@@ -31,7 +32,7 @@ ISO_CODES = frozenset(
 )
 # A symbol names a currency only with the vendor's help when several use it.
 _SYMBOLS: dict[str, tuple[str, ...]] = {
-    "$": ("USD", "CAD", "AUD", "NZD", "SGD", "HKD", "MXN", "ARS", "CLP", "COP", "TWD"),
+    "$": ("USD", "CAD", "AUD", "NZD", "SGD", "HKD", "MXN", "ARS", "CLP", "COP", "TWD", "UYU"),
     "us$": ("USD",),
     "usd$": ("USD",),
     "c$": ("CAD",),
@@ -48,12 +49,12 @@ _SYMBOLS: dict[str, tuple[str, ...]] = {
     "£": ("GBP",),
     "¥": ("JPY", "CNY"),
     "￥": ("JPY", "CNY"),
+    "元": ("CNY", "TWD", "HKD"),
     "円": ("JPY",),
-    "元": ("CNY",),
     "₽": ("RUB",),
     "руб": ("RUB",),
     "руб.": ("RUB",),
-    "р.": ("RUB",),
+    "р.": ("RUB", "BYN"),
     "₴": ("UAH",),
     "грн": ("UAH",),
     "грн.": ("UAH",),
@@ -68,7 +69,14 @@ _SYMBOLS: dict[str, tuple[str, ...]] = {
     "kr.": ("DKK", "SEK", "NOK", "ISK"),
     "fr.": ("CHF",),
     "₹": ("INR",),
-    "rs.": ("INR",),
+    "rs.": ("INR", "PKR", "LKR", "NPR"),
+    "rs": ("INR", "PKR", "LKR", "NPR"),
+    "₨": ("PKR", "INR", "LKR", "NPR"),
+    "kn": ("HRK",),
+    "б.р.": ("BYN",),
+    "бел. руб.": ("BYN",),
+    "nt$": ("TWD",),
+    "rd$": ("DOP",),
     "₩": ("KRW",),
     "원": ("KRW",),
     "ر.س": ("SAR",),
@@ -93,6 +101,10 @@ _SYMBOLS: dict[str, tuple[str, ...]] = {
     "₼": ("AZN",),
     "₲": ("PYG",),
 }
+# An ambiguous symbol read without context: "$" alone is the US dollar; "kr" or "¥" alone is
+# not guessed.
+_DEFAULT = {"$": "USD"}
+ISO_CODES = ISO_CODES | {"HRK", "BYN", "PKR", "LKR", "NPR", "TWD", "DOP", "UYU", "PYG"}
 MAX_PRICE = Decimal("10000000")
 # Arabic-Indic and Persian digits, and the Arabic thousands and decimal separators.
 _ASCII_DIGITS = str.maketrans(
@@ -119,6 +131,7 @@ _NUMBER = (
     r"|\d+(?:[.,]\d{1,2})?)(?:[.,][-–])?(?!\d|[.,]\d)"
 )
 _LETTERS = re.compile(r"[a-zа-яà-ž]", re.IGNORECASE)
+_CENTS_AFTER = re.compile(r"(\d{2})(?!\d)")
 # Symbols written with letters ("kr", "руб.") must stand apart from other letters.
 _SYMBOL_ALT = "|".join(
     re.escape(s) for s in sorted(_SYMBOLS, key=len, reverse=True) if not _LETTERS.search(s)
@@ -132,22 +145,32 @@ _CUR = (
     rf"|(?<![^\W\d_])(?:{_WORD_SYMBOLS})(?![^\W\d_]))"
 )
 _MONEY = re.compile(
-    rf"(?P<c1>{_CUR})\s?(?P<n1>{_NUMBER})|(?P<n2>{_NUMBER})\s?(?P<c2>{_CUR})", re.IGNORECASE
+    rf"(?P<c1>{_CUR})\s{{0,3}}(?P<n1>{_NUMBER})|(?P<n2>{_NUMBER})\s{{0,3}}(?P<c2>{_CUR})",
+    re.IGNORECASE,
+)
+
+# A price value: one number (grouped, or plain with any decimals), a currency before or after.
+_ONE_AMOUNT = re.compile(
+    rf"^\s*(?:{_CUR}\s?)?(?P<number>{_NUMBER}|\d+\.\d+)\s?(?:{_CUR})?\s*$", re.IGNORECASE
 )
 
 
 @dataclass(frozen=True, slots=True)
 class Money:
     amount: Decimal
-    currency: str
+    currency: str  # the ISO code read in the page's context
     raw: str
     start: int
     end: int
+    currencies: tuple[str, ...] = ()  # every code the symbol may stand for
 
 
 def parse_price(value: object, decimal_separator: str | None = None) -> tuple[Decimal | None, str]:
-    """Return (amount, raw text); None when the value states no usable price.
+    """Return (amount, raw text); None when the value is not one amount and nothing else.
 
+    A price value is a number, or an amount written with its currency and the usual separators
+    ("1.299,00 €", "$75", "CHF 1'234.50"); text around it ("Call 1-800-555-0199", "2 for 1",
+    "from $24") makes it no price: a machine-readable price that needs reading is not one.
     decimal_separator: the vendor's, for visible text; machine-readable values go without it.
     """
     if value is None or isinstance(value, bool):
@@ -161,15 +184,27 @@ def parse_price(value: object, decimal_separator: str | None = None) -> tuple[De
     elif _FREE_WORDS.match(raw):
         amount = Decimal(0)
     else:
-        text = unicodedata.normalize("NFKC", raw).replace("'", "").replace("’", "")
+        text = unicodedata.normalize("NFKC", raw).translate(_ASCII_DIGITS)
+        number = _one_amount(text)
+        if number is None:
+            return None, raw
+        number = number.replace("'", "").replace("’", "")
         if decimal_separator in (",", "."):
-            text = _apply_separator(text, decimal_separator)
-            amount = Price.fromstring(text, decimal_separator=".").amount
+            number = _apply_separator(number, decimal_separator)
+            amount = Price.fromstring(number, decimal_separator=".").amount
         else:
-            amount = Price.fromstring(text).amount
+            amount = Price.fromstring(number).amount
     if amount is None or not amount.is_finite() or amount < 0 or amount > MAX_PRICE:
         return None, raw
     return _without_float_noise(amount), raw
+
+
+def _one_amount(text: str) -> str | None:
+    """The number of a text that is one amount with at most a currency beside it, else None."""
+    match = _ONE_AMOUNT.match(text)
+    if match is None:
+        return None
+    return match.group("number").rstrip("-–").rstrip(".,")
 
 
 def _without_float_noise(amount: Decimal) -> Decimal:
@@ -198,23 +233,50 @@ def _decimal(text: str) -> Decimal | None:
         return None
 
 
-def parse_currency(value: object, preferred: str | None = None) -> str | None:
-    """Return an ISO 4217 code from a code or a symbol (the vendor's when several fit)."""
+Preferred = str | Sequence[str] | None
+
+
+def parse_currency(value: object, preferred: Preferred = None) -> str | None:
+    """Return an ISO 4217 code from a code or a symbol.
+
+    preferred: the codes the page's context names (the vendor's first), in order; an ambiguous
+    symbol takes the first of them it may stand for, else its default, else no code at all.
+    """
     if not isinstance(value, str):
         return None
     text = unicodedata.normalize("NFKC", value).strip()
     if _CURRENCY_CODE.match(text.upper()) and text.isalpha() and text.isascii():
         return text.upper()
-    candidates = _SYMBOLS.get(text.casefold())
+    return _resolve(text.casefold(), symbol_currencies(text), preferred)
+
+
+def symbol_currencies(symbol: str) -> tuple[str, ...]:
+    """Every ISO code a symbol or code may stand for ("$": USD, CAD, ...)."""
+    text = unicodedata.normalize("NFKC", symbol).strip()
+    if _CURRENCY_CODE.match(text.upper()) and text.isalpha() and text.isascii():
+        return (text.upper(),)
+    return _SYMBOLS.get(text.casefold(), ())
+
+
+def _named(code: str, preferred: Preferred) -> bool:
+    codes = (preferred,) if isinstance(preferred, str) else (preferred or ())
+    return code in codes
+
+
+def _resolve(key: str, candidates: tuple[str, ...], preferred: Preferred) -> str | None:
     if not candidates:
         return None
-    if preferred in candidates:
-        return preferred
-    return candidates[0]
+    codes = (preferred,) if isinstance(preferred, str) else (preferred or ())
+    for code in codes:
+        if code in candidates:
+            return code
+    if len(candidates) == 1:
+        return candidates[0]
+    return _DEFAULT.get(key)
 
 
 def find_money(
-    text: str, preferred: str | None = None, decimal_separator: str | None = None
+    text: str, preferred: Preferred = None, decimal_separator: str | None = None
 ) -> list[Money]:
     """Every amount with a currency in a piece of text, in order.
 
@@ -230,17 +292,30 @@ def find_money(
         number = match.group("n1") or match.group("n2")
         symbol = match.group("c1") or match.group("c2")
         raw = match.group(0).strip()
+        end = match.end()
+        cents = _CENTS_AFTER.match(text, end) if match.group("n2") else None
+        if cents and not _LETTERS.search(symbol) and not re.search(r"[.,]\d", number):
+            number, end = f"{number}.{cents.group(1)}", cents.end()  # "259€99": 259.99
+            raw = text[match.start() : end].strip()
         amount, _ = parse_price(f"{symbol} {number.rstrip('-–').rstrip('.,')}", decimal_separator)
+        currencies = symbol_currencies(symbol)
         currency = parse_currency(symbol, preferred)
         if amount is None or currency is None:
             continue
+        if (
+            len(symbol) == 1
+            and symbol.isascii()
+            and symbol.isalpha()
+            and not _named(currency, preferred)
+        ):
+            continue  # "R" is the rand only where the page is South African ("EOS R50")
         last = found[-1] if found else None
         if (
             last
             and (last.amount, last.currency) == (amount, currency)
             and not text[last.end : match.start()].strip()
         ):
-            found[-1] = Money(amount, currency, last.raw, last.start, match.end())
+            found[-1] = replace(last, end=end)
             continue
-        found.append(Money(amount, currency, raw, match.start(), match.end()))
+        found.append(Money(amount, currency, raw, match.start(), end, currencies))
     return found
