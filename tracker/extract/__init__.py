@@ -68,7 +68,7 @@ def read_claims(page: Page) -> list[Claim]:
     """What each source of the page states, in chain order, before the page is looked at
     (RDFa, slow, only when declared and nothing else states a price)."""
     claims = [_claim(name, step, page) for name, step in _steps(page)]
-    if page.declares_rdfa and not any(c.offers for c in claims):
+    if not any(c.offers for c in claims) and page.declares_rdfa:
         claims.append(_claim("rdfa", microdata.rdfa_offers, page))
     return claims
 
@@ -130,7 +130,7 @@ def _gone(page: Page) -> ExtractResult | None:
 
 
 def _json_ld(page: Page) -> list[Offer] | None:
-    return jsonld.main_offers(jsonld.find_products(page.body, page.encoding), page)
+    return jsonld.main_offers(jsonld.products_in(jsonld.blocks_of(page.json_ld_texts)), page)
 
 
 def _woocommerce(page: Page) -> list[Offer] | None:

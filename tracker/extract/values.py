@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
@@ -233,7 +233,7 @@ def _decimal(text: str) -> Decimal | None:
         return None
 
 
-Preferred = str | Sequence[str] | None
+Preferred = str | Iterable[str] | None
 
 
 def parse_currency(value: object, preferred: Preferred = None) -> str | None:
@@ -259,19 +259,23 @@ def symbol_currencies(symbol: str) -> tuple[str, ...]:
 
 
 def _named(code: str, preferred: Preferred) -> bool:
-    codes = (preferred,) if isinstance(preferred, str) else (preferred or ())
-    return code in codes
+    return code in _codes(preferred)
+
+
+def _codes(preferred: Preferred) -> Iterable[str]:
+    if preferred is None:
+        return ()
+    return (preferred,) if isinstance(preferred, str) else preferred
 
 
 def _resolve(key: str, candidates: tuple[str, ...], preferred: Preferred) -> str | None:
     if not candidates:
         return None
-    codes = (preferred,) if isinstance(preferred, str) else (preferred or ())
-    for code in codes:
+    if len(candidates) == 1:
+        return candidates[0]  # no context needed (and none computed)
+    for code in _codes(preferred):
         if code in candidates:
             return code
-    if len(candidates) == 1:
-        return candidates[0]
     return _DEFAULT.get(key)
 
 

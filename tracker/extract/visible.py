@@ -108,6 +108,8 @@ _ROLE_ATTRIBUTES = (
     "data-aut-id",
     "data-automation-id",
 )
+_MARK_NAMES = frozenset(("class", "id", *_ROLE_ATTRIBUTES))
+_NO_ATTRIBUTES: tuple[str, bool, dict[str, str]] = ("", False, {})
 _WITH_DECIMALS = re.compile(r"\d[.,]\d{2}(?!\d)")
 _FIGURE_PARTS = re.compile(r"[\d.,'’\s\u00a0-]")
 _SPACES = re.compile(r"\s+")
@@ -125,6 +127,7 @@ MAX_CARTS = 3
 MAX_CANDIDATE_TEXT = 160
 MAX_PLAIN_TEXT = 40
 _CLIMB = 5
+_RIVAL_LEVELS = 3  # how far around the page's one price a second, unmarked price is looked for
 _CART_LEVELS = 8  # how far up from the title the product's own cart control is looked for
 _MAX_HEADINGS = 30  # h2 and h3 looked at for the product's name (reviews have h3s too)
 CURRENT = "current"
@@ -198,14 +201,15 @@ class Evidence:
         return roles
 
     def unmarked_rivals(self, winner: Shown) -> list[Shown]:
-        """Other amounts in the area's unmarked text that words call a price ("$144,700 cash
-        price before incentives"): a second price the theme does not mark."""
+        """Other amounts in the unmarked text around the winner that words call a price
+        ("$144,700 cash price before incentives"): a second price the theme does not mark."""
         page, facts, area = self.page, self.facts, self.area
         if page is None or facts is None or area is None:
             return []
         marked = {s.element for s in self.shown}
         rivals: list[Shown] = []
-        for candidate in _candidates(area, facts, marked=False):
+        around = _lift(winner.element, _RIVAL_LEVELS, area)  # the winner's price block, widened
+        for candidate in _candidates(around, facts, marked=False):
             element = candidate.element
             if element in marked or any(a in marked for a in element.iterancestors()):
                 continue
@@ -343,12 +347,13 @@ class _Facts:
     def _of(self, element: Any) -> tuple[str, bool, dict[str, str]]:
         known = self._known.get(element)
         if known is None:
-            attributes = dict(element.items())
-            get = attributes.get
-            marks = " ".join(
-                [get("class", ""), get("id", "")] + [get(a, "") for a in _ROLE_ATTRIBUTES]
-            ).lower()
-            known = (marks, hidden_by_markup(attributes), attributes)
+            items = element.items()
+            if not items:
+                known = _NO_ATTRIBUTES
+            else:
+                attributes = dict(items)
+                marks = " ".join([value for name, value in items if name in _MARK_NAMES]).lower()
+                known = (marks, hidden_by_markup(attributes), attributes)
             self._known[element] = known
         return known
 
