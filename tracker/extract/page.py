@@ -172,6 +172,21 @@ class Page:
                 pass
         return "utf-8"
 
+    @cached_property
+    def assets(self) -> str:
+        """The addresses of the page's scripts and stylesheets, its inline scripts and its body's
+        class, in one string: where a shop platform names itself ("cdn.shopify.com",
+        "woocommerce"). Read from the tree; a walk of the bytes costs more."""
+        tree = self.tree
+        if tree is None:
+            return self.decode(self.body)
+        parts = [" ".join(e.get("class") or "" for e in tree.iter("body"))]
+        for element in tree.iter("script", "link"):
+            parts.append(element.get("src") or element.get("href") or "")
+            if element.text:
+                parts.append(element.text)
+        return "\n".join(parts)
+
     def contains(self, marker: bytes) -> bool:
         """Whether the page's bytes hold `marker`; remembered, as each search reads the page."""
         found = self._found.get(marker)
