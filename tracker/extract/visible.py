@@ -29,10 +29,9 @@ from lxml import etree
 from tracker.domain import Availability
 from tracker.extract.availability import availability_from_text, normalize_availability
 from tracker.extract.heuristic_words import (
-    LOSES_AFTER,
-    LOSES_BEFORE,
     STOCK_LABEL,
-    STRUCK_WORDS,
+    label_after,
+    label_before,
     losing_mark,
     names_price,
     names_stock,
@@ -980,13 +979,7 @@ def _why_not(
         if node is top:
             break
         node = node.getparent()
-    for pattern, text in ((LOSES_BEFORE, before.lower()), (LOSES_AFTER, after.lower())):
-        match = pattern.search(text)
-        if match:
-            return match.lastgroup
-    if STRUCK_WORDS.search(before.lower()):
-        return STRUCK
-    return None
+    return label_before(before) or label_after(after)
 
 
 _RANGE_WORDS = frozenset({"-", "–", "—", "to", "bis", "à", "a", "до", "~", "…", "..."})
