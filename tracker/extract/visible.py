@@ -16,7 +16,7 @@ where none does, short elements that are little more than an amount. Each amount
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from functools import cached_property, lru_cache
@@ -313,7 +313,8 @@ class _Facts:
         "_other",
         "amounts",
         "carts",
-        "stock",
+        "readings",
+        "subtrees",
         "keep",
         "keep_chrome",
         "title",
@@ -326,7 +327,8 @@ class _Facts:
         self._cards: dict[Any, bool] = {}
         self.amounts: dict[Any, tuple[list[Shown], list[Split]]] = {}
         self.carts: dict[Any, list[Any]] = {}  # the cart controls under an element
-        self.stock: dict[Any, list[Any]] = {}  # elements that may state stock, by area
+        self.subtrees: dict[tuple[Any, bool], _Subtree] = {}
+        self.readings: dict[tuple[Any, bool, Any], tuple[list[Shown], Split | None]] = {}
         self.keep: frozenset[Any] = frozenset()  # the title and its ancestors: never "other"
         self.keep_chrome: frozenset[Any] = frozenset()  # the cart's: not chrome, at least
         self.title: Any | None = None
@@ -341,7 +343,8 @@ class _Facts:
         self._other.clear()
         self._inside.clear()
         self.amounts.clear()
-        self.stock.clear()
+        self.subtrees.clear()
+        self.readings.clear()
 
     def _of(self, element: Any) -> tuple[str, bool, dict[str, str]]:
         known = self._known.get(element)
@@ -661,50 +664,50 @@ def _candidates(root: Any, facts: _Facts, marked: bool = True) -> list[_Candidat
     A marked element whose inner candidates are only pieces of a figure ("1.234", ",", "56":
     themes that mark every part of a price) is read whole instead. marked=False: short elements
     whose text is little more than an amount ("<h2>$75.00</h2>"), for themes that name no price
-    element; used only when no element is marked.
+    element; used only when no element is marked. The root itself is never a candidate.
     """
-    limit = MAX_CANDIDATE_TEXT if marked else MAX_PLAIN_TEXT
-    found: list[_Candidate] = []
+    return _subtree(root, facts, marked).below
 
-    def accepts(node: Any) -> bool:
-        if node is root:
-            return False
-        return names_price(facts.marks(node)) if marked else node is not facts.title
 
-    stock: list[Any] = []
-    facts.stock[root] = stock
+@dataclass(frozen=True, slots=True)
+class _Subtree:
+    """What an element's subtree holds, read once per page (the climb reads nested areas)."""
 
-    def walk(node: Any) -> list[Any]:
-        inner: list[Any] = []
-        first = len(found)
-        if _names_stock(node, facts):
-            stock.append(node)  # read by _stated_stock: one walk of the area serves both
-        for child in node:
-            if (
-                not isinstance(child.tag, str)
-                or child.tag in _SKIP_TAGS
-                or facts.hidden(child)
-                or facts.other(child)
-            ):
-                continue
-            inner.extend(walk(child))
-        if accepts(node):
-            parts = found[first:]
-            whole = (
-                bool(parts) and not any(_complete(c) for c in parts) and _one_figure(node, facts)
-            )
-            pieces = _pieces(node, frozenset() if whole else frozenset(inner), facts)
-            text = " ".join("".join(p[0] for p in pieces).split())
-            if 0 < len(text) <= limit and _DIGIT.search(text):
-                if whole:
-                    del found[first:]
-                    inner = []
-                found.append(_Candidate(node, pieces, marked, whole))
-                return [*inner, node]
-        return inner
+    found: list[_Candidate]  # the candidates in it, the element itself included when it is one
+    below: list[_Candidate]  # the candidates of its children only
+    stock: list[Any]  # elements that may state the stock, in page order
 
-    walk(root)
-    return found
+
+def _subtree(node: Any, facts: _Facts, marked: bool) -> _Subtree:
+    key = (node, marked)
+    known = facts.subtrees.get(key)
+    if known is not None:
+        return known
+    below: list[_Candidate] = []
+    stock: list[Any] = [node] if _names_stock(node, facts) else []
+    for child in node:
+        if (
+            not isinstance(child.tag, str)
+            or child.tag in _SKIP_TAGS
+            or facts.hidden(child)
+            or facts.other(child)
+        ):
+            continue
+        inner = _subtree(child, facts, marked)
+        below.extend(inner.found)
+        stock.extend(inner.stock)
+    found = below
+    accepts = names_price(facts.marks(node)) if marked else node is not facts.title
+    if accepts:
+        whole = bool(below) and not any(_complete(c) for c in below) and _one_figure(node, facts)
+        skip = frozenset() if whole else frozenset(c.element for c in below)
+        pieces = _pieces(node, skip, facts)
+        text = " ".join("".join(p[0] for p in pieces).split())
+        limit = MAX_CANDIDATE_TEXT if marked else MAX_PLAIN_TEXT
+        if 0 < len(text) <= limit and _DIGIT.search(text):
+            found = [*(() if whole else below), _Candidate(node, pieces, marked, whole)]
+    known = facts.subtrees[key] = _Subtree(found, below, stock)
+    return known
 
 
 _CARD_TAGS = frozenset({"li", "div", "article", "section", "td", "tr"})
@@ -809,10 +812,21 @@ def _pieces(element: Any, skip: frozenset[Any], facts: _Facts) -> list[tuple[str
 def _amounts(
     candidate: _Candidate, area: Any, page: Page, facts: _Facts
 ) -> tuple[list[Shown], Split | None]:
+    """The amounts a candidate shows with their roles (read once per candidate and block)."""
+    top = _lift(candidate.element, 2, area)
+    key = (candidate.element, candidate.joined, top)
+    known = facts.readings.get(key)
+    if known is None:
+        known = facts.readings[key] = _read_candidate(candidate, top, page, facts)
+    return known
+
+
+def _read_candidate(
+    candidate: _Candidate, top: Any, page: Page, facts: _Facts
+) -> tuple[list[Shown], Split | None]:
     element, pieces = candidate.element, candidate.pieces
     texts = [p[0] for p in pieces if p[0].strip()]
     text = "".join(p[0] for p in pieces)
-    top = _lift(element, 2, area)
     for left, right in zip(texts, texts[1:], strict=False):
         if left.rstrip()[-1:].isdigit() and right.lstrip()[:1].isdigit():
             return [], _split(text, element, top, page, facts)
@@ -1019,22 +1033,6 @@ def _text_between(left: Any, right: Any) -> str | None:
 # ---------------------------------------------------------------- stock
 
 
-def _visible(root: Any, facts: _Facts) -> Iterator[Any]:
-    """The root and its elements in document order, without hidden subtrees or scripts."""
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        yield node
-        stack.extend(
-            child
-            for child in reversed(node)
-            if isinstance(child.tag, str)
-            and child.tag not in _SKIP_TAGS
-            and not facts.hidden(child)
-            and not facts.other(child)
-        )
-
-
 def _names_stock(element: Any, facts: _Facts) -> bool:
     """An element that may state the stock: itemprop, a stock class or name, a label."""
     if facts.get(element, "itemprop") == "availability":
@@ -1048,9 +1046,7 @@ def _names_stock(element: Any, facts: _Facts) -> bool:
 
 def _stated_stock(area: Any, facts: _Facts) -> Availability:
     """An explicit stock state in the area: itemprop, a stock-named element, a stock class."""
-    elements = facts.stock.get(area)
-    if elements is None:  # an area whose amounts were not read: walk it
-        elements = [e for e in _visible(area, facts) if _names_stock(e, facts)]
+    elements = _subtree(area, facts, True).stock
     for element in elements:
         if facts.get(element, "itemprop") == "availability":
             value = facts.get(element, "href") or facts.get(element, "content")
