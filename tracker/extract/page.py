@@ -31,7 +31,7 @@ _ATTR = re.compile(
     r"""([a-zA-Z_:][-a-zA-Z0-9_:.]*)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))""", re.DOTALL
 )
 _TAGS = re.compile(r"<[^>]*>")
-_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
+HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 _LINK_CANONICAL = re.compile(rb"""<link\b[^>]*rel\s*=\s*["']?canonical["']?[^>]*>""", re.IGNORECASE)
 # Attribute patterns, each tried only where its attribute's name occurs: a case-blind regex
 # over the whole page tries every byte (0.5 ms on 60 KB), and scripts say "typeof" everywhere.
@@ -100,10 +100,13 @@ def text_of(element: Any) -> str:
     return "".join(element.itertext())
 
 
-def hidden_by_markup(attributes: dict[str, str]) -> bool:
+def hidden_by_markup(element: Any) -> bool:
     """Hidden by its own attributes (a page read without its stylesheets cannot know more)."""
-    style = attributes.get("style")
-    return "hidden" in attributes or (style is not None and _HIDDEN_STYLE.search(style) is not None)
+    get = element.get
+    style = get("style")
+    return get("hidden") is not None or (
+        style is not None and HIDDEN_STYLE.search(style) is not None
+    )
 
 
 def tag_attributes(tag: str) -> dict[str, str]:

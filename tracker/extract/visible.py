@@ -108,8 +108,8 @@ _ROLE_ATTRIBUTES = (
     "data-automation-id",
 )
 _MARK_NAMES = frozenset(("class", "id", *_ROLE_ATTRIBUTES))
-_NO_ATTRIBUTES: tuple[str, bool, dict[str, str]] = ("", False, {})
 _WITH_DECIMALS = re.compile(r"\d[.,]\d{2}(?!\d)")
+_FIGURE_CHARS = 40  # the longest text read as one figure
 _FIGURE_PARTS = re.compile(r"[\d.,'’\s\u00a0-]")
 _SPACES = re.compile(r"\s+")
 _DIGIT = re.compile(r"\d")
@@ -308,8 +308,9 @@ class _Facts:
 
     __slots__ = (
         "_cards",
+        "_hidden",
         "_inside",
-        "_known",
+        "_marks",
         "_other",
         "amounts",
         "carts",
@@ -321,7 +322,8 @@ class _Facts:
     )
 
     def __init__(self) -> None:
-        self._known: dict[Any, tuple[str, bool, dict[str, str]]] = {}
+        self._marks: dict[Any, str] = {}
+        self._hidden: dict[Any, bool] = {}
         self._other: dict[Any, bool] = {}
         self._inside: dict[Any, bool] = {}
         self._cards: dict[Any, bool] = {}
@@ -346,28 +348,26 @@ class _Facts:
         self.subtrees.clear()
         self.readings.clear()
 
-    def _of(self, element: Any) -> tuple[str, bool, dict[str, str]]:
-        known = self._known.get(element)
-        if known is None:
-            items = element.items()
-            if not items:
-                known = _NO_ATTRIBUTES
-            else:
-                attributes = dict(items)
-                marks = " ".join([value for name, value in items if name in _MARK_NAMES]).lower()
-                known = (marks, hidden_by_markup(attributes), attributes)
-            self._known[element] = known
-        return known
-
     def marks(self, element: Any) -> str:
         """Class, id, itemprop and test ids, lower-cased, in one string."""
-        return self._of(element)[0]
+        marks = self._marks.get(element)
+        if marks is None:
+            marks = self._marks[element] = " ".join(
+                [value for name, value in element.items() if name in _MARK_NAMES]
+            ).lower()
+        return marks
 
     def hidden(self, element: Any) -> bool:
-        return self._of(element)[1]
+        """Hidden by its own markup (`hidden`, an inline display:none)."""
+        hidden = self._hidden.get(element)
+        if hidden is None:
+            hidden = self._hidden[element] = hidden_by_markup(element)
+        return hidden
 
-    def get(self, element: Any, attribute: str) -> str | None:
-        return self._of(element)[2].get(attribute)
+    @staticmethod
+    def get(element: Any, attribute: str) -> str | None:
+        value: str | None = element.get(attribute)
+        return value
 
     def other(self, element: Any) -> bool:
         """Another product's area or site chrome, unless it holds the page's own anchors."""
@@ -507,7 +507,7 @@ def _cart_controls(elements: Iterable[Any], facts: _Facts) -> list[Any]:
             "image",
         ):
             continue
-        get = facts._of(element)[2].get
+        get = element.get
         marks = (
             f"{get('class', '')} {get('id', '')} {get('name', '')} "
             f"{get('data-action', '')} {get('action', '')}"
@@ -607,7 +607,7 @@ def _priced(node: Any, page: Page, facts: _Facts) -> bool:
 
 
 def _enabled(control: Any, facts: _Facts) -> bool:
-    get = facts._of(control)[2].get
+    get = control.get
     if get("disabled") is not None or get("aria-disabled") == "true":
         return False
     if "disabled" in (get("class") or "").lower().split():
@@ -618,7 +618,7 @@ def _enabled(control: Any, facts: _Facts) -> bool:
 def _refuses(control: Any, facts: _Facts) -> bool:
     """The control says the product cannot be bought ("Sold out"); a control merely disabled
     until a size is chosen says nothing."""
-    get = facts._of(control)[2].get
+    get = control.get
     text = (get("value") if control.tag == "input" else text_of(control)) or ""
     return 0 < len(text) < 80 and _names_cart(" ".join(text.split()), _CART_REFUSES)
 
@@ -676,6 +676,8 @@ class _Subtree:
     found: list[_Candidate]  # the candidates in it, the element itself included when it is one
     below: list[_Candidate]  # the candidates of its children only
     stock: list[Any]  # elements that may state the stock, in page order
+    length: int  # its visible text's length, spaces collapsed (about)
+    rest: int  # the same without the candidates' subtrees: what a candidate here would read
 
 
 def _subtree(node: Any, facts: _Facts, marked: bool) -> _Subtree:
@@ -685,7 +687,11 @@ def _subtree(node: Any, facts: _Facts, marked: bool) -> _Subtree:
         return known
     below: list[_Candidate] = []
     stock: list[Any] = [node] if _names_stock(node, facts) else []
+    length = rest = _compact(node.text)
     for child in node:
+        tail = _compact(child.tail)
+        length += tail
+        rest += tail
         if (
             not isinstance(child.tag, str)
             or child.tag in _SKIP_TAGS
@@ -696,18 +702,33 @@ def _subtree(node: Any, facts: _Facts, marked: bool) -> _Subtree:
         inner = _subtree(child, facts, marked)
         below.extend(inner.found)
         stock.extend(inner.stock)
+        length += inner.length
+        rest += 1 if inner.found and inner.found[-1].element is child else inner.rest
     found = below
     accepts = names_price(facts.marks(node)) if marked else node is not facts.title
-    if accepts:
-        whole = bool(below) and not any(_complete(c) for c in below) and _one_figure(node, facts)
+    limit = MAX_CANDIDATE_TEXT if marked else MAX_PLAIN_TEXT
+    if accepts and min(rest, length) <= limit:
+        whole = (
+            bool(below)
+            and length <= _FIGURE_CHARS
+            and not any(_complete(c) for c in below)
+            and _one_figure(node, facts)
+        )
         skip = frozenset() if whole else frozenset(c.element for c in below)
         pieces = _pieces(node, skip, facts)
         text = " ".join("".join(p[0] for p in pieces).split())
-        limit = MAX_CANDIDATE_TEXT if marked else MAX_PLAIN_TEXT
         if 0 < len(text) <= limit and _DIGIT.search(text):
             found = [*(() if whole else below), _Candidate(node, pieces, marked, whole)]
-    known = facts.subtrees[key] = _Subtree(found, below, stock)
+            rest = len(text)
+    known = facts.subtrees[key] = _Subtree(found, below, stock, length, rest)
     return known
+
+
+def _compact(text: str | None) -> int:
+    """A text's length with its runs of white space counted as one."""
+    if not text:
+        return 0
+    return len(text) if len(text) < 8 else len(" ".join(text.split())) + 1
 
 
 _CARD_TAGS = frozenset({"li", "div", "article", "section", "td", "tr"})
@@ -780,7 +801,7 @@ def _one_figure(node: Any, facts: _Facts) -> bool:
     """The element's whole text is one figure and at most a symbol ("R$ 1.234,56" marked in
     pieces, "42<sup>99</sup>"): its inner price-marked parts are read as one."""
     text = "".join(p[0] for p in _pieces(node, frozenset(), facts))
-    if len(text) > 40 or not any(c.isdigit() for c in text):
+    if len(text) > _FIGURE_CHARS or not any(c.isdigit() for c in text):
         return False
     return len(_FIGURE_PARTS.sub("", text)) <= 4
 
