@@ -249,12 +249,12 @@ class Page:
         tree = self.tree
         if tree is None:
             return [self.decode(m.group(1)) for m in _JSON_LD_SCRIPT.finditer(self.body)]
-        return [
-            script.text
-            for script in tree.iter("script")
-            if script.text
-            and (script.get("type") or "").strip().lower().startswith("application/ld+json")
-        ]
+        scripts = (
+            s
+            for s in tree.iter("script")
+            if (s.get("type") or "").strip().lower().startswith("application/ld+json")
+        )
+        return [text for text in (s.text for s in scripts) if text]
 
     def meta_value(self, key: str) -> str | None:
         """One <meta>'s content by property or name."""
