@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import replace
+from decimal import Decimal
 
 from babel.numbers import list_currencies
 
@@ -22,7 +23,7 @@ from tracker.extract.jsonld import BOUND_MARK
 from tracker.extract.page import Page
 from tracker.extract.selectors import selector_offers
 from tracker.extract.values import MAX_PRICE, is_free_text
-from tracker.extract.visible import NO_EVIDENCE, read_evidence
+from tracker.extract.visible import CURRENT, NO_EVIDENCE, read_evidence
 
 __all__ = ["Claim", "extract", "extract_page", "read_claims"]
 
@@ -107,15 +108,38 @@ def _claim(name: str, step: Step, page: Page) -> Claim:
 
 
 def _operator_answer(selected: Claim, claims: list[Claim], page: Page) -> ExtractResult:
-    """The vendor's selectors name the price element: their reading is the answer."""
+    """The vendor's selectors name the price element: their reading is the answer, unless the
+    page's data states another price and the page does not show the selected one as current
+    (a selector that drifted onto another figure): then nothing is published."""
+    values = selected.values
+    others = [c for c in claims if c.offers and c is not selected]
+    agreeing = [c.source for c in others if c.values & values]
+    contradicted = others and not agreeing
+    if contradicted:
+        names = [o.name for c in claims for o in c.offers[:1] if o.name]
+        evidence = read_evidence(page, names) if page.tree is not None else NO_EVIDENCE
+        if not any(evidence.roles_of(amount, code) & {CURRENT} for amount, code in values):
+            said = "; ".join(f"{c.source} says {_money(c.values)}" for c in others)
+            return ExtractResult(
+                CheckStatus.AMBIGUOUS,
+                tried=tuple(c.source for c in claims),
+                error=f"the selectors read {_money(values)}, but {said} and the page does not "
+                "show the selected amount as the current price",
+                availability=selected.offers[0].availability,
+            )
+        agreeing.append("page")
     return ExtractResult(
         CheckStatus.OK,
         selected.offers,
         source="selectors",
         tried=tuple(c.source for c in claims),
-        agreed=("selectors",),
+        agreed=("selectors", *agreeing),
         availability=selected.offers[0].availability,
     )
+
+
+def _money(values: frozenset[tuple[Decimal, str]]) -> str:
+    return ", ".join(f"{amount} {code}" for amount, code in sorted(values))
 
 
 def _gone(page: Page) -> ExtractResult | None:
