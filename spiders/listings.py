@@ -27,11 +27,12 @@ from tracker.crawling.checks import (
     checks_from_page,
     needs_recheck,
 )
-from tracker.crawling.context import CrawlContext, hints_for, scrapy_overrides
+from tracker.crawling.context import CrawlContext, scrapy_overrides
 from tracker.crawling.failures import classify_failure
 from tracker.crawling.middlewares import VENDOR_HOSTS
 from tracker.crawling.policy import landing_kind
-from tracker.domain import CheckStatus, CrawlTarget
+from tracker.crawljob import CrawlTarget
+from tracker.domain import CheckStatus
 from tracker.extract import extract
 
 
@@ -169,7 +170,7 @@ class ListingsSpider(scrapy.Spider):
         """An error page with a body may be a captcha or bot check: name it ``blocked``."""
         if not response.body or status is CheckStatus.NOT_FOUND:
             return status, error
-        result = extract(response.body, response.url, hints_for(targets[0]))
+        result = extract(response.body, response.url, targets[0].hints())
         if result.status is CheckStatus.BLOCKED:
             return CheckStatus.BLOCKED, f"HTTP {response.status}: {result.error or 'bot check'}"
         return status, error

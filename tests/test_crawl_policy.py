@@ -16,7 +16,8 @@ from tracker.crawling.policy import (
     retry_after_seconds,
     vendor_hosts,
 )
-from tracker.domain import Check, CheckStatus, CrawlTarget, Offer
+from tracker.crawljob import CrawlTarget
+from tracker.domain import Check, CheckStatus, Offer
 from tracker.pricing import suspect_reason
 
 
@@ -108,7 +109,6 @@ def target(price: str | None, currency: str | None = "USD") -> CrawlTarget:
         url="https://shop.example/p",
         vendor_slug="shop",
         vendor_currency="USD",
-        vendor_settings={},
         variant_sku=None,
         variant_text=None,
         variant_position=None,

@@ -26,6 +26,8 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "tracker.urls",
         "tracker.articles",
         "tracker.schedules",
+        "tracker.profile",
+        "tracker.crawljob",
     ),
     "state": ("tracker.store",),
     "crawling": ("tracker.crawling",),

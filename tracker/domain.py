@@ -237,24 +237,6 @@ class ExtractHints:
 
 
 @dataclass(frozen=True, slots=True)
-class CrawlTarget:
-    """What the spider needs to check one listing."""
-
-    listing_id: int
-    url: str
-    vendor_slug: str
-    vendor_currency: str
-    vendor_settings: dict[str, Any]
-    variant_sku: str | None
-    variant_text: str | None
-    variant_position: int | None
-    vendor_homepage: str = ""
-    # The last confirmed price: the spider re-checks a reading that moves too far from it.
-    confirmed_price: Decimal | None = None
-    confirmed_currency: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
 class ListingState:
     """A listing with its current span, as the buy box and the price table need it."""
 
@@ -282,7 +264,7 @@ class ListingState:
     last_status: CheckStatus | None
     last_error: str | None
     consecutive_failures: int
-    # Per-vendor display options from the catalog (Vendor.settings["display"]).
+    # The vendor's display options (its profile's `display`).
     link_only: bool = False
     max_age_hours: float | None = None
 

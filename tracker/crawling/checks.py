@@ -6,9 +6,9 @@ import hashlib
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from tracker.crawling.context import hints_for, variant_of
 from tracker.crawling.policy import is_vendor_url
-from tracker.domain import Check, CheckStatus, CrawlTarget, ExtractHints, ExtractResult
+from tracker.crawljob import CrawlTarget
+from tracker.domain import Check, CheckStatus, ExtractHints, ExtractResult
 from tracker.extract import extract
 from tracker.matching import match_offer
 from tracker.pricing import is_suspect
@@ -55,7 +55,7 @@ def checks_from_page(
     digest = page_hash(body)
     groups: dict[ExtractHints, list[CrawlTarget]] = {}
     for target in targets:
-        groups.setdefault(hints_for(target), []).append(target)
+        groups.setdefault(target.hints(), []).append(target)
     out = PageChecks()
     for hints, group in groups.items():
         result = extract(body, url, hints)
@@ -76,7 +76,7 @@ def checks_from_endpoint(
     digest = page_hash(body)
     checks = []
     for target in targets:
-        result = extract(body, endpoint, hints_for(target))
+        result = extract(body, endpoint, target.hints())
         checks.append(check_of(result, target, page_url, now, digest))
     return checks
 
@@ -87,7 +87,7 @@ def check_of(
     """One listing's check from an extraction result: its offer, or why there is none."""
     if result.status is not CheckStatus.OK:
         return Check(target.listing_id, result.status, now, error=result.error, url=url)
-    match = match_offer(result.offers, variant_of(target))
+    match = match_offer(result.offers, target.variant())
     offer = match.offer
     if offer is not None and offer.currency != target.vendor_currency:
         return Check(

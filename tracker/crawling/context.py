@@ -10,8 +10,7 @@ from urllib.parse import urlsplit
 from tracker import __version__
 from tracker.config import Settings, load_settings
 from tracker.crawling.policy import vendor_hosts
-from tracker.domain import CrawlTarget, ExtractHints, VariantSpec
-from tracker.extract.hints import hints_from_settings
+from tracker.crawljob import CrawlTarget
 from tracker.store.engine import Store, open_store
 from tracker.store.repo import crawl_targets
 
@@ -31,16 +30,16 @@ class VendorPolicy:
     @classmethod
     def of(cls, targets: list[CrawlTarget]) -> VendorPolicy:
         first = targets[0]
-        crawl = first.vendor_settings.get("crawl") or {}
+        crawl = first.vendor_profile.crawl
         urls = [first.vendor_homepage, *(t.url for t in targets)]
         return cls(
             slug=first.vendor_slug,
             homepage=first.vendor_homepage,
             hosts=vendor_hosts(first.vendor_homepage, [t.url for t in targets]),
             hostnames=frozenset(h for h in map(_hostname, urls) if h),
-            obey_robots=crawl.get("obey_robots"),
-            concurrency=crawl.get("concurrency"),
-            delay=crawl.get("delay"),
+            obey_robots=crawl.obey_robots,
+            concurrency=crawl.concurrency,
+            delay=crawl.delay,
         )
 
 
@@ -123,12 +122,3 @@ def scrapy_overrides(settings: Settings) -> dict[str, Any]:
         "CLOSESPIDER_TIMEOUT": crawl.time_limit_seconds,
     }
 
-
-def hints_for(target: CrawlTarget) -> ExtractHints:
-    return hints_from_settings(target.vendor_currency, target.vendor_settings.get("extraction"))
-
-
-def variant_of(target: CrawlTarget) -> VariantSpec:
-    return VariantSpec(
-        sku=target.variant_sku, text=target.variant_text, position=target.variant_position
-    )

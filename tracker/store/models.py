@@ -25,6 +25,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
 from tracker.domain import CheckStatus, RunStatus
+from tracker.profile import DEFAULT_PROFILE, VendorProfile
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -81,6 +82,19 @@ class StrEnumType(TypeDecorator[E]):
         return None if value is None else self.enum_type(value)
 
 
+class ProfileType(TypeDecorator[VendorProfile]):
+    """A vendor's profile, kept as JSON and read back as the typed model (never the JSON)."""
+
+    impl = JSON
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> dict[str, Any] | None:
+        return None if value is None else VendorProfile.model_validate(value).stored()
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> VendorProfile:
+        return VendorProfile.from_stored(value)
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
@@ -108,7 +122,10 @@ class Vendor(Base):
     homepage: Mapped[str] = mapped_column(String(2000))
     currency: Mapped[str] = mapped_column(String(3))
     affiliate_template: Mapped[str | None] = mapped_column(String(2000))
-    settings: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
+    # The column keeps its first name: the JSON stored by earlier versions reads as a profile.
+    profile: Mapped[VendorProfile] = mapped_column(
+        "settings", ProfileType, default=lambda: DEFAULT_PROFILE
+    )
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
     listings: Mapped[list[Listing]] = relationship(back_populates="vendor")
