@@ -18,7 +18,6 @@ from tracker.crawling.policy import (
 )
 from tracker.crawljob import CrawlTarget
 from tracker.domain import Check, CheckStatus, Offer
-from tracker.pricing import suspect_reason
 
 
 @pytest.mark.parametrize(
@@ -136,23 +135,6 @@ def reading(price: str, currency: str = "USD", status: CheckStatus = CheckStatus
 )
 def test_needs_recheck(confirmed: str | None, check: Check, again: bool) -> None:
     assert needs_recheck(check, target(confirmed), 0.5) is again
-
-
-@pytest.mark.parametrize(
-    ("confirmed", "price", "currency", "text"),
-    [
-        (
-            ("75.00", "USD"),
-            "30.00",
-            "USD",
-            "price moved -60 % from the confirmed 75.00 to 30.00 USD",
-        ),
-        (("75.00", "USD"), "75.00", "EUR", "currency changed from USD to EUR"),
-    ],
-)
-def test_suspect_reason(confirmed: tuple[str, str], price: str, currency: str, text: str) -> None:
-    reason = suspect_reason((Decimal(confirmed[0]), confirmed[1]), Decimal(price), currency)
-    assert reason.startswith(text) and reason.endswith("shown after it is seen again")
 
 
 def test_page_hash_is_a_short_stable_fingerprint() -> None:

@@ -28,6 +28,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "tracker.schedules",
         "tracker.profile",
         "tracker.crawljob",
+        "tracker.rules",
     ),
     "state": ("tracker.store",),
     "crawling": ("tracker.crawling",),

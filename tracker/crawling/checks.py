@@ -11,7 +11,7 @@ from tracker.crawljob import CrawlTarget
 from tracker.domain import Check, CheckStatus, ExtractHints, ExtractResult
 from tracker.extract import extract
 from tracker.matching import match_offer
-from tracker.pricing import is_suspect
+from tracker.rules import is_suspect
 
 PAGE_HASH_CHARS = 16
 
@@ -122,9 +122,10 @@ def needs_recheck(check: Check, target: CrawlTarget, max_share: float) -> bool:
         return False
     if offer.currency is None:
         return False
-    return is_suspect(
-        target.confirmed_price, target.confirmed_currency, offer.price, offer.currency, max_share
-    )
+    if target.confirmed_price is None or target.confirmed_currency is None:
+        return False
+    confirmed = (target.confirmed_price, target.confirmed_currency)
+    return is_suspect(confirmed, offer.price, offer.currency, max_share)
 
 
 def as_rechecks(checks: list[Check]) -> list[Check]:

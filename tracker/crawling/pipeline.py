@@ -16,6 +16,7 @@ from scrapy.crawler import Crawler
 
 from tracker.crawling.context import CrawlContext
 from tracker.domain import Check, RunStatus
+from tracker.rules import run_outcome
 from tracker.store import repo
 
 log = logging.getLogger(__name__)
@@ -108,7 +109,13 @@ class StorePipeline:
         with self.context.store.sessions.begin() as session:
             for slug, run_id in sorted(self.runs.items()):
                 run = session.get_one(repo.CrawlRun, run_id)
-                status = repo.outcome_status(run, reason)
+                status = run_outcome(
+                    checks=run.checks,
+                    offers=run.offers,
+                    failures=run.failures,
+                    expected=run.expected,
+                    finish_reason=reason,
+                )
                 repo.finish_run(session, run_id, datetime.now(UTC), status, error)
                 log.info("crawl run %s (%s) finished: %s", run_id, slug, status)
         self.context.store.close()

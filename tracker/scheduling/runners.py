@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from tracker.config import Settings
 from tracker.domain import RunStatus
+from tracker.rules import crawl_outcome
 from tracker.store import repo
 from tracker.store.engine import Store
 from tracker.store.models import CrawlRun
@@ -77,14 +78,7 @@ class CrawlOutcome:
     @property
     def status(self) -> RunStatus:
         """One status for the whole crawl: partial when some vendors read prices and some not."""
-        statuses = {run.status for run in self.runs}
-        if len(statuses) == 1:
-            return statuses.pop()
-        if RunStatus.RUNNING in statuses:
-            return RunStatus.RUNNING
-        if self.offers:
-            return RunStatus.PARTIAL
-        return RunStatus.KILLED if RunStatus.KILLED in statuses else RunStatus.FAILED
+        return crawl_outcome((run.status for run in self.runs), self.offers)
 
     @property
     def expected(self) -> int:

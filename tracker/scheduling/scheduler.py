@@ -37,6 +37,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlalchemy import func, select
 
 from tracker.config import Settings
+from tracker.rules import GOOD_RUNS, scheduler_silent
 from tracker.scheduling.jobstore import (
     JOB_FUNCTION,
     JOB_PREFIX,
@@ -57,7 +58,6 @@ log = logging.getLogger(__name__)
 
 STATE_NAME = "scheduler"
 HEARTBEAT_JOB = "tracker:heartbeat"
-STALE_BEATS = 4  # a scheduler silent for this many resync periods is gone
 
 AfterCrawl = Callable[[str, RunSnapshot], None]
 
@@ -141,11 +141,13 @@ def beat(store: Store, now: datetime) -> None:
 def claim(store: Store, settings: Settings, now: datetime) -> None:
     """Record this process as the scheduler; refuse when another one is alive."""
     host, pid = socket.gethostname(), os.getpid()
-    silent_for = timedelta(seconds=settings.schedule.resync_seconds * STALE_BEATS)
     with store.sessions.begin() as session:
         state = session.get(SchedulerState, STATE_NAME)
         if state is not None and state.pid != pid:
-            alive = pid_alive(state.pid) if state.host == host else now - state.beat_at < silent_for
+            if state.host == host:
+                alive = pid_alive(state.pid)
+            else:
+                alive = not scheduler_silent(state.beat_at, now, settings.schedule.resync_seconds)
             if alive:
                 raise SchedulerError(
                     f"another scheduler is running (host {state.host}, pid {state.pid}); "
@@ -175,7 +177,7 @@ def catch_up(
             session.execute(
                 select(Vendor.slug, func.max(CrawlRun.started_at))
                 .join(CrawlRun, CrawlRun.vendor_id == Vendor.id)
-                .where(CrawlRun.status.in_(("ok", "partial")))
+                .where(CrawlRun.status.in_(GOOD_RUNS))
                 .group_by(Vendor.slug)
             ).all()
         )

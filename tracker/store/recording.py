@@ -16,7 +16,8 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from tracker.domain import Check, CheckStatus
-from tracker.pricing import SpanValues, is_suspect, suspect_reason
+from tracker.pricing import SpanValues
+from tracker.rules import publish_gate
 from tracker.store.models import Listing, ObservationSpan
 
 
@@ -50,8 +51,9 @@ class _Listing:
 def record_checks(session: Session, checks: Sequence[Check], suspect_share: float) -> CheckCounts:
     """Write a batch of checks: extend or open spans; a failure only updates check state.
 
-    A suspect price (see tracker.pricing.is_suspect) opens an unconfirmed span; seeing the
-    same values again (a re-check in the same run or a later run) confirms it. Checks flagged
+    The publish gate (``tracker.rules.publish_gate``) decides whether a new price is
+    published; a held one opens an unconfirmed span, and the gate decides again when the
+    same values are seen again (a re-check in the same run or a later run). Checks flagged
     ``recheck`` are second readings: they count neither as checks nor as offers of the run.
     """
     counts = CheckCounts()
@@ -79,24 +81,23 @@ def record_checks(session: Session, checks: Sequence[Check], suspect_share: floa
         span = item.span
         if span is not None and span.values.same_as(values):
             span.seen_count += 1
-            span.confirmed = True  # seen again: a suspect value is now trusted
+            if not span.confirmed:
+                gate = publish_gate(
+                    item.confirmed, values.price, values.currency, suspect_share, seen_before=True
+                )
+                span.confirmed = gate.publish
             changes = {"last_seen_at": check.checked_at, "seen_count": span.seen_count}
             if span.new is not None:
-                span.new.update(changes, confirmed=True)
+                span.new.update(changes, confirmed=span.confirmed)
             else:
                 assert span.id is not None
-                span_updates[span.id] = {"id": span.id, "confirmed": True, **changes}
+                span_updates[span.id] = {"id": span.id, "confirmed": span.confirmed, **changes}
             counts.extended += 1
         else:
-            ref = item.confirmed
-            suspect = is_suspect(
-                ref[0] if ref else None,
-                ref[1] if ref else None,
-                values.price,
-                values.currency,
-                suspect_share,
+            gate = publish_gate(
+                item.confirmed, values.price, values.currency, suspect_share, seen_before=False
             )
-            span = _Span(values, confirmed=not suspect)
+            span = _Span(values, confirmed=gate.publish)
             span.new = {
                 "listing_id": check.listing_id,
                 "price": values.price,
@@ -105,7 +106,7 @@ def record_checks(session: Session, checks: Sequence[Check], suspect_share: floa
                 "regular_price": values.regular_price,
                 "first_seen_at": check.checked_at,
                 "last_seen_at": check.checked_at,
-                "confirmed": not suspect,
+                "confirmed": gate.publish,
                 "source": offer.source,
                 "raw_price": (offer.raw_price or "")[:200] or None,
                 "page_hash": check.page_hash,
@@ -114,8 +115,8 @@ def record_checks(session: Session, checks: Sequence[Check], suspect_share: floa
             new_spans.append((check.listing_id, span))
             item.span = span
             counts.new_spans += 1
-            if suspect:
-                row["last_error"] = suspect_reason(ref, values.price, values.currency)
+            if not gate.publish:
+                row["last_error"] = gate.reason
         if span.confirmed:
             item.confirmed = (values.price, values.currency)
             row["last_error"] = None

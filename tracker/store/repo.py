@@ -259,15 +259,6 @@ def finish_run(
     return run
 
 
-def outcome_status(run: CrawlRun, finish_reason: str) -> RunStatus:
-    """ok when every check succeeded, partial when some did, failed when none did."""
-    if finish_reason not in ("finished",):
-        return RunStatus.FAILED if run.offers == 0 else RunStatus.PARTIAL
-    if run.failures == 0 and run.checks >= run.expected:
-        return RunStatus.OK
-    return RunStatus.PARTIAL if run.offers else RunStatus.FAILED
-
-
 def listing_states(
     session: Session, product_slugs: Iterable[str] | None = None
 ) -> list[ListingState]:

@@ -1,0 +1,227 @@
+"""The publishing rules, each with its table of cases. No database, no clock: `now` is given."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from tests.conftest import NOW
+from tracker import rules
+from tracker.domain import CheckStatus, ListingState, RowState, RunStatus
+
+H = timedelta(hours=1)
+DAY = timedelta(hours=24)
+
+
+def state(**values: object) -> ListingState:
+    base = ListingState(
+        listing_id=1,
+        product_slug="pill",
+        product_name="Pill",
+        vendor_slug="shop",
+        vendor_name="Shop",
+        label="10 x 10 mg",
+        url="https://shop.example/p",
+        affiliate_url="https://shop.example/p?ref=me",
+        quantity=None,
+        unit=None,
+        strength_amount=None,
+        strength_unit=None,
+        position=0,
+        price=Decimal("49.00"),
+        currency="USD",
+        availability="InStock",
+        regular_price=None,
+        confirmed=True,
+        first_seen_at=NOW - 2 * H,
+        last_seen_at=NOW - H,
+        last_checked_at=NOW - H,
+        last_status=CheckStatus.OK,
+        last_error=None,
+        consecutive_failures=0,
+    )
+    return replace(base, **values)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("site", "vendor_hours", "limit"),
+    [(DAY, None, DAY), (DAY, 48.0, 48 * H), (DAY, 0.5, H / 2)],
+)
+def test_max_age_is_the_vendors_when_it_has_one(
+    site: timedelta, vendor_hours: float | None, limit: timedelta
+) -> None:
+    assert rules.max_age(site, vendor_hours) == limit
+
+
+@pytest.mark.parametrize(
+    ("checked", "fresh"),
+    [(None, False), (NOW, True), (NOW - DAY, True), (NOW - DAY - timedelta(seconds=1), False)],
+)
+def test_is_fresh(checked: datetime | None, fresh: bool) -> None:
+    assert rules.is_fresh(checked, NOW, DAY) is fresh
+
+
+@pytest.mark.parametrize(
+    ("values", "row", "why"),
+    [
+        ({}, RowState.PRICED, None),
+        ({"link_only": True}, RowState.LINK_ONLY, "link only"),
+        ({"price": None, "currency": None}, RowState.CHECK, "no price yet"),
+        ({"currency": "usd"}, RowState.CHECK, "no price yet"),  # not an ISO code
+        ({"confirmed": False}, RowState.CHECK, "unconfirmed"),
+        ({"last_seen_at": NOW - 30 * H}, RowState.CHECK, "stale"),
+        ({"last_seen_at": NOW - 30 * H, "max_age_hours": 48.0}, RowState.PRICED, None),
+        ({"last_seen_at": NOW - 2 * H, "max_age_hours": 1.0}, RowState.CHECK, "stale"),
+    ],
+)
+def test_what_a_listing_shows(values: dict[str, object], row: RowState, why: str | None) -> None:
+    assert rules.shown(state(**values), NOW, DAY) == rules.Shown(row, why)
+
+
+CONFIRMED = (Decimal("75.00"), "USD")
+
+
+@pytest.mark.parametrize(
+    ("confirmed", "price", "currency", "seen_before", "publish"),
+    [
+        (CONFIRMED, "74.00", "USD", False, True),
+        (CONFIRMED, "37.00", "USD", False, False),  # -51 %
+        (CONFIRMED, "112.50", "USD", False, True),  # +50 % exactly is allowed
+        (CONFIRMED, "113.00", "USD", False, False),
+        (CONFIRMED, "75.00", "EUR", False, False),  # a currency change
+        (None, "1.00", "USD", False, True),  # nothing confirmed yet: nothing to compare
+        ((Decimal("0"), "USD"), "1.00", "USD", False, False),
+        (CONFIRMED, "37.00", "USD", True, True),  # held, then seen again
+    ],
+)
+def test_publish_gate(
+    confirmed: tuple[Decimal, str] | None,
+    price: str,
+    currency: str,
+    seen_before: bool,
+    publish: bool,
+) -> None:
+    gate = rules.publish_gate(confirmed, Decimal(price), currency, 0.5, seen_before=seen_before)
+    assert gate.publish is publish
+    assert (gate.reason is None) is publish
+
+
+@pytest.mark.parametrize(
+    ("confirmed", "price", "currency", "text"),
+    [
+        (
+            ("75.00", "USD"),
+            "30.00",
+            "USD",
+            "price moved -60 % from the confirmed 75.00 to 30.00 USD",
+        ),
+        (("10.00", "USD"), "100.00", "USD", "price moved +900 % from the confirmed 10.00"),
+        (("75.00", "USD"), "75.00", "EUR", "currency changed from USD to EUR (75.00 EUR)"),
+    ],
+)
+def test_suspect_reason(confirmed: tuple[str, str], price: str, currency: str, text: str) -> None:
+    reason = rules.suspect_reason((Decimal(confirmed[0]), confirmed[1]), Decimal(price), currency)
+    assert reason.startswith(text)
+
+
+@pytest.mark.parametrize(
+    ("counts", "reason", "status"),
+    [
+        ((3, 3, 0, 3), "finished", RunStatus.OK),
+        ((3, 2, 1, 3), "finished", RunStatus.PARTIAL),
+        ((3, 0, 3, 3), "finished", RunStatus.FAILED),
+        ((2, 2, 0, 3), "finished", RunStatus.PARTIAL),  # a listing was never checked
+        ((0, 0, 0, 0), "finished", RunStatus.OK),  # nothing to check
+        ((1, 1, 0, 3), "shutdown", RunStatus.PARTIAL),
+        ((1, 0, 1, 3), "closespider_timeout", RunStatus.FAILED),
+    ],
+)
+def test_run_outcome(counts: tuple[int, int, int, int], reason: str, status: RunStatus) -> None:
+    checks, offers, failures, expected = counts
+    outcome = rules.run_outcome(
+        checks=checks, offers=offers, failures=failures, expected=expected, finish_reason=reason
+    )
+    assert outcome is status
+
+
+OK, PARTIAL, FAILED, KILLED, RUNNING = (
+    RunStatus.OK,
+    RunStatus.PARTIAL,
+    RunStatus.FAILED,
+    RunStatus.KILLED,
+    RunStatus.RUNNING,
+)
+
+
+@pytest.mark.parametrize(
+    ("statuses", "offers", "status"),
+    [
+        ([OK, OK], 4, OK),
+        ([FAILED, FAILED], 0, FAILED),
+        ([OK, FAILED], 2, PARTIAL),
+        ([OK, RUNNING], 2, RUNNING),
+        ([FAILED, KILLED], 0, KILLED),
+    ],
+)
+def test_crawl_outcome(statuses: list[RunStatus], offers: int, status: RunStatus) -> None:
+    assert rules.crawl_outcome(statuses, offers) is status
+
+
+@pytest.mark.parametrize(
+    ("status", "good"), [(OK, True), (PARTIAL, True), (FAILED, False), (KILLED, False)]
+)
+def test_good_runs(status: RunStatus, good: bool) -> None:
+    assert rules.is_good_run(status) is good
+
+
+@pytest.mark.parametrize(
+    ("silent_for", "silent"),
+    [(timedelta(seconds=59), False), (timedelta(seconds=60), False), (timedelta(seconds=61), True)],
+)
+def test_scheduler_liveness(silent_for: timedelta, silent: bool) -> None:
+    assert rules.scheduler_silent(NOW - silent_for, NOW, resync_seconds=15) is silent
+
+
+@pytest.mark.parametrize(
+    ("status", "error", "age", "problem"),
+    [
+        (OK, None, H, None),
+        (PARTIAL, None, H, None),
+        (FAILED, "boom", H, "last run 7 failed: boom"),
+        (KILLED, None, H, "last run 7 killed: no reason recorded"),
+        (RUNNING, None, H, None),
+        (RUNNING, None, 3 * H, "run 7 running since 2026-11-26 09:00 UTC"),
+    ],
+)
+def test_run_problem(
+    status: RunStatus, error: str | None, age: timedelta, problem: str | None
+) -> None:
+    assert rules.run_problem(7, status, error, NOW - age, NOW, H) == problem
+
+
+@pytest.mark.parametrize(
+    ("failures", "last_ok", "limit", "problems"),
+    [
+        (0, NOW - H, DAY, []),
+        (2, NOW - H, DAY, []),
+        (3, NOW - H, DAY, ["failed 3 times in a row (timeout: timed out)"]),
+        (0, None, DAY, ["no good price yet"]),
+        (0, NOW - 30 * H, DAY, ["last good price from 2026-11-25 06:00 UTC, older than 24 hours"]),
+        (0, NOW - 30 * H, 48 * H, []),  # the vendor's own max age
+    ],
+)
+def test_listing_problems(
+    failures: int, last_ok: datetime | None, limit: timedelta, problems: list[str]
+) -> None:
+    found = rules.listing_problems(
+        consecutive_failures=failures,
+        last_status=CheckStatus.TIMEOUT,
+        last_error="timed out",
+        last_ok_at=last_ok,
+        now=NOW,
+        limit=limit,
+    )
+    assert found == problems

@@ -1,0 +1,205 @@
+"""The publishing rules, one home each: every caller asks here, none decides on its own.
+
+- freshness: is a price current, with the vendor's own max age;
+- what a listing shows: a price, "check the price", or the vendor's link only;
+- the publish gate: is a new reading published at once or held back;
+- a run's outcome, and which runs count as good;
+- scheduler liveness: when a silent scheduler counts as gone;
+- what needs the operator (`tracker status` exits 1 for it).
+
+Pure functions of their inputs; every time is passed in.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from tracker.domain import CheckStatus, ListingState, RowState, RunStatus, time_text
+
+# --- freshness -------------------------------------------------------------------------------
+
+
+def max_age(site: timedelta, vendor_hours: float | None = None) -> timedelta:
+    """How long a price counts as current: the vendor's own max age, else the site's."""
+    return site if vendor_hours is None else timedelta(hours=vendor_hours)
+
+
+def is_fresh(checked_at: datetime | None, now: datetime, limit: timedelta) -> bool:
+    """A price is current only if its last successful check is within the max age."""
+    return checked_at is not None and now - checked_at <= limit
+
+
+# --- what a listing shows --------------------------------------------------------------------
+
+_CURRENCY = re.compile(r"^[A-Z]{3}$")
+
+
+@dataclass(frozen=True, slots=True)
+class Shown:
+    """What the box shows of a listing, and why when it shows no price."""
+
+    state: RowState
+    why: str | None = None  # "unconfirmed", "stale", "no price yet", "link only"
+
+
+def shown(state: ListingState, now: datetime, site_max_age: timedelta) -> Shown:
+    """A price only when it is confirmed, fresh (by the vendor's max age) and allowed."""
+    if state.link_only:
+        return Shown(RowState.LINK_ONLY, "link only")
+    if state.price is None or state.currency is None or not _CURRENCY.match(state.currency):
+        return Shown(RowState.CHECK, "no price yet")
+    if not state.confirmed:
+        return Shown(RowState.CHECK, "unconfirmed")
+    if not is_fresh(state.last_seen_at, now, max_age(site_max_age, state.max_age_hours)):
+        return Shown(RowState.CHECK, "stale")
+    return Shown(RowState.PRICED)
+
+
+# --- the publish gate ------------------------------------------------------------------------
+
+
+def is_suspect(
+    confirmed: tuple[Decimal, str] | None, price: Decimal, currency: str, max_share: float
+) -> bool:
+    """A new price moves too far from the last confirmed one (or changes currency)."""
+    if confirmed is None:
+        return False
+    old_price, old_currency = confirmed
+    if currency != old_currency or old_price <= 0:
+        return True
+    return abs(price - old_price) / old_price > Decimal(str(max_share))
+
+
+def suspect_reason(confirmed: tuple[Decimal, str] | None, price: Decimal, currency: str) -> str:
+    """What moved, for the operator: the share of the move or the currency change."""
+    if confirmed is None:
+        return f"price {price} {currency}"
+    old_price, old_currency = confirmed
+    if currency != old_currency:
+        return f"currency changed from {old_currency} to {currency} ({price} {currency})"
+    if old_price <= 0:
+        return f"price moved from {old_price} to {price} {currency}"
+    change = (price - old_price) / old_price * 100
+    return (
+        f"price moved {change:+.0f} % from the confirmed {old_price:.2f} to {price:.2f} {currency}"
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Gate:
+    """The publish gate's decision on one reading: published now, or held with a reason."""
+
+    publish: bool
+    reason: str | None = None
+
+
+def publish_gate(
+    confirmed: tuple[Decimal, str] | None,
+    price: Decimal,
+    currency: str,
+    max_share: float,
+    *,
+    seen_before: bool,
+) -> Gate:
+    """Decide whether a reading is published.
+
+    ``confirmed`` is the listing's last published price; ``seen_before`` says that a
+    held reading with the same values was seen by an earlier check.
+    """
+    if not is_suspect(confirmed, price, currency, max_share) or seen_before:
+        return Gate(publish=True)
+    reason = suspect_reason(confirmed, price, currency)
+    return Gate(publish=False, reason=f"{reason}; shown after it is seen again")
+
+
+# --- runs ------------------------------------------------------------------------------------
+
+GOOD_RUNS = frozenset({RunStatus.OK, RunStatus.PARTIAL})
+
+
+def run_outcome(
+    *, checks: int, offers: int, failures: int, expected: int, finish_reason: str
+) -> RunStatus:
+    """One vendor's run: ok when every check succeeded, partial when some did, else failed."""
+    if finish_reason != "finished":
+        return RunStatus.FAILED if offers == 0 else RunStatus.PARTIAL
+    if failures == 0 and checks >= expected:
+        return RunStatus.OK
+    return RunStatus.PARTIAL if offers else RunStatus.FAILED
+
+
+def crawl_outcome(statuses: Iterable[RunStatus], offers: int) -> RunStatus:
+    """One status for the runs of one crawl: partial when some vendors read prices, some not."""
+    found = set(statuses)
+    if len(found) == 1:
+        return found.pop()
+    if RunStatus.RUNNING in found:
+        return RunStatus.RUNNING
+    if offers:
+        return RunStatus.PARTIAL
+    return RunStatus.KILLED if RunStatus.KILLED in found else RunStatus.FAILED
+
+
+def is_good_run(status: RunStatus) -> bool:
+    """A run that read prices: it counts as the vendor's crawl for its schedule."""
+    return status in GOOD_RUNS
+
+
+# --- scheduler liveness ----------------------------------------------------------------------
+
+SILENT_BEATS = 4  # a scheduler silent for this many resync periods is gone
+
+
+def scheduler_silent(beat_at: datetime, now: datetime, resync_seconds: float) -> bool:
+    """The scheduler has not recorded a beat for too long: it is gone (or hung)."""
+    return now - beat_at > timedelta(seconds=resync_seconds * SILENT_BEATS)
+
+
+# --- what needs the operator -----------------------------------------------------------------
+
+FAILING_IN_A_ROW = 3
+
+
+def run_problem(
+    run_id: int,
+    status: RunStatus,
+    error: str | None,
+    started_at: datetime,
+    now: datetime,
+    time_limit: timedelta,
+) -> str | None:
+    """What is wrong with a vendor's last run, if anything."""
+    if status in (RunStatus.FAILED, RunStatus.KILLED):
+        return f"last run {run_id} {status}: {error or 'no reason recorded'}"
+    if status == RunStatus.RUNNING and now - started_at > 2 * time_limit:
+        return f"run {run_id} running since {time_text(started_at)} UTC"
+    return None
+
+
+def listing_problems(
+    *,
+    consecutive_failures: int,
+    last_status: CheckStatus | None,
+    last_error: str | None,
+    last_ok_at: datetime | None,
+    now: datetime,
+    limit: timedelta,
+) -> list[str]:
+    """What is wrong with a listing: failing again and again, or no current price."""
+    problems = []
+    if consecutive_failures >= FAILING_IN_A_ROW:
+        problems.append(
+            f"failed {consecutive_failures} times in a row ({last_status}: {last_error})"
+        )
+    if last_ok_at is None:
+        problems.append("no good price yet")
+    elif not is_fresh(last_ok_at, now, limit):
+        hours = limit.total_seconds() / 3600
+        problems.append(
+            f"last good price from {time_text(last_ok_at)} UTC, older than {hours:g} hours"
+        )
+    return problems
