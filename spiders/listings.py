@@ -3,6 +3,11 @@
 It requests only the catalog's URLs, a platform endpoint the extraction asks for on the
 same vendor's hosts, and a second reading of a page whose price moved suspiciously far.
 It follows no links; redirects off the vendor's hosts are refused before they are sent.
+
+What to crawl and how comes from the crawl job a runner hands over as the Scrapy setting
+``TRACKER_JOB`` (``tracker.crawljob.CrawlJob``); the spider reads no configuration of its own
+then. Started by hand (`scrapy crawl listings [-a vendor=SLUG]`), it makes the same job from
+the tracker's configuration, read once.
 """
 
 from __future__ import annotations
@@ -18,7 +23,6 @@ from scrapy.settings import BaseSettings
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
-from tracker.config import load_settings
 from tracker.crawling.checks import (
     FollowUp,
     as_rechecks,
@@ -27,11 +31,11 @@ from tracker.crawling.checks import (
     checks_from_page,
     needs_recheck,
 )
-from tracker.crawling.context import CrawlContext, scrapy_overrides
+from tracker.crawling.context import CrawlContext, job_of, scrapy_overrides
 from tracker.crawling.failures import classify_failure
 from tracker.crawling.middlewares import VENDOR_HOSTS
 from tracker.crawling.policy import landing_kind
-from tracker.crawljob import CrawlTarget
+from tracker.crawljob import CrawlJob, CrawlTarget
 from tracker.domain import CheckStatus
 from tracker.extract import extract
 
@@ -43,28 +47,25 @@ class ListingsSpider(scrapy.Spider):
 
     def __init__(
         self,
-        vendor: str | None = None,
-        run_id: str | None = None,  # the runner's runs: "7", or one per vendor "7,8,9"
-        trigger: str = "manual",
-        runner: str = "scrapy",
-        _job: str | None = None,
-        database_url: str | None = None,
+        *,
+        job: CrawlJob | None = None,
+        upgrade: bool = False,
+        _job: str | None = None,  # Scrapyd's job id: the crawl job names it too
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self.vendor = vendor or None
-        self.run_id = run_id
-        self.trigger = trigger
-        self.runner = runner if _job is None else "scrapyd"
-        self.job_id = _job
-        self.tracker = CrawlContext.open(self.vendor, database_url)
+        if job is None:
+            raise ValueError("the listings spider is made by from_crawler, with its crawl job")
+        self.job = job
+        self.tracker = CrawlContext.open(job, upgrade=upgrade)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> ListingsSpider:
-        # A Scrapyd runner hands the database over as a setting (-s TRACKER_DATABASE_URL=...).
-        url = crawler.settings.get("TRACKER_DATABASE_URL")
-        if url:
-            kwargs["database_url"] = url
+        vendor = kwargs.pop("vendor", None) or None
+        job, handed = job_of(crawler.settings, vendor)
+        if handed and vendor not in (None, job.vendor):
+            raise ValueError(f"-a vendor={vendor} contradicts the crawl job ({job.vendor})")
+        kwargs.update(job=job, upgrade=not handed)
         spider: ListingsSpider = super().from_crawler(crawler, *args, **kwargs)
         # Settings are frozen only after the spider exists: add the vendors' own slots.
         slots = {**crawler.settings.getdict("DOWNLOAD_SLOTS"), **spider.tracker.download_slots()}
@@ -74,7 +75,8 @@ class ListingsSpider(scrapy.Spider):
     @classmethod
     def update_settings(cls, settings: BaseSettings) -> None:
         super().update_settings(settings)
-        settings.setdict(scrapy_overrides(load_settings()), priority="spider")
+        job, _handed = job_of(settings)
+        settings.setdict(scrapy_overrides(job.crawl), priority="spider")
 
     async def start(self) -> AsyncIterator[Any]:
         for url, targets in self.tracker.by_url.items():
@@ -136,7 +138,7 @@ class ListingsSpider(scrapy.Spider):
 
     def rechecks(self, checks: list[Any], targets: list[CrawlTarget], url: str) -> Iterator[Any]:
         """One more request for the listings whose reading the sanity guard doubts."""
-        share = self.tracker.settings.crawl.suspect_change_share
+        share = self.job.crawl.suspect_change_share
         by_id = {t.listing_id: t for t in targets}
         doubted = [
             by_id[c.listing_id]

@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import select
 
 from tracker.catalog import CatalogError, parse_catalog
-from tracker.config import Settings
 from tracker.crawling.context import CrawlContext, VendorPolicy
+from tracker.crawljob import CrawlJob
 from tracker.profile import VendorCrawl
 from tracker.store.engine import Store
 from tracker.store.models import Vendor
@@ -69,9 +69,7 @@ def test_download_slots_cover_every_host_of_a_vendor_with_options(store: Store) 
         sync_catalog(session, parse_catalog(catalog_with("crawl: {concurrency: 1}"), "c.yaml"))
         targets = crawl_targets(session)
     context = CrawlContext(
-        settings=Settings(),
-        store=store,
-        vendor=None,
+        job=CrawlJob(database_url="sqlite://"),
         targets=targets,
         vendors={"shop": VendorPolicy.of(targets)},
     )

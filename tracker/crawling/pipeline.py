@@ -2,6 +2,7 @@
 
 A crawl of several vendors in one process keeps one run per vendor, so that each vendor's
 last run (`tracker status`, the scheduler's catch-up) says what happened to that vendor.
+The pipeline owns its store, from the spider's opening to its close.
 """
 
 from __future__ import annotations
@@ -18,20 +19,15 @@ from tracker.crawling.context import CrawlContext
 from tracker.domain import Check, RunStatus
 from tracker.rules import run_outcome
 from tracker.store import repo
+from tracker.store.engine import Store, open_store
 
 log = logging.getLogger(__name__)
-
-
-def parse_run_ids(value: object) -> list[int]:
-    """The spider's ``run_id`` argument: one run id, or several separated by commas."""
-    if value is None:
-        return []
-    return [int(part) for part in str(value).split(",") if part.strip()]
 
 
 class StorePipeline:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
+        self.store: Store | None = None
         self.buffer: list[Check] = []
         self.pages_seen: defaultdict[str, set[str]] = defaultdict(set)
         self.runs: dict[str, int] = {}  # vendor slug -> its run
@@ -48,14 +44,15 @@ class StorePipeline:
         return context
 
     def open_spider(self) -> None:
-        """Take over the runs the runner started (``-a run_id=…``); start the missing ones."""
-        spider: Any = self.crawler.spider
+        """Open the store; take over the runs the runner started, start the missing ones."""
         context = self.context
+        job = context.job
+        self.store = open_store(job.database_url, upgrade=False)
         expected = Counter(t.vendor_slug for t in context.targets)
         self.vendor_of = {t.listing_id: t.vendor_slug for t in context.targets}
         now = datetime.now(UTC)
-        with context.store.sessions.begin() as session:
-            for run_id in parse_run_ids(spider.run_id):
+        with self.store.sessions.begin() as session:
+            for run_id in job.run_ids:
                 run = session.get_one(repo.CrawlRun, run_id)
                 if run.vendor is None:
                     raise ValueError(f"crawl run {run_id} names no vendor")
@@ -65,9 +62,9 @@ class StorePipeline:
                     session,
                     vendor_slug=slug,
                     now=now,
-                    runner=spider.runner,
-                    trigger=spider.trigger,
-                    job_id=spider.job_id,
+                    runner=job.runner,
+                    trigger=job.trigger,
+                    job_id=job.job_id,
                 )
                 self.runs[slug] = run.id
             for slug, run_id in self.runs.items():
@@ -78,20 +75,20 @@ class StorePipeline:
     def process_item(self, item: Any) -> Any:
         if isinstance(item, Check):
             self.buffer.append(item)
-            if len(self.buffer) >= self.context.settings.crawl.batch_size:
+            if len(self.buffer) >= self.context.job.crawl.batch_size:
                 self.flush()
         return item
 
     def flush(self) -> None:
         """Write the buffered checks and add them to their vendors' runs, in one transaction."""
-        if not self.buffer or not self.runs:
+        if not self.buffer or not self.runs or self.store is None:
             return
         batch, self.buffer = self.buffer, []
         by_vendor: defaultdict[str, list[Check]] = defaultdict(list)
         for check in batch:
             by_vendor[self.vendor_of[check.listing_id]].append(check)
-        share = self.context.settings.crawl.suspect_change_share
-        with self.context.store.sessions.begin() as session:
+        share = self.context.job.crawl.suspect_change_share
+        with self.store.sessions.begin() as session:
             for slug, checks in by_vendor.items():
                 pages = {c.url for c in checks if c.url} - self.pages_seen[slug]
                 self.pages_seen[slug] |= pages
@@ -102,11 +99,12 @@ class StorePipeline:
         self.flush()
 
     def spider_closed(self, spider: Any, reason: str) -> None:
-        if not self.runs:
+        """Write what is left, close the runs with their outcome, close the store."""
+        if self.store is None:
             return
         self.flush()
         error = None if reason == "finished" else f"crawl ended: {reason}"
-        with self.context.store.sessions.begin() as session:
+        with self.store.sessions.begin() as session:
             for slug, run_id in sorted(self.runs.items()):
                 run = session.get_one(repo.CrawlRun, run_id)
                 status = run_outcome(
@@ -118,7 +116,8 @@ class StorePipeline:
                 )
                 repo.finish_run(session, run_id, datetime.now(UTC), status, error)
                 log.info("crawl run %s (%s) finished: %s", run_id, slug, status)
-        self.context.store.close()
+        self.store.close()
+        self.store = None
 
 
 __all__ = ["StorePipeline", "RunStatus"]
