@@ -1,8 +1,8 @@
 """The `listings` spider: one request per listing page, one check per listing.
 
-It requests only the catalog's URLs, a platform endpoint the extraction asks for on the
-same vendor's hosts, and a second reading of a page whose price moved suspiciously far.
-It follows no links; redirects off the vendor's hosts are refused before they are sent.
+It requests only the catalog's URLs and a platform endpoint the extraction asks for on the
+same vendor's hosts. It follows no links; redirects off the vendor's hosts are refused
+before they are sent.
 
 What to crawl and how comes from the crawl job a runner hands over as the Scrapy setting
 ``TRACKER_JOB`` (``tracker.crawljob.CrawlJob``); the spider reads no configuration of its own
@@ -25,11 +25,9 @@ from twisted.python.failure import Failure
 
 from tracker.crawling.checks import (
     FollowUp,
-    as_rechecks,
     checks_from_endpoint,
     checks_from_failure,
     checks_from_page,
-    needs_recheck,
 )
 from tracker.crawling.context import CrawlContext, job_of, scrapy_overrides
 from tracker.crawling.failures import classify_failure
@@ -97,16 +95,14 @@ class ListingsSpider(scrapy.Spider):
         meta = response.meta
         targets: list[CrawlTarget] = meta["targets"]
         now = datetime.now(UTC)
-        rechecking = bool(meta.get("recheck"))
         policy = self.tracker.vendors[targets[0].vendor_slug]
         if meta.get("redirect_urls"):
             kind = landing_kind(response.url, policy.homepage)
             if kind:
-                if not rechecking:
-                    error = f"redirected to the {kind} {response.url[:300]}: the product is gone"
-                    yield from checks_from_failure(
-                        CheckStatus.NOT_FOUND, error, response.url, targets, now
-                    )
+                error = f"redirected to the {kind} {response.url[:300]}: the product is gone"
+                yield from checks_from_failure(
+                    CheckStatus.NOT_FOUND, error, response.url, targets, now
+                )
                 return
         page = checks_from_page(response.body, response.url, targets, now, hosts=policy.hosts)
         for follow in page.follow_ups:
@@ -116,38 +112,15 @@ class ListingsSpider(scrapy.Spider):
                 self.parse_endpoint,
                 follow_up=follow,
                 page_url=response.url,
-                recheck=rechecking,
             )
-        if rechecking:
-            yield from as_rechecks(page.checks)
-            return
         yield from page.checks
-        yield from self.rechecks(page.checks, targets, targets[0].url)
 
     def parse_endpoint(self, response: Response) -> Iterator[Any]:
         meta = response.meta
         targets: list[CrawlTarget] = meta["targets"]
-        checks = checks_from_endpoint(
+        yield from checks_from_endpoint(
             response.body, response.url, meta["page_url"], targets, datetime.now(UTC)
         )
-        if meta.get("recheck"):
-            yield from as_rechecks(checks)
-            return
-        yield from checks
-        yield from self.rechecks(checks, targets, targets[0].url)
-
-    def rechecks(self, checks: list[Any], targets: list[CrawlTarget], url: str) -> Iterator[Any]:
-        """One more request for the listings whose reading the sanity guard doubts."""
-        share = self.job.crawl.suspect_change_share
-        by_id = {t.listing_id: t for t in targets}
-        doubted = [
-            by_id[c.listing_id]
-            for c in checks
-            if c.listing_id in by_id and needs_recheck(c, by_id[c.listing_id], share)
-        ]
-        if doubted:
-            self.logger.info("%s: price moved far, reading it again", url)
-            yield self.request(url, doubted, self.parse, recheck=True)
 
     def failed(self, failure: Failure) -> Iterator[Any]:
         request = failure.request  # type: ignore[attr-defined]
@@ -157,8 +130,6 @@ class ListingsSpider(scrapy.Spider):
         if failure.check(HttpError):
             status, error = self.refine_http_error(failure.value.response, targets, status, error)
         self.logger.info("%s: %s", request.url, error)
-        if meta.get("recheck"):
-            return  # the first reading stays unconfirmed until the next run
         follow: FollowUp | None = meta.get("follow_up")
         if follow is not None and follow.fallback:
             yield from follow.fallback

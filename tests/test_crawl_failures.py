@@ -52,7 +52,7 @@ PAGES = [
     "captcha-200",
     "captcha-403",
     "dropped",
-    "flapping",
+    "corroborated",
     "private",
 ]
 PACK = multi_offer_page("Pill", [("P-10", "10 tablets", "20.00"), ("P-30", "30 tablets", "50.00")])
@@ -108,7 +108,7 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scenario]:
         shop.script("/captcha-200", CAPTCHA_PAGE)
         shop.script("/captcha-403", Reply(403, CAPTCHA_PAGE))
         shop.script("/dropped", product_page("Pill", "30.00"))
-        shop.script("/flapping", product_page("Pill", "30.00"), product_page("Pill", "31.00"))
+        shop.script("/corroborated", with_meta_price(product_page("Pill", "30.00"), "30.00"))
         second = sync_and_crawl(settings)
         yield Scenario(
             settings, shop, elsewhere, first, second, before, stored(settings), shop.paths()
@@ -207,18 +207,33 @@ def test_a_multi_offer_page_gives_each_listing_its_pack(scenario: Scenario) -> N
     assert scenario.second_paths.count("/pack") == 1  # one request for both listings
 
 
-def test_a_big_move_is_read_twice_and_confirmed_when_it_holds(scenario: Scenario) -> None:
+def with_meta_price(page: str, amount: str) -> str:
+    """The page with its price in product meta tags too: a second source besides JSON-LD."""
+    meta = (
+        '<meta property="og:type" content="product">'
+        f'<meta property="product:price:amount" content="{amount}">'
+        '<meta property="product:price:currency" content="USD">'
+    )
+    return page.replace("</head>", meta + "</head>")
+
+
+def test_a_big_move_is_read_once_and_held_for_a_later_run(scenario: Scenario) -> None:
     dropped = scenario.after["dropped"]
-    assert scenario.second_paths.count("/dropped") == 2
-    assert (dropped.status, dropped.price, dropped.confirmed) == ("ok", "30.00", True)
+    assert scenario.second_paths.count("/dropped") == 1  # no second look in the same run
+    assert (dropped.status, dropped.price, dropped.confirmed) == ("suspect", "30.00", False)
     assert dropped.prices == ["75.00", "30.00"]
+    assert "held until a run at least 1 h after this reading" in (dropped.error or "")
 
 
-def test_a_big_move_that_does_not_hold_stays_unconfirmed(scenario: Scenario) -> None:
-    flapping = scenario.after["flapping"]
-    assert scenario.second_paths.count("/flapping") == 2
-    assert (flapping.status, flapping.price, flapping.confirmed) == ("suspect", "31.00", False)
-    assert "seen again" in (flapping.error or "")
+def test_a_big_move_two_sources_agree_on_is_published_at_once(scenario: Scenario) -> None:
+    corroborated = scenario.after["corroborated"]
+    assert scenario.second_paths.count("/corroborated") == 1
+    assert (corroborated.status, corroborated.price, corroborated.confirmed) == (
+        "ok",
+        "30.00",
+        True,
+    )
+    assert corroborated.spans[-1].agreed == "json-ld,opengraph,page"
 
 
 def test_the_second_crawl_counts_each_listing_once(scenario: Scenario) -> None:
@@ -265,18 +280,29 @@ def listing_id(scenario: Scenario, key: str) -> int:
 
 def test_prices_why_shows_where_a_price_came_from(scenario: Scenario) -> None:
     config = str(scenario.settings.config_path)
-    dropped = listing_id(scenario, "dropped")
-    result = CliRunner().invoke(main, ["--config", config, "prices", "--why", str(dropped)])
+    ident = listing_id(scenario, "corroborated")
+    result = CliRunner().invoke(main, ["--config", config, "prices", "--why", str(ident)])
     assert result.exit_code == 0, result.output
     out = result.output
-    assert f"Listing {dropped}: Pill at Shop, dropped" in out
+    assert f"Listing {ident}: Pill at Shop, corroborated" in out
     assert "Current price: 30.00 USD, InStock, confirmed" in out
     assert "source: json-ld" in out and "raw price text: '30.00'" in out
-    assert f"page hash: {page_hash(product_page('Pill', '30.00').encode())}" in out
-    assert "seen 2 time(s)" in out  # the first reading and the same-run re-check
+    assert "sources that agreed: json-ld, opengraph, page" in out
+    page = with_meta_price(product_page("Pill", "30.00"), "30.00")
+    assert f"page hash: {page_hash(page.encode())}" in out
+    assert "seen 1 time(s)" in out
     assert "last status: ok, consecutive failures: 0" in out
     history = out[out.index("History") :]
     assert history.index("30.00 USD") < history.index("75.00 USD")
+
+
+def test_prices_why_shows_why_a_price_is_held(scenario: Scenario) -> None:
+    config = str(scenario.settings.config_path)
+    dropped = listing_id(scenario, "dropped")
+    result = CliRunner().invoke(main, ["--config", config, "prices", "--why", str(dropped)])
+    assert result.exit_code == 0, result.output
+    assert "Current price: 30.00 USD, InStock, HELD (not published)" in result.output
+    assert "held: price moved -60 % from the confirmed 75.00 to 30.00 USD" in result.output
 
 
 def test_prices_why_shows_a_failing_listings_check_state(scenario: Scenario) -> None:
@@ -289,14 +315,14 @@ def test_prices_why_shows_a_failing_listings_check_state(scenario: Scenario) -> 
     assert "last error: the request timed out" in result.output
 
 
-def test_prices_lists_unconfirmed_prices_with_their_reason(scenario: Scenario) -> None:
+def test_prices_lists_held_prices_with_their_reason(scenario: Scenario) -> None:
     config = str(scenario.settings.config_path)
     result = CliRunner().invoke(main, ["--config", config, "prices"])
     assert result.exit_code == 0, result.output
-    flapping = listing_id(scenario, "flapping")
-    assert re.search(r"31\.00 USD \(unconfirmed\)", result.output)
+    dropped = listing_id(scenario, "dropped")
+    assert re.search(r"30\.00 USD \(held\)", result.output)
     assert (
-        f"{flapping}: unconfirmed: price moved -59 % from the confirmed 75.00 to 31.00 USD"
+        f"{dropped}: held: price moved -60 % from the confirmed 75.00 to 30.00 USD"
         in result.output
     )
 

@@ -71,7 +71,7 @@ def test_is_fresh(checked: datetime | None, fresh: bool) -> None:
         ({"link_only": True}, RowState.LINK_ONLY, "link only"),
         ({"price": None, "currency": None}, RowState.CHECK, "no price yet"),
         ({"currency": "usd"}, RowState.CHECK, "no price yet"),  # not an ISO code
-        ({"confirmed": False}, RowState.CHECK, "unconfirmed"),
+        ({"confirmed": False}, RowState.CHECK, "held"),
         ({"last_seen_at": NOW - 30 * H}, RowState.CHECK, "stale"),
         ({"last_seen_at": NOW - 30 * H, "max_age_hours": 48.0}, RowState.PRICED, None),
         ({"last_seen_at": NOW - 2 * H, "max_age_hours": 1.0}, RowState.CHECK, "stale"),
@@ -82,31 +82,67 @@ def test_what_a_listing_shows(values: dict[str, object], row: RowState, why: str
 
 
 CONFIRMED = (Decimal("75.00"), "USD")
+FIRST = NOW - 30 * timedelta(minutes=1)  # a held reading's first time
 
 
 @pytest.mark.parametrize(
-    ("confirmed", "price", "currency", "seen_before", "publish"),
+    ("confirmed", "reading", "agreed", "held_since", "publish"),
     [
-        (CONFIRMED, "74.00", "USD", False, True),
-        (CONFIRMED, "37.00", "USD", False, False),  # -51 %
-        (CONFIRMED, "112.50", "USD", False, True),  # +50 % exactly is allowed
-        (CONFIRMED, "113.00", "USD", False, False),
-        (CONFIRMED, "75.00", "EUR", False, False),  # a currency change
-        (None, "1.00", "USD", False, True),  # nothing confirmed yet: nothing to compare
-        ((Decimal("0"), "USD"), "1.00", "USD", False, False),
-        (CONFIRMED, "37.00", "USD", True, True),  # held, then seen again
+        (CONFIRMED, ("74.00", "USD"), (), None, True),
+        (CONFIRMED, ("37.00", "USD"), (), None, False),  # -51 %
+        (CONFIRMED, ("112.50", "USD"), (), None, True),  # +50 % exactly is allowed
+        (CONFIRMED, ("113.00", "USD"), (), None, False),
+        (CONFIRMED, ("75.00", "EUR"), (), None, False),  # a currency change
+        (None, ("1.00", "USD"), (), None, True),  # nothing confirmed yet: nothing to compare
+        ((Decimal("0"), "USD"), ("1.00", "USD"), (), None, False),
+        # seen again by a later run: published once an hour has passed since the first reading
+        (CONFIRMED, ("750.00", "USD"), (), FIRST, False),
+        (CONFIRMED, ("750.00", "USD"), (), NOW - H + timedelta(seconds=1), False),
+        (CONFIRMED, ("750.00", "USD"), (), NOW - H, True),
+        (CONFIRMED, ("750.00", "USD"), (), NOW - 5 * H, True),
+        # independent sources besides the visible page
+        (CONFIRMED, ("750.00", "USD"), ("json-ld", "microdata", "page"), None, True),
+        (CONFIRMED, ("750.00", "USD"), ("json-ld", "opengraph"), None, True),
+        (CONFIRMED, ("750.00", "USD"), ("json-ld", "page"), None, False),
+        (CONFIRMED, ("750.00", "USD"), ("selectors",), None, False),
     ],
 )
 def test_publish_gate(
     confirmed: tuple[Decimal, str] | None,
-    price: str,
-    currency: str,
-    seen_before: bool,
+    reading: tuple[str, str],
+    agreed: tuple[str, ...],
+    held_since: datetime | None,
     publish: bool,
 ) -> None:
-    gate = rules.publish_gate(confirmed, Decimal(price), currency, 0.5, seen_before=seen_before)
+    gate = rules.publish_gate(
+        confirmed,
+        Decimal(reading[0]),
+        reading[1],
+        rules.GatePolicy(max_share=0.5, confirm_after=H),
+        agreed=agreed,
+        held_since=held_since,
+        now=NOW,
+    )
     assert gate.publish is publish
     assert (gate.reason is None) is publish
+
+
+def test_a_held_reading_says_why_and_what_confirms_it() -> None:
+    gate = rules.publish_gate(
+        CONFIRMED, Decimal("750.00"), "USD", rules.GatePolicy(confirm_after=90 * H / 60), now=NOW
+    )
+    assert gate.reason == (
+        "price moved +900 % from the confirmed 75.00 to 750.00 USD; held until a run at least "
+        "1 h 30 min after this reading sees it again (or `tracker prices --accept`)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("span", "text"),
+    [(H, "1 h"), (30 * H / 60, "30 min"), (timedelta(seconds=45), "45 s"), (timedelta(0), "0 s")],
+)
+def test_duration_text(span: timedelta, text: str) -> None:
+    assert rules.duration_text(span) == text
 
 
 @pytest.mark.parametrize(

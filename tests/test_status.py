@@ -22,6 +22,7 @@ from tracker.cli.output import print_prices
 from tracker.config import Settings
 from tracker.domain import Availability, Check, CheckStatus, Offer, RunStatus
 from tracker.profile import VendorDisplay, VendorProfile
+from tracker.rules import GatePolicy
 from tracker.scheduling.jobstore import STORE_ALIAS, job_id, opened_jobs, sync_store_jobs
 from tracker.scheduling.recovery import close_dead_runs
 from tracker.scheduling.scheduler import SchedulerError, beat, claim, release
@@ -120,7 +121,7 @@ def test_status_and_prices_follow_the_vendors_own_max_age(
     seen = now - timedelta(hours=30)
     with store.sessions.begin() as session:
         ids = list(session.scalars(select(Listing.id)))
-        repo.record_checks(session, [reading(i, seen) for i in ids], 0.5)
+        repo.record_checks(session, [reading(i, seen) for i in ids], GatePolicy())
     assert any("older than 24 hours" in p for p in status_report(store, settings, now).problems)
     print_prices(services.current_prices(store), settings, now)
     assert "(stale)" in capsys.readouterr().out

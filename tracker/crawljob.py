@@ -1,7 +1,7 @@
 """What a crawl is given: one crawl job (from its runner) and the listings to check (the store).
 
 A runner hands the crawl process one ``CrawlJob``: what to crawl, the settings that matter there
-(politeness, limits, the publish gate, the database) and the runs it records. The local runner
+(politeness and limits, the publish gate, the database) and the runs it records. The local runner
 writes it to the child's stdin, the Scrapyd runner sends it as the Scrapy setting
 ``TRACKER_JOB``; either way the spider gets it as that setting and reads no configuration of its
 own, so a Scrapyd node crawls exactly as the scheduler that sent the job says.
@@ -10,14 +10,15 @@ own, so a Scrapyd node crawls exactly as the scheduler that sent the job says.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
+from datetime import timedelta
 from functools import lru_cache
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from tracker.config import CrawlSettings, Settings
+from tracker.config import CrawlSettings, PublishSettings, Settings
 from tracker.domain import ExtractHints, VariantSpec
 from tracker.profile import DEFAULT_PROFILE, VendorProfile
+from tracker.rules import GatePolicy
 
 JOB_SETTING = "TRACKER_JOB"
 
@@ -38,13 +39,26 @@ class CrawlJob(BaseModel):
     job_id: str | None = None
     database_url: str
     crawl: CrawlSettings = CrawlSettings()
+    publish: PublishSettings = PublishSettings()
     log_file: str | None = None
 
     @classmethod
     def of(cls, settings: Settings, **what: object) -> CrawlJob:
         """A job with the settings that matter to a crawl, and ``what`` to crawl."""
         return cls.model_validate(
-            {"database_url": settings.database_url, "crawl": settings.crawl, **what}
+            {
+                "database_url": settings.database_url,
+                "crawl": settings.crawl,
+                "publish": settings.publish,
+                **what,
+            }
+        )
+
+    def gate(self) -> GatePolicy:
+        """The publish gate the crawl's readings go through."""
+        return GatePolicy(
+            max_share=self.crawl.suspect_change_share,
+            confirm_after=timedelta(seconds=self.publish.confirm_after_seconds),
         )
 
     def text(self) -> str:
@@ -80,9 +94,6 @@ class CrawlTarget:
     variant_position: int | None
     vendor_homepage: str = ""
     vendor_profile: VendorProfile = DEFAULT_PROFILE
-    # The last confirmed price: the spider re-checks a reading that moves too far from it.
-    confirmed_price: Decimal | None = None
-    confirmed_currency: str | None = None
 
     def hints(self) -> ExtractHints:
         """The extraction hints of the listing's vendor."""

@@ -122,7 +122,7 @@ class Check:
     error: str | None = None
     url: str | None = None
     page_hash: str | None = None  # provenance: sha256 prefix of the body the offer came from
-    recheck: bool = False  # the sanity guard's second reading of a suspect price in one run
+    agreed: tuple[str, ...] = ()  # provenance: the page's sources that agreed on the offer
 
 
 @dataclass(frozen=True, slots=True)
@@ -264,6 +264,7 @@ class ListingState:
     last_status: CheckStatus | None
     last_error: str | None
     consecutive_failures: int
+    held_reason: str | None = None  # why the publish gate holds the current price back
     # The vendor's display options (its profile's `display`).
     link_only: bool = False
     max_age_hours: float | None = None

@@ -13,7 +13,7 @@ Pure functions of their inputs; every time is passed in.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -43,17 +43,18 @@ class Shown:
     """What the box shows of a listing, and why when it shows no price."""
 
     state: RowState
-    why: str | None = None  # "unconfirmed", "stale", "no price yet", "link only"
+    why: str | None = None  # "held", "stale", "no price yet", "link only"
 
 
 def shown(state: ListingState, now: datetime, site_max_age: timedelta) -> Shown:
-    """A price only when it is confirmed, fresh (by the vendor's max age) and allowed."""
+    """A price only when the gate let it through, it is fresh (by the vendor's max age) and the
+    vendor allows prices."""
     if state.link_only:
         return Shown(RowState.LINK_ONLY, "link only")
     if state.price is None or state.currency is None or not _CURRENCY.match(state.currency):
         return Shown(RowState.CHECK, "no price yet")
     if not state.confirmed:
-        return Shown(RowState.CHECK, "unconfirmed")
+        return Shown(RowState.CHECK, "held")
     if not is_fresh(state.last_seen_at, now, max_age(site_max_age, state.max_age_hours)):
         return Shown(RowState.CHECK, "stale")
     return Shown(RowState.PRICED)
@@ -89,6 +90,19 @@ def suspect_reason(confirmed: tuple[Decimal, str] | None, price: Decimal, curren
     )
 
 
+PAGE = "page"  # the visible product area, in a reading's agreeing sources
+AGREEING_SOURCES = 2  # sources besides the page that confirm a suspicious reading at once
+
+
+@dataclass(frozen=True, slots=True)
+class GatePolicy:
+    """The publish gate's settings: the share of a move that is suspicious, and how long after
+    the first reading a later one confirms it."""
+
+    max_share: float = 0.5
+    confirm_after: timedelta = timedelta(hours=1)
+
+
 @dataclass(frozen=True, slots=True)
 class Gate:
     """The publish gate's decision on one reading: published now, or held with a reason."""
@@ -101,19 +115,44 @@ def publish_gate(
     confirmed: tuple[Decimal, str] | None,
     price: Decimal,
     currency: str,
-    max_share: float,
+    policy: GatePolicy,
     *,
-    seen_before: bool,
+    agreed: Sequence[str] = (),
+    held_since: datetime | None = None,
+    now: datetime,
 ) -> Gate:
-    """Decide whether a reading is published.
+    """Decide whether a reading is published, or held while it is suspicious.
 
-    ``confirmed`` is the listing's last published price; ``seen_before`` says that a
-    held reading with the same values was seen by an earlier check.
+    ``confirmed`` is the listing's last published price. A reading that moves more than the
+    policy's share from it (or changes currency) is held until a later reading of the same
+    values at least ``confirm_after`` after the first (``held_since``), or until two sources
+    besides the page agree on it (``agreed``): a second look seconds later at the same page
+    would only repeat a systematic misreading. The operator may accept or reject it too.
     """
-    if not is_suspect(confirmed, price, currency, max_share) or seen_before:
+    if not is_suspect(confirmed, price, currency, policy.max_share):
         return Gate(publish=True)
-    reason = suspect_reason(confirmed, price, currency)
-    return Gate(publish=False, reason=f"{reason}; shown after it is seen again")
+    if len([source for source in agreed if source != PAGE]) >= AGREEING_SOURCES:
+        return Gate(publish=True)
+    if held_since is not None and now - held_since >= policy.confirm_after:
+        return Gate(publish=True)
+    wait = duration_text(policy.confirm_after)
+    return Gate(
+        publish=False,
+        reason=(
+            f"{suspect_reason(confirmed, price, currency)}; held until a run at least {wait} "
+            "after this reading sees it again (or `tracker prices --accept`)"
+        ),
+    )
+
+
+def duration_text(span: timedelta) -> str:
+    """A duration as an operator writes it: "1 h", "30 min", "1 h 30 min", "45 s"."""
+    seconds = int(span.total_seconds())
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    parts = [f"{hours} h" if hours else "", f"{minutes} min" if minutes else ""]
+    parts.append(f"{secs} s" if secs or not any(parts) else "")
+    return " ".join(p for p in parts if p)
 
 
 # --- runs ------------------------------------------------------------------------------------

@@ -25,9 +25,10 @@ from tracker.scheduling.runners import (
 from tracker.scheduling.scheduler import SchedulerContext, run_scheduler
 from tracker.scheduling.scrapyd import ScrapydRunner
 from tracker.scheduling.status import StatusReport, status_report
-from tracker.store import provenance, repo
+from tracker.store import provenance, repo, review
 from tracker.store.engine import Store, open_store
 from tracker.store.provenance import ListingProvenance
+from tracker.store.review import Reviewed
 
 log = logging.getLogger("tracker.schedule")
 
@@ -65,6 +66,12 @@ def listing_provenance(store: Store, listing_id: int) -> ListingProvenance:
     if found is None:
         raise LookupError(f"no listing with id {listing_id} (see the ids in `tracker prices`)")
     return found
+
+
+def review_held(store: Store, listing_id: int, *, accept: bool, now: datetime) -> Reviewed:
+    """The operator's word on a held price: publish it now, or mark it bad."""
+    with store.sessions.begin() as session:
+        return (review.accept if accept else review.reject)(session, listing_id, now)
 
 
 def current_prices(store: Store, product: str | None = None) -> list[ListingState]:

@@ -147,10 +147,10 @@ def print_prices(states: list[ListingState], settings: Settings, now: datetime) 
     for s in states:
         price = f"{s.price:.2f} {s.currency}" if s.price is not None else "-"
         why = shown(s, now, max_age).why
-        if s.price is not None and why in ("unconfirmed", "stale"):
+        if s.price is not None and why in ("held", "stale"):
             price += f" ({why})"
         if s.price is not None and not s.confirmed:
-            problems.append(f"{s.listing_id}: unconfirmed: {s.last_error or 'not seen again yet'}")
+            problems.append(f"{s.listing_id}: held: {s.held_reason or s.last_error or '-'}")
         elif s.last_error:
             problems.append(f"{s.listing_id}: {s.last_status}: {s.last_error}")
         table.add_row(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from tracker.crawling.policy import is_vendor_url
@@ -11,7 +11,6 @@ from tracker.crawljob import CrawlTarget
 from tracker.domain import Check, CheckStatus, ExtractHints, ExtractResult
 from tracker.extract import extract
 from tracker.matching import match_offer
-from tracker.rules import is_suspect
 
 PAGE_HASH_CHARS = 16
 
@@ -105,6 +104,7 @@ def check_of(
         error=match.error,
         url=url,
         page_hash=digest if offer is not None else None,
+        agreed=result.agreed if offer is not None else (),
     )
 
 
@@ -112,23 +112,3 @@ def checks_from_failure(
     status: CheckStatus, error: str, url: str, targets: list[CrawlTarget], now: datetime
 ) -> list[Check]:
     return [Check(t.listing_id, status, now, error=error[:500], url=url) for t in targets]
-
-
-def needs_recheck(check: Check, target: CrawlTarget, max_share: float) -> bool:
-    """The sanity guard: a reading that moves too far from the last confirmed price (or
-    changes currency) is read a second time in the same run before it is trusted."""
-    offer = check.offer
-    if not check.status.is_success or offer is None or offer.price is None:
-        return False
-    if offer.currency is None:
-        return False
-    if target.confirmed_price is None or target.confirmed_currency is None:
-        return False
-    confirmed = (target.confirmed_price, target.confirmed_currency)
-    return is_suspect(confirmed, offer.price, offer.currency, max_share)
-
-
-def as_rechecks(checks: list[Check]) -> list[Check]:
-    """The second readings worth recording: successes only (a failed second look changes
-    nothing; the first reading stays unconfirmed for the next run)."""
-    return [replace(c, recheck=True) for c in checks if c.status.is_success and c.offer]

@@ -87,12 +87,12 @@ class StorePipeline:
         by_vendor: defaultdict[str, list[Check]] = defaultdict(list)
         for check in batch:
             by_vendor[self.vendor_of[check.listing_id]].append(check)
-        share = self.context.job.crawl.suspect_change_share
+        gate = self.context.job.gate()
         with self.store.sessions.begin() as session:
             for slug, checks in by_vendor.items():
                 pages = {c.url for c in checks if c.url} - self.pages_seen[slug]
                 self.pages_seen[slug] |= pages
-                counts = repo.record_checks(session, checks, share)
+                counts = repo.record_checks(session, checks, gate)
                 repo.add_to_run(session, self.runs[slug], counts, pages=len(pages))
 
     def close_spider(self) -> None:

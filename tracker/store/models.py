@@ -163,6 +163,9 @@ class Listing(Base):
     last_status: Mapped[CheckStatus | None] = mapped_column(StrEnumType(CheckStatus, 32))
     last_error: Mapped[str | None] = mapped_column(Text)
     consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
+    # The span the operator rejected last (`tracker prices --reject`): read again, it stays bad.
+    # (No foreign key: adding one would rebuild the table on SQLite; spans are never deleted.)
+    rejected_span_id: Mapped[int | None] = mapped_column(Integer)
 
     vendor: Mapped[Vendor] = relationship(back_populates="listings")
     product: Mapped[Product] = relationship(back_populates="listings")
@@ -190,6 +193,10 @@ class ObservationSpan(Base):
     raw_price: Mapped[str | None] = mapped_column(String(200))
     page_hash: Mapped[str | None] = mapped_column(String(64))  # sha256 prefix of the page
     seen_count: Mapped[int] = mapped_column(Integer, default=1)
+    agreed: Mapped[str | None] = mapped_column(String(200))  # the sources that agreed, a,b,page
+    held_reason: Mapped[str | None] = mapped_column(Text)  # why the publish gate held it back
+    # A plain '0' default: SQLite adds the column in place (an expression would rebuild the table).
+    rejected: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
 
 class CrawlRun(Base):

@@ -7,7 +7,6 @@ import socket
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select, update
@@ -16,7 +15,7 @@ from sqlalchemy.orm import Session, aliased, joinedload
 from tracker.crawljob import CrawlTarget
 from tracker.domain import ListingState, RunStatus
 from tracker.store.models import CrawlRun, Listing, ObservationSpan, Product, Vendor
-from tracker.store.recording import CheckCounts, last_confirmed, record_checks
+from tracker.store.recording import CheckCounts, record_checks
 
 if TYPE_CHECKING:  # the catalog's models cost a crawl process ~90 ms to import, for nothing
     from tracker.catalog import Catalog
@@ -137,40 +136,29 @@ def sync_catalog(session: Session, catalog: Catalog) -> SyncReport:
 
 
 def crawl_targets(session: Session, vendor_slug: str | None = None) -> list[CrawlTarget]:
-    """The active listings to check, each with its vendor and its last confirmed price."""
+    """The active listings to check, each with its vendor's profile."""
     query = (
-        select(Listing, Vendor, ObservationSpan)
+        select(Listing, Vendor)
         .join(Vendor, Listing.vendor_id == Vendor.id)
-        .outerjoin(ObservationSpan, Listing.current_span_id == ObservationSpan.id)
         .where(Listing.active, Vendor.active)
         .order_by(Vendor.slug, Listing.position, Listing.id)
     )
     if vendor_slug is not None:
         query = query.where(Vendor.slug == vendor_slug)
-    rows = session.execute(query).all()
-    pending = [listing.id for listing, _, span in rows if span is not None and not span.confirmed]
-    confirmed: dict[int, tuple[Decimal, str]] = last_confirmed(session, pending)
-    out = []
-    for listing, vendor, span in rows:
-        if span is not None and span.confirmed:
-            confirmed[listing.id] = (span.price, span.currency)
-        price, currency = confirmed.get(listing.id, (None, None))
-        out.append(
-            CrawlTarget(
-                listing_id=listing.id,
-                url=listing.url,
-                vendor_slug=vendor.slug,
-                vendor_currency=vendor.currency,
-                vendor_profile=vendor.profile,
-                variant_sku=listing.variant_sku,
-                variant_text=listing.variant_text,
-                variant_position=listing.variant_position,
-                vendor_homepage=vendor.homepage,
-                confirmed_price=price,
-                confirmed_currency=currency,
-            )
+    return [
+        CrawlTarget(
+            listing_id=listing.id,
+            url=listing.url,
+            vendor_slug=vendor.slug,
+            vendor_currency=vendor.currency,
+            vendor_profile=vendor.profile,
+            variant_sku=listing.variant_sku,
+            variant_text=listing.variant_text,
+            variant_position=listing.variant_position,
+            vendor_homepage=vendor.homepage,
         )
-    return out
+        for listing, vendor in session.execute(query)
+    ]
 
 
 def vendor_by_slug(session: Session, slug: str) -> Vendor | None:
@@ -302,6 +290,7 @@ def listing_states(
                 last_status=listing.last_status,
                 last_error=listing.last_error,
                 consecutive_failures=listing.consecutive_failures,
+                held_reason=current.held_reason if current and not current.confirmed else None,
                 link_only=vendor.profile.display.link_only,
                 max_age_hours=vendor.profile.display.max_age_hours,
             )
