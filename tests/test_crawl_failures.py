@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -31,12 +32,16 @@ from tests.servers import (
     product_page,
     redirect,
 )
+from tracker import services
 from tracker.cli import main
-from tracker.config import Settings
+from tracker.config import Settings, SiteSettings
 from tracker.crawling.checks import page_hash
-from tracker.domain import CheckStatus
+from tracker.domain import Availability, CheckStatus, RowState
 from tracker.extract import extract
+from tracker.publishing.buybox import BoxRenderer
+from tracker.publishing.viewmodel import build_buy_box
 from tracker.scheduling.runners import CrawlOutcome
+from tracker.store.engine import open_store
 
 pytestmark = pytest.mark.slow  # real crawls over loopback
 
@@ -53,8 +58,15 @@ PAGES = [
     "captcha-403",
     "dropped",
     "corroborated",
+    "sold-out",
     "private",
 ]
+SOLD_OUT_PAGE = """<!doctype html><html><head><title>Pill</title>
+<script type="application/ld+json">
+{"@context": "https://schema.org", "@type": "Product", "name": "Pill", "sku": "SKU-1",
+ "offers": {"@type": "Offer", "priceCurrency": "USD",
+ "availability": "https://schema.org/OutOfStock"}}
+</script></head><body><h1>Pill</h1><p class="stock">Out of stock</p></body></html>"""
 PACK = multi_offer_page("Pill", [("P-10", "10 tablets", "20.00"), ("P-30", "30 tablets", "50.00")])
 
 
@@ -109,6 +121,7 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scenario]:
         shop.script("/captcha-403", Reply(403, CAPTCHA_PAGE))
         shop.script("/dropped", product_page("Pill", "30.00"))
         shop.script("/corroborated", with_meta_price(product_page("Pill", "30.00"), "30.00"))
+        shop.script("/sold-out", SOLD_OUT_PAGE)
         second = sync_and_crawl(settings)
         yield Scenario(
             settings, shop, elsewhere, first, second, before, stored(settings), shop.paths()
@@ -303,6 +316,34 @@ def test_prices_why_shows_why_a_price_is_held(scenario: Scenario) -> None:
     assert result.exit_code == 0, result.output
     assert "Current price: 30.00 USD, InStock, HELD (not published)" in result.output
     assert "held: price moved -60 % from the confirmed 75.00 to 30.00 USD" in result.output
+
+
+def test_a_page_that_says_sold_out_and_drops_its_price_shows_out_of_stock(
+    scenario: Scenario,
+) -> None:
+    sold_out = scenario.after["sold-out"]
+    assert (sold_out.status, sold_out.failures, sold_out.price) == ("no_price", 0, "75.00")
+    assert sold_out.prices == ["75.00"]  # the last good price is kept, never overwritten
+    store = open_store(scenario.settings.database_url)
+    try:
+        states = {s.label: s for s in services.current_prices(store)}
+    finally:
+        store.close()
+    state = states["sold-out"]
+    assert state.seen_availability == "OutOfStock"
+    now = state.last_checked_at
+    assert now is not None
+    box = build_buy_box(
+        "pill", "Pill", [state], disclosure="d", now=now, max_age=timedelta(hours=24)
+    )
+    (row,) = box.rows
+    assert (row.state, row.price, row.availability) == (
+        RowState.UNAVAILABLE,
+        None,
+        Availability.OUT_OF_STOCK,
+    )
+    html = BoxRenderer(SiteSettings(inline_css=False)).render_box(box)
+    assert "Out of stock" in html and "In stock" not in html and "$" not in html
 
 
 def test_prices_why_shows_a_failing_listings_check_state(scenario: Scenario) -> None:

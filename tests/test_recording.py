@@ -206,6 +206,36 @@ def test_prices_accept_and_reject_from_the_command_line(
     assert "REJECTED (not published)" in why.output and "rejected by the operator" in why.output
 
 
+def test_out_of_stock_without_a_price_is_a_reading(store: Store, ids: list[int]) -> None:
+    lid = ids[0]
+    write(store, [ok(lid, "49.00", NOW)])
+    sold_out = Check(
+        lid,
+        CheckStatus.NO_PRICE,
+        NOW + HOUR,
+        error="no price found (tried: json-ld, opengraph, page)",
+        availability=Availability.OUT_OF_STOCK,
+    )
+    counts = write(store, [sold_out])
+    assert (counts.checks, counts.offers, counts.failures, counts.unavailable) == (1, 0, 0, 1)
+    state = state_of(store, lid)
+    assert (state.price, state.availability, state.last_seen_at) == (
+        Decimal("49.00"),
+        "InStock",
+        NOW,
+    )  # the last good price is never overwritten
+    assert (state.seen_availability, state.seen_availability_at) == ("OutOfStock", NOW + HOUR)
+    assert (state.last_status, state.consecutive_failures) == ("no_price", 0)
+    assert rules.shown(state, NOW + HOUR, timedelta(hours=24)).state is RowState.UNAVAILABLE
+
+    write(store, [Check(lid, CheckStatus.TIMEOUT, NOW + 2 * HOUR, error="timed out")])
+    assert state_of(store, lid).seen_availability == "OutOfStock"  # a timeout shows nothing
+    write(store, [ok(lid, "49.00", NOW + 3 * HOUR)])  # back in stock, priced
+    back = state_of(store, lid)
+    assert (back.seen_availability, back.seen_availability_at) == ("InStock", NOW + 3 * HOUR)
+    assert rules.shown(back, NOW + 3 * HOUR, timedelta(hours=24)).state is RowState.PRICED
+
+
 def test_failures_only_touch_the_check_state(store: Store, ids: list[int]) -> None:
     lid = ids[0]
     write(store, [ok(lid, "75.00", NOW)])

@@ -64,6 +64,9 @@ def test_is_fresh(checked: datetime | None, fresh: bool) -> None:
     assert rules.is_fresh(checked, NOW, DAY) is fresh
 
 
+SOLD_OUT = {"seen_availability": "OutOfStock", "seen_availability_at": NOW - H / 2}
+
+
 @pytest.mark.parametrize(
     ("values", "row", "why"),
     [
@@ -75,6 +78,19 @@ def test_is_fresh(checked: datetime | None, fresh: bool) -> None:
         ({"last_seen_at": NOW - 30 * H}, RowState.CHECK, "stale"),
         ({"last_seen_at": NOW - 30 * H, "max_age_hours": 48.0}, RowState.PRICED, None),
         ({"last_seen_at": NOW - 2 * H, "max_age_hours": 1.0}, RowState.CHECK, "stale"),
+        # a page that said "out of stock" or "discontinued" without a price, after the price
+        (SOLD_OUT, RowState.UNAVAILABLE, "unavailable"),
+        ({**SOLD_OUT, "seen_availability": "Discontinued"}, RowState.UNAVAILABLE, "unavailable"),
+        ({**SOLD_OUT, "confirmed": False}, RowState.UNAVAILABLE, "unavailable"),
+        ({**SOLD_OUT, "seen_availability": "InStock"}, RowState.PRICED, None),
+        ({**SOLD_OUT, "seen_availability_at": NOW - H}, RowState.PRICED, None),  # as old
+        ({**SOLD_OUT, "seen_availability_at": NOW - 30 * H}, RowState.PRICED, None),  # older
+        (
+            {**SOLD_OUT, "last_seen_at": NOW - 40 * H, "seen_availability_at": NOW - 30 * H},
+            RowState.CHECK,
+            "stale",
+        ),
+        ({**SOLD_OUT, "link_only": True}, RowState.LINK_ONLY, "link only"),
     ],
 )
 def test_what_a_listing_shows(values: dict[str, object], row: RowState, why: str | None) -> None:
@@ -261,3 +277,27 @@ def test_listing_problems(
         limit=limit,
     )
     assert found == problems
+
+
+@pytest.mark.parametrize(
+    ("last_ok", "unavailable", "problems"),
+    [
+        (NOW - 30 * H, NOW - H, []),  # the page says out of stock: a current reading
+        (None, NOW - H, []),
+        (NOW - 40 * H, NOW - 30 * H, ["last reading (out of stock) from 2026-11-25 06:00 UTC"]),
+        (NOW - H, NOW - 30 * H, []),  # a price read since
+    ],
+)
+def test_an_out_of_stock_reading_is_no_problem_while_current(
+    last_ok: datetime | None, unavailable: datetime, problems: list[str]
+) -> None:
+    found = rules.listing_problems(
+        consecutive_failures=0,
+        last_status=CheckStatus.NO_PRICE,
+        last_error="no price found",
+        last_ok_at=last_ok,
+        unavailable_at=unavailable,
+        now=NOW,
+        limit=DAY,
+    )
+    assert [p[: len(e)] for p, e in zip(found, problems, strict=True)] == problems

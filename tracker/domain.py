@@ -123,6 +123,8 @@ class Check:
     url: str | None = None
     page_hash: str | None = None  # provenance: sha256 prefix of the body the offer came from
     agreed: tuple[str, ...] = ()  # provenance: the page's sources that agreed on the offer
+    # What the page shows of stock, with or without a price ("out of stock" and no price).
+    availability: Availability = Availability.UNKNOWN
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,7 +163,8 @@ class RowState(enum.StrEnum):
     """Why a row shows a price or not."""
 
     PRICED = "priced"  # fresh and confirmed
-    CHECK = "check"  # stale, unconfirmed or never checked: a "check the price" link
+    CHECK = "check"  # stale, held or never checked: a "check the price" link
+    UNAVAILABLE = "unavailable"  # the page says out of stock or discontinued, and no price
     LINK_ONLY = "link_only"  # the vendor's terms forbid showing prices
 
 
@@ -265,6 +268,9 @@ class ListingState:
     last_error: str | None
     consecutive_failures: int
     held_reason: str | None = None  # why the publish gate holds the current price back
+    # What the last page read showed of stock, with or without a price, and when.
+    seen_availability: str | None = None
+    seen_availability_at: datetime | None = None
     # The vendor's display options (its profile's `display`).
     link_only: bool = False
     max_age_hours: float | None = None

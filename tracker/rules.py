@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from tracker.domain import CheckStatus, ListingState, RowState, RunStatus, time_text
+from tracker.domain import Availability, CheckStatus, ListingState, RowState, RunStatus, time_text
 
 # --- freshness -------------------------------------------------------------------------------
 
@@ -36,6 +36,23 @@ def is_fresh(checked_at: datetime | None, now: datetime, limit: timedelta) -> bo
 # --- what a listing shows --------------------------------------------------------------------
 
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
+UNAVAILABLE = frozenset({Availability.OUT_OF_STOCK, Availability.DISCONTINUED})
+
+
+def is_unavailable(availability: str | None) -> bool:
+    """The page says the product cannot be bought: out of stock or discontinued."""
+    return availability in UNAVAILABLE
+
+
+def unavailable_since(state: ListingState, now: datetime, limit: timedelta) -> datetime | None:
+    """When a page last said "out of stock" (or discontinued) without a price, if that reading
+    is newer than the price and still fresh: the listing shows out of stock, with no number."""
+    seen = state.seen_availability_at
+    if seen is None or not is_unavailable(state.seen_availability):
+        return None
+    if state.last_seen_at is not None and seen <= state.last_seen_at:
+        return None  # the price reading is as new: its own availability says it
+    return seen if is_fresh(seen, now, limit) else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +60,7 @@ class Shown:
     """What the box shows of a listing, and why when it shows no price."""
 
     state: RowState
-    why: str | None = None  # "held", "stale", "no price yet", "link only"
+    why: str | None = None  # "held", "stale", "no price yet", "link only", "unavailable"
 
 
 def shown(state: ListingState, now: datetime, site_max_age: timedelta) -> Shown:
@@ -51,11 +68,14 @@ def shown(state: ListingState, now: datetime, site_max_age: timedelta) -> Shown:
     vendor allows prices."""
     if state.link_only:
         return Shown(RowState.LINK_ONLY, "link only")
+    limit = max_age(site_max_age, state.max_age_hours)
+    if unavailable_since(state, now, limit) is not None:
+        return Shown(RowState.UNAVAILABLE, "unavailable")
     if state.price is None or state.currency is None or not _CURRENCY.match(state.currency):
         return Shown(RowState.CHECK, "no price yet")
     if not state.confirmed:
         return Shown(RowState.CHECK, "held")
-    if not is_fresh(state.last_seen_at, now, max_age(site_max_age, state.max_age_hours)):
+    if not is_fresh(state.last_seen_at, now, limit):
         return Shown(RowState.CHECK, "stale")
     return Shown(RowState.PRICED)
 
@@ -225,16 +245,25 @@ def listing_problems(
     last_status: CheckStatus | None,
     last_error: str | None,
     last_ok_at: datetime | None,
+    unavailable_at: datetime | None = None,
     now: datetime,
     limit: timedelta,
 ) -> list[str]:
-    """What is wrong with a listing: failing again and again, or no current price."""
+    """What is wrong with a listing: failing again and again, or no current reading (a price,
+    or a page saying it is out of stock: ``unavailable_at``)."""
     problems = []
     if consecutive_failures >= FAILING_IN_A_ROW:
         problems.append(
             f"failed {consecutive_failures} times in a row ({last_status}: {last_error})"
         )
-    if last_ok_at is None:
+    if unavailable_at is not None and (last_ok_at is None or unavailable_at > last_ok_at):
+        if not is_fresh(unavailable_at, now, limit):
+            hours = limit.total_seconds() / 3600
+            problems.append(
+                f"last reading (out of stock) from {time_text(unavailable_at)} UTC, "
+                f"older than {hours:g} hours"
+            )
+    elif last_ok_at is None:
         problems.append("no good price yet")
     elif not is_fresh(last_ok_at, now, limit):
         hours = limit.total_seconds() / 3600

@@ -147,7 +147,10 @@ def print_prices(states: list[ListingState], settings: Settings, now: datetime) 
     for s in states:
         price = f"{s.price:.2f} {s.currency}" if s.price is not None else "-"
         why = shown(s, now, max_age).why
-        if s.price is not None and why in ("held", "stale"):
+        stock = s.availability or "-"
+        if why == "unavailable":
+            stock = f"{s.seen_availability} (no price)"
+        if s.price is not None and why in ("held", "stale", "unavailable"):
             price += f" ({why})"
         if s.price is not None and not s.confirmed:
             problems.append(f"{s.listing_id}: held: {s.held_reason or s.last_error or '-'}")
@@ -159,7 +162,7 @@ def print_prices(states: list[ListingState], settings: Settings, now: datetime) 
             s.vendor_name,
             s.label,
             price,
-            s.availability or "-",
+            stock,
             when(s.last_seen_at),
             when(s.last_checked_at),
             s.last_status or "never checked",

@@ -85,7 +85,14 @@ def check_of(
 ) -> Check:
     """One listing's check from an extraction result: its offer, or why there is none."""
     if result.status is not CheckStatus.OK:
-        return Check(target.listing_id, result.status, now, error=result.error, url=url)
+        return Check(
+            target.listing_id,
+            result.status,
+            now,
+            error=result.error,
+            url=url,
+            availability=result.availability,
+        )
     match = match_offer(result.offers, target.variant())
     offer = match.offer
     if offer is not None and offer.currency != target.vendor_currency:
@@ -95,6 +102,7 @@ def check_of(
             now,
             url=url,
             error=f"page states {offer.currency}, the vendor is set to {target.vendor_currency}",
+            availability=result.availability,
         )
     return Check(
         target.listing_id,
@@ -105,6 +113,7 @@ def check_of(
         url=url,
         page_hash=digest if offer is not None else None,
         agreed=result.agreed if offer is not None else (),
+        availability=offer.availability if offer is not None else result.availability,
     )
 
 

@@ -67,6 +67,9 @@ def offer_row(
     link = f"{link_base}/go/{state.listing_id}" if link_base else state.affiliate_url
     row_state = shown(state, now, max_age).state
     if row_state is not RowState.PRICED or state.price is None or state.currency is None:
+        # No number. A page that said "out of stock" without a price says so, with its time.
+        unavailable = row_state is RowState.UNAVAILABLE
+        seen = state.seen_availability_at if unavailable else None
         return OfferRow(
             listing_id=state.listing_id,
             vendor=state.vendor_name,
@@ -74,9 +77,12 @@ def offer_row(
             link=link,
             price=None,
             currency=None,
-            availability=Availability.UNKNOWN,
-            checked_at=None,
+            availability=(
+                _availability(state.seen_availability) if unavailable else Availability.UNKNOWN
+            ),
+            checked_at=seen,
             state=row_state,
+            checked_ago=relative_age(seen, now) if live and seen else None,
         )
     checked_at = state.last_seen_at
     return OfferRow(
@@ -113,6 +119,8 @@ def offer_row(
 
 def _group(row: OfferRow) -> int:
     """Priced and buyable first, then priced with unclear stock, then unpriced; gone last."""
+    if row.state is RowState.UNAVAILABLE:
+        return 3
     if row.price is None:
         return 2
     return {0: 0, 1: 1}.get(orders_first(row.availability), 3)

@@ -15,7 +15,13 @@ from sqlalchemy import func, select
 
 from tracker.config import Settings
 from tracker.domain import time_text
-from tracker.rules import listing_problems, max_age, run_problem, scheduler_silent
+from tracker.rules import (
+    is_unavailable,
+    listing_problems,
+    max_age,
+    run_problem,
+    scheduler_silent,
+)
 from tracker.scheduling.jobstore import job_rows, vendor_schedules
 from tracker.store.engine import Store
 from tracker.store.models import CrawlRun, Listing, SchedulerState, Vendor
@@ -121,6 +127,9 @@ def status_report(store: Store, settings: Settings, now: datetime) -> StatusRepo
             last_status=listing.last_status,
             last_error=listing.last_error,
             last_ok_at=listing.last_ok_at,
+            unavailable_at=(
+                listing.seen_availability_at if is_unavailable(listing.seen_availability) else None
+            ),
             now=now,
             limit=max_age(site_max_age, profile.display.max_age_hours),
         ):

@@ -166,6 +166,10 @@ class Listing(Base):
     # The span the operator rejected last (`tracker prices --reject`): read again, it stays bad.
     # (No foreign key: adding one would rebuild the table on SQLite; spans are never deleted.)
     rejected_span_id: Mapped[int | None] = mapped_column(Integer)
+    # What the last page read showed of stock, with or without a price ("out of stock", no
+    # price), and when: the box shows a listing out of stock at once, the price span stays.
+    seen_availability: Mapped[str | None] = mapped_column(String(32))
+    seen_availability_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     vendor: Mapped[Vendor] = relationship(back_populates="listings")
     product: Mapped[Product] = relationship(back_populates="listings")

@@ -16,9 +16,9 @@ from typing import Any
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session, aliased
 
-from tracker.domain import Check, CheckStatus
+from tracker.domain import Availability, Check, CheckStatus
 from tracker.pricing import SpanValues
-from tracker.rules import Gate, GatePolicy, publish_gate
+from tracker.rules import Gate, GatePolicy, is_unavailable, publish_gate
 from tracker.store.models import Listing, ObservationSpan
 
 
@@ -29,6 +29,7 @@ class CheckCounts:
     failures: int = 0
     new_spans: int = 0
     extended: int = 0
+    unavailable: int = 0  # pages that say out of stock or discontinued and show no price
 
 
 @dataclass
@@ -59,6 +60,10 @@ def record_checks(session: Session, checks: Sequence[Check], gate: GatePolicy) -
     published; a held one opens an unconfirmed span, and the gate decides again each time
     the same values are read. A reading the operator rejected stays rejected when it is read
     again: it counts as a failure and the published price stays as it was.
+
+    What a page shows of stock is kept on the listing, with or without a price: a page that
+    says "out of stock" (or discontinued) and shows no price is a reading, not a failure; the
+    last price stays in its span, and the box shows the listing out of stock.
     """
     counts = CheckCounts()
     state = _load(session, {c.listing_id for c in checks})
@@ -73,9 +78,17 @@ def record_checks(session: Session, checks: Sequence[Check], gate: GatePolicy) -
         row["last_checked_at"] = check.checked_at
         offer = check.offer
         if not check.status.is_success or offer is None or offer.price is None:
+            _saw_stock(row, check.availability, check)
+            if is_unavailable(check.availability):
+                row["last_status"] = check.status
+                row["last_error"] = (check.error or "")[:2000] or None
+                row["consecutive_failures"] = 0
+                counts.unavailable += 1
+                continue
             _failed(row, check.status, check.error)
             counts.failures += 1
             continue
+        _saw_stock(row, offer.availability, check)
         values = SpanValues.of_offer(offer)
         span = item.span
         if span is not None and span.values.same_as(values):
@@ -142,6 +155,13 @@ def _gate(
     )
 
 
+def _saw_stock(row: dict[str, Any], availability: Availability, check: Check) -> None:
+    """Keep what the page showed of stock (a failure that read no page shows nothing)."""
+    if availability is not Availability.UNKNOWN or check.offer is not None:
+        row["seen_availability"] = str(availability)
+        row["seen_availability_at"] = check.checked_at
+
+
 def _failed(row: dict[str, Any], status: CheckStatus, error: str | None) -> None:
     row["last_status"] = status
     row["last_error"] = (error or "")[:2000] or None
@@ -182,6 +202,8 @@ def _load(session: Session, ids: set[int]) -> dict[int, _Listing]:
             Listing.last_status,
             Listing.last_error,
             Listing.consecutive_failures,
+            Listing.seen_availability,
+            Listing.seen_availability_at,
             ObservationSpan.price,
             ObservationSpan.currency,
             ObservationSpan.availability,
@@ -241,6 +263,8 @@ def _load(session: Session, ids: set[int]) -> dict[int, _Listing]:
                 "last_status": r.last_status,
                 "last_error": r.last_error,
                 "consecutive_failures": r.consecutive_failures or 0,
+                "seen_availability": r.seen_availability,
+                "seen_availability_at": r.seen_availability_at,
             },
             span=span,
             confirmed=(r.price, r.currency) if r.confirmed else None,

@@ -291,6 +291,8 @@ def listing_states(
                 last_error=listing.last_error,
                 consecutive_failures=listing.consecutive_failures,
                 held_reason=current.held_reason if current and not current.confirmed else None,
+                seen_availability=listing.seen_availability,
+                seen_availability_at=listing.seen_availability_at,
                 link_only=vendor.profile.display.link_only,
                 max_age_hours=vendor.profile.display.max_age_hours,
             )
