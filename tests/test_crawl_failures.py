@@ -291,13 +291,18 @@ def listing_id(scenario: Scenario, key: str) -> int:
     return scenario.after[key].spans[0].listing_id
 
 
-def test_prices_why_shows_where_a_price_came_from(scenario: Scenario) -> None:
+def why(scenario: Scenario, key: str) -> str:
+    """What `tracker prices --why` prints for the listing ``key``."""
     config = str(scenario.settings.config_path)
-    ident = listing_id(scenario, "corroborated")
-    result = CliRunner().invoke(main, ["--config", config, "prices", "--why", str(ident)])
+    ident = str(listing_id(scenario, key))
+    result = CliRunner().invoke(main, ["--config", config, "prices", "--why", ident])
     assert result.exit_code == 0, result.output
-    out = result.output
-    assert f"Listing {ident}: Pill at Shop, corroborated" in out
+    return result.output
+
+
+def test_prices_why_shows_where_a_price_came_from(scenario: Scenario) -> None:
+    out = why(scenario, "corroborated")
+    assert f"Listing {listing_id(scenario, 'corroborated')}: Pill at Shop, corroborated" in out
     assert "Current price: 30.00 USD, InStock, confirmed" in out
     assert "source: json-ld" in out and "raw price text: '30.00'" in out
     assert "sources that agreed: json-ld, opengraph, page" in out
@@ -310,12 +315,9 @@ def test_prices_why_shows_where_a_price_came_from(scenario: Scenario) -> None:
 
 
 def test_prices_why_shows_why_a_price_is_held(scenario: Scenario) -> None:
-    config = str(scenario.settings.config_path)
-    dropped = listing_id(scenario, "dropped")
-    result = CliRunner().invoke(main, ["--config", config, "prices", "--why", str(dropped)])
-    assert result.exit_code == 0, result.output
-    assert "Current price: 30.00 USD, InStock, HELD (not published)" in result.output
-    assert "held: price moved -60 % from the confirmed 75.00 to 30.00 USD" in result.output
+    out = why(scenario, "dropped")
+    assert "Current price: 30.00 USD, InStock, HELD (not published)" in out
+    assert "held: price moved -60 % from the confirmed 75.00 to 30.00 USD" in out
 
 
 def test_a_page_that_says_sold_out_and_drops_its_price_shows_out_of_stock(
@@ -347,13 +349,10 @@ def test_a_page_that_says_sold_out_and_drops_its_price_shows_out_of_stock(
 
 
 def test_prices_why_shows_a_failing_listings_check_state(scenario: Scenario) -> None:
-    config = str(scenario.settings.config_path)
-    slow = listing_id(scenario, "slow")
-    result = CliRunner().invoke(main, ["--config", config, "prices", "--why", str(slow)])
-    assert result.exit_code == 0, result.output
-    assert "Current price: 75.00 USD" in result.output
-    assert "last status: timeout, consecutive failures: 1" in result.output
-    assert "last error: the request timed out" in result.output
+    out = why(scenario, "slow")
+    assert "Current price: 75.00 USD" in out
+    assert "last status: timeout, consecutive failures: 1" in out
+    assert "last error: the request timed out" in out
 
 
 def test_prices_lists_held_prices_with_their_reason(scenario: Scenario) -> None:

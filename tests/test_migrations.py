@@ -97,7 +97,8 @@ def test_data_from_revision_0004_reads_back_at_head(db_url: str) -> None:
             assert vendor.profile == VendorProfile(display=VendorDisplay(max_age_hours=48))
             span = session.get_one(ObservationSpan, 1)
             assert (span.agreed, span.held_reason, span.rejected) == (None, None, False)
-            assert session.get_one(Listing, 1).rejected_span_id is None
+            listing = session.get_one(Listing, 1)
+            assert (listing.rejected_span_id, listing.seen_availability) == (None, None)
             (state,) = listing_states(session)
             assert (state.price, state.confirmed, state.max_age_hours) == (49, True, 48)
             assert session.scalars(select(ObservationSpan.page_hash)).one() == "abc"

@@ -253,6 +253,21 @@ def test_failures_only_touch_the_check_state(store: Store, ids: list[int]) -> No
     assert [s.last_seen_at for s in spans(store, lid)] == [NOW]
 
 
+@pytest.mark.parametrize(
+    ("error", "stored"),
+    [
+        (None, "the page offers several prices and none is clearly the listing's"),
+        ("  ", "the page offers several prices and none is clearly the listing's"),
+        ("two\n  packs", "two packs"),
+    ],
+)
+def test_a_failure_is_stored_as_a_sentence(
+    store: Store, ids: list[int], error: str | None, stored: str
+) -> None:
+    write(store, [Check(ids[0], CheckStatus.AMBIGUOUS, NOW, error=error)])
+    assert listing(store, ids[0]).last_error == stored
+
+
 def test_a_batch_is_a_few_statements_whatever_its_size(store: Store, ids: list[int]) -> None:
     statements: list[str] = []
 

@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 
 from tests.conftest import NOW
+from tests.test_viewmodel import TEN
 from tracker import rules
 from tracker.domain import CheckStatus, ListingState, RowState, RunStatus
 
@@ -17,33 +18,8 @@ DAY = timedelta(hours=24)
 
 
 def state(**values: object) -> ListingState:
-    base = ListingState(
-        listing_id=1,
-        product_slug="pill",
-        product_name="Pill",
-        vendor_slug="shop",
-        vendor_name="Shop",
-        label="10 x 10 mg",
-        url="https://shop.example/p",
-        affiliate_url="https://shop.example/p?ref=me",
-        quantity=None,
-        unit=None,
-        strength_amount=None,
-        strength_unit=None,
-        position=0,
-        price=Decimal("49.00"),
-        currency="USD",
-        availability="InStock",
-        regular_price=None,
-        confirmed=True,
-        first_seen_at=NOW - 2 * H,
-        last_seen_at=NOW - H,
-        last_checked_at=NOW - H,
-        last_status=CheckStatus.OK,
-        last_error=None,
-        consecutive_failures=0,
-    )
-    return replace(base, **values)  # type: ignore[arg-type]
+    """The view-model tests' listing (75.00 USD, seen 2 h ago), with some values changed."""
+    return replace(TEN, **values)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(
@@ -83,8 +59,8 @@ SOLD_OUT = {"seen_availability": "OutOfStock", "seen_availability_at": NOW - H /
         ({**SOLD_OUT, "seen_availability": "Discontinued"}, RowState.UNAVAILABLE, "unavailable"),
         ({**SOLD_OUT, "confirmed": False}, RowState.UNAVAILABLE, "unavailable"),
         ({**SOLD_OUT, "seen_availability": "InStock"}, RowState.PRICED, None),
-        ({**SOLD_OUT, "seen_availability_at": NOW - H}, RowState.PRICED, None),  # as old
-        ({**SOLD_OUT, "seen_availability_at": NOW - 30 * H}, RowState.PRICED, None),  # older
+        ({**SOLD_OUT, "seen_availability_at": TEN.last_seen_at}, RowState.PRICED, None),  # as old
+        ({**SOLD_OUT, "seen_availability_at": NOW - 3 * H}, RowState.PRICED, None),  # older
         (
             {**SOLD_OUT, "last_seen_at": NOW - 40 * H, "seen_availability_at": NOW - 30 * H},
             RowState.CHECK,
@@ -238,20 +214,42 @@ def test_scheduler_liveness(silent_for: timedelta, silent: bool) -> None:
 
 
 @pytest.mark.parametrize(
-    ("status", "error", "age", "problem"),
+    ("status", "error", "problem"),
     [
-        (OK, None, H, None),
-        (PARTIAL, None, H, None),
-        (FAILED, "boom", H, "last run 7 failed: boom"),
-        (KILLED, None, H, "last run 7 killed: no reason recorded"),
-        (RUNNING, None, H, None),
-        (RUNNING, None, 3 * H, "run 7 running since 2026-11-26 09:00 UTC"),
+        (OK, None, None),
+        (PARTIAL, None, None),
+        (FAILED, "boom", "last run 7 failed: boom"),
+        (KILLED, None, "last run 7 killed: no reason recorded"),
+        (RUNNING, None, None),
     ],
 )
-def test_run_problem(
-    status: RunStatus, error: str | None, age: timedelta, problem: str | None
-) -> None:
-    assert rules.run_problem(7, status, error, NOW - age, NOW, H) == problem
+def test_run_problem(status: RunStatus, error: str | None, problem: str | None) -> None:
+    assert rules.run_problem(7, status, error) == problem
+
+
+@pytest.mark.parametrize(
+    ("age", "overdue"), [(H, False), (2 * H, False), (2 * H + timedelta(seconds=1), True)]
+)
+def test_a_run_is_overdue_after_twice_its_time_limit(age: timedelta, overdue: bool) -> None:
+    assert rules.run_overdue(NOW - age, NOW, H) is overdue
+
+
+SIX_HOURS = 6 * H
+
+
+@pytest.mark.parametrize(
+    ("last_good", "next_run", "catch_up"),
+    [
+        (None, NOW + 5 * H, True),  # never crawled
+        (NOW - 7 * H, NOW + 5 * H, True),  # older than its period
+        (NOW - 5 * H, NOW + 5 * H, False),  # crawled within its period
+        (NOW - 7 * H, NOW + 3 * H, False),  # the regular run comes within half a period
+        (NOW - 7 * H, NOW + timedelta(seconds=17), False),  # ... 17 s later: that is the run
+        (None, NOW + 3 * H + timedelta(seconds=1), True),
+    ],
+)
+def test_needs_catch_up(last_good: datetime | None, next_run: datetime, catch_up: bool) -> None:
+    assert rules.needs_catch_up(last_good, next_run, NOW, SIX_HOURS) is catch_up
 
 
 @pytest.mark.parametrize(

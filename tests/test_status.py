@@ -85,7 +85,12 @@ def test_all_good_when_every_listing_is_fresh(store: Store, tmp_path: Path, now:
         ),
         ({"hours_old": 1}, {"status": "failed", "error": "boom"}, "last run"),
         ({"hours_old": 1}, {"status": "killed", "error": "gone"}, "killed: gone"),
-        ({"hours_old": 1}, {"status": "running", "hours_ago": 2}, "running since"),
+        # overdue: closed as killed, and shown so
+        (
+            {"hours_old": 1},
+            {"status": "running", "hours_ago": 2},
+            "killed: it was still running 7200 s after its start, past its time limit of 1800 s",
+        ),
     ],
 )
 def test_problems_need_the_operator(

@@ -81,6 +81,7 @@ class CrawlSettings(BaseModel):
     time_limit_seconds: int = Field(1800, gt=0)
     suspect_change_share: float = Field(0.5, gt=0)
     batch_size: int = Field(500, ge=1)
+    flush_seconds: float = Field(2.0, gt=0)
 
 
 class PublishSettings(BaseModel):

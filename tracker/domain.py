@@ -39,6 +39,25 @@ class CheckStatus(enum.StrEnum):
     def is_success(self) -> bool:
         return self in (CheckStatus.OK, CheckStatus.SUSPECT)
 
+    @property
+    def meaning(self) -> str:
+        """What the status says, as a sentence: the error of a check that gave none."""
+        return _CHECK_MEANINGS[self]
+
+
+_CHECK_MEANINGS = {
+    CheckStatus.OK: "the price was read",
+    CheckStatus.SUSPECT: "the price moved suspiciously far and is held",
+    CheckStatus.NOT_FOUND: "the page or the product is gone",
+    CheckStatus.NO_PRICE: "the page shows no price",
+    CheckStatus.BLOCKED: "the shop refused the request",
+    CheckStatus.HTTP_ERROR: "the request failed",
+    CheckStatus.TIMEOUT: "the request timed out",
+    CheckStatus.UNMATCHED_VARIANT: "the listing's variant is not on the page",
+    CheckStatus.AMBIGUOUS: "the page offers several prices and none is clearly the listing's",
+    CheckStatus.OFFSITE_REDIRECT: "the page redirects away from the vendor's site",
+}
+
 
 class RunStatus(enum.StrEnum):
     RUNNING = "running"

@@ -208,6 +208,23 @@ def is_good_run(status: RunStatus) -> bool:
     return status in GOOD_RUNS
 
 
+OVERDUE_FACTOR = 2  # a crawl stops itself at its time limit; its runner kills it soon after
+
+
+def run_overdue(started_at: datetime, now: datetime, time_limit: timedelta) -> bool:
+    """A run still `running` this long after its start is over, whatever its process says."""
+    return now - started_at > OVERDUE_FACTOR * time_limit
+
+
+def needs_catch_up(
+    last_good: datetime | None, next_run: datetime, now: datetime, period: timedelta
+) -> bool:
+    """At the scheduler's start: crawl a vendor now when its last good crawl is older than its
+    period, unless its next regular run comes within half a period (that run catches up)."""
+    stale = last_good is None or now - last_good > period
+    return stale and next_run - now > period / 2
+
+
 # --- scheduler liveness ----------------------------------------------------------------------
 
 SILENT_BEATS = 4  # a scheduler silent for this many resync periods is gone
@@ -223,19 +240,11 @@ def scheduler_silent(beat_at: datetime, now: datetime, resync_seconds: float) ->
 FAILING_IN_A_ROW = 3
 
 
-def run_problem(
-    run_id: int,
-    status: RunStatus,
-    error: str | None,
-    started_at: datetime,
-    now: datetime,
-    time_limit: timedelta,
-) -> str | None:
-    """What is wrong with a vendor's last run, if anything."""
+def run_problem(run_id: int, status: RunStatus, error: str | None) -> str | None:
+    """What is wrong with a vendor's last run, if anything (a run whose process is gone or
+    that is overdue was closed as killed before: see ``run_overdue``)."""
     if status in (RunStatus.FAILED, RunStatus.KILLED):
         return f"last run {run_id} {status}: {error or 'no reason recorded'}"
-    if status == RunStatus.RUNNING and now - started_at > 2 * time_limit:
-        return f"run {run_id} running since {time_text(started_at)} UTC"
     return None
 
 

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from tracker.catalog import load_catalog
 from tracker.config import Settings
 from tracker.domain import ListingState
 from tracker.publishing.render import render_vendor_articles
+from tracker.scheduling.recovery import close_dead_runs
 from tracker.scheduling.runners import (
     CrawlOutcome,
     LocalRunner,
@@ -55,7 +56,12 @@ def crawl(
     extra_env: Mapping[str, str] | None = None,
     on_progress: Callable[[CrawlOutcome], None] | None = None,
 ) -> CrawlOutcome:
-    """Crawl one vendor, or every vendor with active listings, now (one run per vendor)."""
+    """Crawl one vendor, or every vendor with active listings, now (one run per vendor).
+
+    Runs left `running` by a crawl that died with its parent are closed first.
+    """
+    for line in close_dead_runs(store, settings, datetime.now(UTC), ask_nodes=False):
+        log.warning("%s", line)
     return run_local_crawl(settings, store, vendor, extra_env=extra_env, on_progress=on_progress)
 
 

@@ -3,17 +3,23 @@
 A crawl of several vendors in one process keeps one run per vendor, so that each vendor's
 last run (`tracker status`, the scheduler's catch-up) says what happened to that vendor.
 The pipeline owns its store, from the spider's opening to its close.
+
+Checks are written every ``crawl.batch_size`` checks and at least every
+``crawl.flush_seconds``: a crawl killed with ``kill -9`` loses only the last few seconds.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from scrapy import signals
 from scrapy.crawler import Crawler
+from scrapy.utils.asyncio import create_looping_call
 
 from tracker.crawling.context import CrawlContext
 from tracker.domain import Check, RunStatus
@@ -28,11 +34,15 @@ class StorePipeline:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         self.store: Store | None = None
+        self.clock: Callable[[], float] = time.monotonic
+        self.flushed_at = 0.0
+        self.ticker: Any = None  # flushes every few seconds while the engine runs
         self.buffer: list[Check] = []
         self.pages_seen: defaultdict[str, set[str]] = defaultdict(set)
         self.runs: dict[str, int] = {}  # vendor slug -> its run
         self.vendor_of: dict[int, str] = {}  # listing id -> vendor slug
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(self.engine_started, signal=signals.engine_started)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
@@ -50,6 +60,7 @@ class StorePipeline:
         self.store = open_store(job.database_url, upgrade=False)
         expected = Counter(t.vendor_slug for t in context.targets)
         self.vendor_of = {t.listing_id: t.vendor_slug for t in context.targets}
+        self.flushed_at = self.clock()
         now = datetime.now(UTC)
         with self.store.sessions.begin() as session:
             for run_id in job.run_ids:
@@ -72,15 +83,28 @@ class StorePipeline:
         for slug, run_id in sorted(self.runs.items()):
             log.info("crawl run %s: %s, %d listings to check", run_id, slug, expected[slug])
 
+    def engine_started(self) -> None:
+        """Write what came in every few seconds, even while no check arrives."""
+        self.ticker = create_looping_call(self.flush)
+        self.ticker.start(self.context.job.crawl.flush_seconds, now=False)
+
     def process_item(self, item: Any) -> Any:
         if isinstance(item, Check):
             self.buffer.append(item)
             if len(self.buffer) >= self.context.job.crawl.batch_size:
                 self.flush()
+            else:
+                self.flush_due()
         return item
+
+    def flush_due(self) -> None:
+        """Flush when the oldest write is ``crawl.flush_seconds`` old."""
+        if self.clock() - self.flushed_at >= self.context.job.crawl.flush_seconds:
+            self.flush()
 
     def flush(self) -> None:
         """Write the buffered checks and add them to their vendors' runs, in one transaction."""
+        self.flushed_at = self.clock()
         if not self.buffer or not self.runs or self.store is None:
             return
         batch, self.buffer = self.buffer, []
@@ -100,10 +124,12 @@ class StorePipeline:
 
     def spider_closed(self, spider: Any, reason: str) -> None:
         """Write what is left, close the runs with their outcome, close the store."""
+        if self.ticker is not None and self.ticker.running:
+            self.ticker.stop()
         if self.store is None:
             return
         self.flush()
-        error = None if reason == "finished" else f"crawl ended: {reason}"
+        error = None if reason == "finished" else finish_reason_text(reason)
         with self.store.sessions.begin() as session:
             for slug, run_id in sorted(self.runs.items()):
                 run = session.get_one(repo.CrawlRun, run_id)
@@ -120,4 +146,17 @@ class StorePipeline:
         self.store = None
 
 
-__all__ = ["StorePipeline", "RunStatus"]
+_FINISH_REASONS = {
+    "shutdown": "the crawl was stopped before it finished (SIGTERM, SIGINT or a cancel)",
+    "cancelled": "the crawl was cancelled before it finished",
+    "closespider_timeout": "the crawl reached its time limit (crawl.time_limit_seconds) "
+    "before it finished",
+}
+
+
+def finish_reason_text(reason: str) -> str:
+    """Why a crawl ended early, as a sentence (Scrapy's finish reason is a short code)."""
+    return _FINISH_REASONS.get(reason) or f"the crawl ended before it finished ({reason or '?'})"
+
+
+__all__ = ["StorePipeline", "RunStatus", "finish_reason_text"]

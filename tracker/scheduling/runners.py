@@ -255,12 +255,13 @@ def _close_open_runs(
     """Runs the child left open (it died or was stopped early) are closed with the reason."""
     killed = timed_out or returncode < 0
     if timed_out:
-        reason = "time limit reached"
+        reason = "the crawl reached its time limit (crawl.time_limit_seconds) and was stopped"
     elif returncode < 0:
-        reason = f"crawl process killed by {signal.Signals(-returncode).name}"
+        reason = f"the crawl process was killed by {signal.Signals(-returncode).name}"
     else:
-        reason = f"crawl process exited with code {returncode}"
-    error = "; ".join([reason, *_last_line(log_file)]) + f" (log: {log_file})"
+        reason = f"the crawl process exited with code {returncode} before it recorded its runs"
+    last = [f"its last log line: {line}" for line in _last_line(log_file)]
+    error = "; ".join([reason, *last]) + f" (log: {log_file})"
     status = RunStatus.KILLED if killed else RunStatus.FAILED
     with store.sessions.begin() as session:
         for run_id in run_ids:

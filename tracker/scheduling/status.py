@@ -23,6 +23,7 @@ from tracker.rules import (
     scheduler_silent,
 )
 from tracker.scheduling.jobstore import job_rows, vendor_schedules
+from tracker.scheduling.recovery import close_dead_runs
 from tracker.store.engine import Store
 from tracker.store.models import CrawlRun, Listing, SchedulerState, Vendor
 
@@ -71,7 +72,9 @@ def last_runs(store: Store) -> dict[str, CrawlRun]:
 
 
 def status_report(store: Store, settings: Settings, now: datetime) -> StatusReport:
+    """What ran, what runs next, what needs the operator (runs found dead are closed first)."""
     report = StatusReport()
+    close_dead_runs(store, settings, now, ask_nodes=False)
     schedules = vendor_schedules(store, settings)
     jobs, broken = job_rows(store)
     runs = last_runs(store)
@@ -79,7 +82,6 @@ def status_report(store: Store, settings: Settings, now: datetime) -> StatusRepo
         scheduler_state = session.get(SchedulerState, "scheduler")
     scheduling_set_up = bool(jobs or broken) or scheduler_state is not None
     unscheduled = []
-    time_limit = timedelta(seconds=settings.crawl.time_limit_seconds)
     for vendor, schedule in sorted(schedules.items()):
         job = jobs.get(vendor)
         run = runs.get(vendor)
@@ -100,7 +102,7 @@ def status_report(store: Store, settings: Settings, now: datetime) -> StatusRepo
         elif job is None:
             unscheduled.append(vendor)
         if run is not None:
-            problem = run_problem(run.id, run.status, run.error, run.started_at, now, time_limit)
+            problem = run_problem(run.id, run.status, run.error)
             if problem:
                 report.problems.append(f"vendor {vendor}: {problem}")
     if unscheduled:

@@ -49,12 +49,16 @@ class Schedule:
             jitter = min(parse_duration(default_jitter), schedule.period_seconds() * JITTER_SHARE)
         return cls(cron, every, float(int(jitter)), schedule.timezone)
 
-    def trigger(self) -> BaseTrigger:
+    def trigger(self, start: datetime | None = None) -> BaseTrigger:
+        """The APScheduler trigger; an interval's first run at ``start`` when given."""
         jitter = int(self.jitter_seconds) or None
         if self.cron:
             return CronTrigger(**_cron_fields(self.cron), timezone=self.timezone, jitter=jitter)
         return IntervalTrigger(
-            seconds=self.every_seconds or 1, timezone=self.timezone, jitter=jitter
+            seconds=self.every_seconds or 1,
+            start_date=start,
+            timezone=self.timezone,
+            jitter=jitter,
         )
 
     def period_seconds(self) -> float:

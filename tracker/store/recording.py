@@ -81,7 +81,7 @@ def record_checks(session: Session, checks: Sequence[Check], gate: GatePolicy) -
             _saw_stock(row, check.availability, check)
             if is_unavailable(check.availability):
                 row["last_status"] = check.status
-                row["last_error"] = (check.error or "")[:2000] or None
+                row["last_error"] = _sentence(check.status, check.error)
                 row["consecutive_failures"] = 0
                 counts.unavailable += 1
                 continue
@@ -164,8 +164,13 @@ def _saw_stock(row: dict[str, Any], availability: Availability, check: Check) ->
 
 def _failed(row: dict[str, Any], status: CheckStatus, error: str | None) -> None:
     row["last_status"] = status
-    row["last_error"] = (error or "")[:2000] or None
+    row["last_error"] = _sentence(status, error)
     row["consecutive_failures"] += 1
+
+
+def _sentence(status: CheckStatus, error: str | None) -> str:
+    """The check's error as stored: never empty (the status says what happened)."""
+    return (" ".join((error or "").split()) or status.meaning)[:2000]
 
 
 def _seen_again(span: _Span, check: Check, span_updates: dict[int, dict[str, Any]]) -> None:
