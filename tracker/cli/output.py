@@ -22,9 +22,9 @@ from tracker.catalog import CatalogError
 from tracker.config import ConfigError, Settings
 from tracker.crawling.pagecheck import PageError
 from tracker.domain import ListingState, time_text
-from tracker.pricing import is_fresh
 from tracker.publishing.locking import LockBusy
 from tracker.publishing.publisher import ArticleError
+from tracker.rules import shown
 from tracker.scheduling.jobstore import JobStoreError
 from tracker.scheduling.runners import CrawlOutcome, RunSnapshot
 from tracker.scheduling.scheduler import SchedulerError
@@ -146,12 +146,14 @@ def print_prices(states: list[ListingState], settings: Settings, now: datetime) 
     problems = []
     for s in states:
         price = f"{s.price:.2f} {s.currency}" if s.price is not None else "-"
+        why = shown(s, now, max_age).why
+        stock = s.availability or "-"
+        if why == "unavailable":
+            stock = f"{s.seen_availability} (no price)"
+        if s.price is not None and why in ("held", "stale", "unavailable"):
+            price += f" ({why})"
         if s.price is not None and not s.confirmed:
-            price += " (unconfirmed)"
-        elif s.price is not None and not is_fresh(s.last_seen_at, now, max_age):
-            price += " (stale)"
-        if s.price is not None and not s.confirmed:
-            problems.append(f"{s.listing_id}: unconfirmed: {s.last_error or 'not seen again yet'}")
+            problems.append(f"{s.listing_id}: held: {s.held_reason or s.last_error or '-'}")
         elif s.last_error:
             problems.append(f"{s.listing_id}: {s.last_status}: {s.last_error}")
         table.add_row(
@@ -160,7 +162,7 @@ def print_prices(states: list[ListingState], settings: Settings, now: datetime) 
             s.vendor_name,
             s.label,
             price,
-            s.availability or "-",
+            stock,
             when(s.last_seen_at),
             when(s.last_checked_at),
             s.last_status or "never checked",

@@ -22,9 +22,11 @@ def print_provenance(console: Console, p: ListingProvenance) -> None:
     if span is None:
         console.print("Current price: none read yet")
     else:
-        confirmed = "confirmed" if span.confirmed else "UNCONFIRMED (not published)"
-        console.print(f"Current price: {_money(span)}, {span.availability}, {confirmed}")
+        console.print(f"Current price: {_money(span)}, {span.availability}, {_verdict(span)}")
         console.print(f"  source: {span.source or '-'}")
+        console.print(f"  sources that agreed: {', '.join(span.agreed) or '-'}")
+        if span.held_reason:
+            console.print(f"  held: {escape(span.held_reason)}", soft_wrap=True)
         raw = escape(repr(span.raw_price)) if span.raw_price else "-"
         console.print(f"  raw price text: {raw}")
         console.print(f"  page hash: {span.page_hash or '-'}")
@@ -48,8 +50,9 @@ def print_provenance(console: Console, p: ListingProvenance) -> None:
         "last seen",
         "price",
         "stock",
-        "confirmed",
+        "published",
         "source",
+        "agreed",
         "raw",
         "page",
         title="History (newest first)",
@@ -61,13 +64,20 @@ def print_provenance(console: Console, p: ListingProvenance) -> None:
             when(s.last_seen_at),
             _money(s),
             s.availability,
-            "yes" if s.confirmed else "no",
+            _verdict(s),
             s.source or "-",
+            ", ".join(s.agreed) or "-",
             escape(s.raw_price or "-"),
             s.page_hash or "-",
         )
     console.print(table)
     console.print("Times in UTC.")
+
+
+def _verdict(span: SpanRecord) -> str:
+    if span.rejected:
+        return "REJECTED (not published)"
+    return "confirmed" if span.confirmed else "HELD (not published)"
 
 
 def _money(span: SpanRecord) -> str:

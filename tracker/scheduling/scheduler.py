@@ -37,6 +37,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlalchemy import func, select
 
 from tracker.config import Settings
+from tracker.rules import GOOD_RUNS, needs_catch_up, scheduler_silent
 from tracker.scheduling.jobstore import (
     JOB_FUNCTION,
     JOB_PREFIX,
@@ -57,7 +58,6 @@ log = logging.getLogger(__name__)
 
 STATE_NAME = "scheduler"
 HEARTBEAT_JOB = "tracker:heartbeat"
-STALE_BEATS = 4  # a scheduler silent for this many resync periods is gone
 
 AfterCrawl = Callable[[str, RunSnapshot], None]
 
@@ -126,9 +126,13 @@ def crawl_vendor(vendor: str, schedule: str = "", trigger: str = "schedule") -> 
 
 
 def heartbeat() -> None:
-    """Wake the scheduler (it then reads the store again) and say that it is alive."""
+    """Wake the scheduler (it then reads the store again), say that it is alive, and close
+    the runs whose process is gone (a crawl of `tracker crawl` killed with its parent)."""
     if _context is not None:
-        beat(_context.store, datetime.now(UTC))
+        now = datetime.now(UTC)
+        beat(_context.store, now)
+        for line in close_dead_runs(_context.store, _context.settings, now, ask_nodes=False):
+            log.warning("%s", line)
 
 
 def beat(store: Store, now: datetime) -> None:
@@ -141,11 +145,13 @@ def beat(store: Store, now: datetime) -> None:
 def claim(store: Store, settings: Settings, now: datetime) -> None:
     """Record this process as the scheduler; refuse when another one is alive."""
     host, pid = socket.gethostname(), os.getpid()
-    silent_for = timedelta(seconds=settings.schedule.resync_seconds * STALE_BEATS)
     with store.sessions.begin() as session:
         state = session.get(SchedulerState, STATE_NAME)
         if state is not None and state.pid != pid:
-            alive = pid_alive(state.pid) if state.host == host else now - state.beat_at < silent_for
+            if state.host == host:
+                alive = pid_alive(state.pid)
+            else:
+                alive = not scheduler_silent(state.beat_at, now, settings.schedule.resync_seconds)
             if alive:
                 raise SchedulerError(
                     f"another scheduler is running (host {state.host}, pid {state.pid}); "
@@ -169,13 +175,18 @@ def release(store: Store) -> None:
 def catch_up(
     scheduler: Any, store: Store, schedules: dict[str, Schedule], now: datetime
 ) -> list[str]:
-    """Bring forward the vendors whose last good crawl is older than their interval."""
+    """Bring forward the vendors whose last good crawl is older than their interval.
+
+    The catch-up is the vendor's run for its schedule: an interval starts again from it, and
+    a vendor whose next regular run comes within half a period is left to that run
+    (``rules.needs_catch_up``), so no regular run follows a catch-up seconds later.
+    """
     with store.sessions() as session:
         last_good = dict(
             session.execute(
                 select(Vendor.slug, func.max(CrawlRun.started_at))
                 .join(CrawlRun, CrawlRun.vendor_id == Vendor.id)
-                .where(CrawlRun.status.in_(("ok", "partial")))
+                .where(CrawlRun.status.in_(GOOD_RUNS))
                 .group_by(Vendor.slug)
             ).all()
         )
@@ -187,13 +198,14 @@ def catch_up(
         schedule = schedules.get(vendor)
         if schedule is None:
             continue
-        last = last_good.get(vendor)
         period = timedelta(seconds=schedule.period_seconds())
-        if (last is None or now - last > period) and job.next_run_time > now:
+        if needs_catch_up(last_good.get(vendor), job.next_run_time, now, period):
             when = now + timedelta(seconds=random.uniform(0, schedule.jitter_seconds))
-            if when < job.next_run_time:
-                scheduler.modify_job(job.id, jobstore=STORE_ALIAS, next_run_time=when)
-                soon.append(vendor)
+            changes: dict[str, Any] = {"next_run_time": when}
+            if schedule.every_seconds is not None:  # the interval runs on from the catch-up
+                changes["trigger"] = schedule.trigger(start=when)
+            scheduler.modify_job(job.id, jobstore=STORE_ALIAS, **changes)
+            soon.append(vendor)
     return soon
 
 
