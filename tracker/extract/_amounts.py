@@ -192,10 +192,12 @@ def subtree(node: Any, facts: Facts, marked: bool) -> Subtree:
 
 
 def compact_length(text: str | None) -> int:
-    """A text's length with its runs of white space counted as one."""
+    """At most a text's length with its runs of white space counted as one: its characters
+    other than white space, and one for a space (a bound that never prunes a fitting text)."""
     if not text:
         return 0
-    return len(text) if len(text) < 8 else len(" ".join(text.split())) + 1
+    spaces = text.count(" ") + text.count("\n") + text.count("\t") + text.count("\r")
+    return len(text) - spaces + (1 if spaces else 0)
 
 
 def is_complete(candidate: Candidate) -> bool:
