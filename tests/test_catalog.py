@@ -73,7 +73,7 @@ vendors:
         ),
         (
             '{product: cortexin, label: b, url: "https://s.example/", colour: red}',
-            "vendors[0].listings[1].colour: Extra inputs are not permitted",
+            "vendors[0].listings[1].colour: unknown key",
         ),
         (
             '{product: cortexin, label: 10 x 10 mg, url: "https://s.example/"}',

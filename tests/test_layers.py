@@ -26,6 +26,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "tracker.urls",
         "tracker.articles",
         "tracker.schedules",
+        "tracker.spelling",
     ),
     "state": ("tracker.store",),
     "crawling": ("tracker.crawling",),

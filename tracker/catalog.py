@@ -24,6 +24,7 @@ from pydantic import (
 from tracker.domain import VariantSpec
 from tracker.extract.selectors import check_selector
 from tracker.schedules import check_cron, check_timezone, parse_duration
+from tracker.spelling import unknown_key
 from tracker.urls import require_http_url
 
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")]
@@ -313,8 +314,11 @@ def parse_catalog(text: str, source: str, env: Mapping[str, str] | None = None) 
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
-            where = format_location(tuple(err["loc"]))
+            loc = tuple(p for p in err["loc"] if not str(p).startswith("function-"))
+            where = format_location(loc)
             message = str(err["msg"]).removeprefix("Value error, ")
+            if err["type"] == "extra_forbidden":
+                message = unknown_key(Catalog, loc)
             problems.append(f"{source}: {where}: {message}" if where else f"{source}: {message}")
         raise CatalogError("\n".join(problems)) from exc
 
