@@ -9,7 +9,7 @@ from rich.table import Table
 
 from tracker import services
 from tracker.catalog import load_catalog
-from tracker.cli.output import console, operator_errors, settings_of
+from tracker.cli.output import console, operator_errors, settings_of, shown
 from tracker.scheduling.jobstore import sync_store_jobs
 
 
@@ -37,13 +37,13 @@ def catalog_sync(ctx: click.Context, file: Path | None) -> None:
     finally:
         store.close()
     for line in report.added:
-        console.print(f"added {line}")
+        console.print(f"added {shown(line)}")
     for line in report.updated:
-        console.print(f"updated {line}")
+        console.print(f"updated {shown(line)}")
     for line in report.deactivated:
-        console.print(f"deactivated {line}")
+        console.print(f"deactivated {shown(line)}")
     console.print(
-        f"{path}: {len(report.added)} added, {len(report.updated)} updated, "
+        f"{shown(path)}: {len(report.added)} added, {len(report.updated)} updated, "
         f"{len(report.deactivated)} deactivated, {report.unchanged} listings unchanged"
     )
     console.print(
@@ -65,6 +65,8 @@ def catalog_show(ctx: click.Context) -> None:
     table = Table("id", "product", "vendor", "listing", "url")
     for state in states:
         table.add_row(
-            str(state.listing_id), state.product_slug, state.vendor_slug, state.label, state.url
+            str(state.listing_id),
+            *(shown(text) for text in (state.product_slug, state.vendor_slug, state.label)),
+            shown(state.url),
         )
     console.print(table)

@@ -1,12 +1,16 @@
 """What the commands print: the console, times, the tables several commands share, and errors.
 
-One place for each: every time is printed by ``when`` (UTC to the minute), and every error an
-operator can act on is turned into a one-line message by ``operator_errors``.
+One place for each: every time is printed by ``when`` (UTC to the minute), every error an
+operator can act on is turned into a one-line message by ``operator_errors``, and every text
+that came from a vendor page, the catalog or the database goes through ``shown`` (for rich) or
+``plain`` (for click.echo) before it reaches the terminal.
 """
 
 from __future__ import annotations
 
 import functools
+import logging
+import re
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -14,6 +18,7 @@ from typing import Any, TypeVar
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -32,8 +37,14 @@ from tracker.scheduling.scrapyd import ScrapydError
 from tracker.store.engine import Store
 
 F = TypeVar("F", bound=Callable[..., Any])
-# Wide tables when piped (a log or CI), the terminal's width otherwise.
-console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
+# Wide tables when piped (a log or CI), the terminal's width otherwise. No emoji codes: a
+# listing key or a vendor's text such as ":fire:" is printed as written.
+console = Console(highlight=False, emoji=False, width=None if sys.stdout.isatty() else 160)
+
+# C0 and C1 controls (escape sequences, carriage returns, bells) and the invisible marks that
+# reorder text on screen (bidirectional overrides and isolates).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_SPACES = {"\n": " ", "\r": " ", "\t": " "}
 
 # The errors an operator can act on: their message says what is wrong and what to do.
 OPERATOR_ERRORS: tuple[type[Exception], ...] = (
@@ -48,6 +59,33 @@ OPERATOR_ERRORS: tuple[type[Exception], ...] = (
     JobStoreError,
     ScrapydError,
 )
+
+
+def plain(value: object) -> str:
+    """Untrusted text made safe for a terminal: each control character shown as an escape.
+
+    A newline or tab becomes a space; an ESC becomes the four characters ``\\x1b``, so a vendor
+    page can neither colour, move nor clear the operator's terminal.
+    """
+    return _CONTROL.sub(
+        lambda m: _SPACES.get(m.group(), m.group().encode("unicode_escape").decode("ascii")),
+        str(value),
+    )
+
+
+def shown(value: object) -> str:
+    """Untrusted text for ``console.print`` and table cells: ``plain``, and no rich markup."""
+    return escape(plain(value))
+
+
+class PlainFormatter(logging.Formatter):
+    """Log records through ``plain``: a message is one line of text; a traceback keeps its lines."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802 - logging's name
+        return plain(super().formatMessage(record))
+
+    def formatException(self, ei: Any) -> str:  # noqa: N802 - logging's name
+        return "\n".join(plain(line) for line in super().formatException(ei).split("\n"))
 
 
 def when(moment: datetime | None) -> str:
@@ -70,7 +108,7 @@ def operator_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except OPERATOR_ERRORS as exc:
-            raise click.ClickException(operator_message(exc)) from exc
+            raise click.ClickException(plain(operator_message(exc))) from exc
 
     return wrapper  # type: ignore[return-value]
 
@@ -109,9 +147,8 @@ def print_runs(outcome: CrawlOutcome) -> None:
     several = len(outcome.runs) > 1
     for run in outcome.runs:
         last = run is outcome.runs[-1]
-        table.add_row(
-            str(run.run_id), run.vendor or "-", *_run_cells(run), end_section=several and last
-        )
+        vendor = shown(run.vendor or "-")
+        table.add_row(str(run.run_id), vendor, *_run_cells(run), end_section=several and last)
     if several:
         table.add_row("all", "", *_run_cells(outcome))
     console.print(table)
@@ -120,9 +157,9 @@ def print_runs(outcome: CrawlOutcome) -> None:
         if run.error:
             vendors_by_error.setdefault(run.error, []).append(run.vendor or "-")
     for error, vendors in vendors_by_error.items():
-        console.print(f"[red]{', '.join(vendors)}: {error}[/red]", soft_wrap=True)
+        console.print(f"[red]{shown(', '.join(vendors))}: {shown(error)}[/red]", soft_wrap=True)
     if outcome.log_file:
-        console.print(f"Scrapy log: {outcome.log_file}")
+        console.print(f"Scrapy log: {shown(outcome.log_file)}")
 
 
 def _run_cells(run: RunSnapshot | CrawlOutcome) -> list[str]:
@@ -156,16 +193,16 @@ def print_prices(states: list[ListingState], settings: Settings, now: datetime) 
             problems.append(f"{s.listing_id}: {s.last_status}: {s.last_error}")
         table.add_row(
             str(s.listing_id),
-            s.product_slug,
-            s.vendor_name,
-            s.label,
-            price,
-            s.availability or "-",
+            shown(s.product_slug),
+            shown(s.vendor_name),
+            shown(s.label),
+            shown(price),
+            shown(s.availability or "-"),
             when(s.last_seen_at),
             when(s.last_checked_at),
-            s.last_status or "never checked",
+            shown(s.last_status or "never checked"),
         )
     console.print(table)
     console.print("Times in UTC.")
     for line in problems:
-        console.print(line, soft_wrap=True)
+        console.print(shown(line), soft_wrap=True)

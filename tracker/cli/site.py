@@ -15,6 +15,7 @@ from tracker.cli.output import (
     print_prices,
     print_runs,
     settings_of,
+    shown,
 )
 from tracker.publishing.render import render_articles
 from tracker.web.samplesite import SAMPLE_SITE_DIR, StaticSite
@@ -88,9 +89,9 @@ def demo(ctx: click.Context) -> None:
     console.print("Sample vendor site stopped.")
     console.print("Rendered articles:")
     for result in rendered.results:
-        console.print(f"  {result.target}")
+        console.print(f"  {shown(result.target)}")
     for error in rendered.errors:
-        console.print(f"[red]error:[/red] {error}")
+        console.print(f"[red]error:[/red] {shown(error)}")
     print_prices(states, settings, datetime.now(UTC))
     if rendered.errors or outcome.status not in ("ok", "partial"):
         raise click.exceptions.Exit(1)
