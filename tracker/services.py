@@ -26,15 +26,20 @@ from tracker.scheduling.scheduler import SchedulerContext, run_scheduler
 from tracker.scheduling.scrapyd import ScrapydRunner
 from tracker.scheduling.status import StatusReport, status_report
 from tracker.store import provenance, repo
-from tracker.store.engine import Store, open_store
+from tracker.store.engine import Store, open_existing, open_store
 from tracker.store.provenance import ListingProvenance
 
 log = logging.getLogger("tracker.schedule")
 
 
 def open_settings_store(settings: Settings) -> Store:
-    """Open the database, migrated to the newest schema."""
+    """Open the database for a command that writes: created and migrated to the newest schema."""
     return open_store(settings.database_url)
+
+
+def open_existing_store(settings: Settings) -> Store:
+    """Open the database for a command that only reads it: never created nor migrated."""
+    return open_existing(settings.database_url)
 
 
 def sync_catalog_file(
@@ -75,7 +80,7 @@ def current_prices(store: Store, product: str | None = None) -> list[ListingStat
 
 def status_at(settings: Settings, now: datetime) -> StatusReport:
     """What ran, what runs next, and what needs the operator."""
-    store = open_settings_store(settings)
+    store = open_existing_store(settings)
     try:
         return status_report(store, settings, now)
     finally:

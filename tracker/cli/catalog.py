@@ -57,7 +57,7 @@ def catalog_sync(ctx: click.Context, file: Path | None) -> None:
 @operator_errors
 def catalog_show(ctx: click.Context) -> None:
     """List the synced products, vendors and listings."""
-    store = services.open_settings_store(settings_of(ctx))
+    store = services.open_existing_store(settings_of(ctx))
     try:
         states = services.current_prices(store)
     finally:

@@ -65,7 +65,7 @@ def extract_page(
     settings = settings_of(ctx)
     hints = ExtractHints()
     if vendor_slug:
-        store = services.open_settings_store(settings)
+        store = services.open_existing_store(settings)
         try:
             hints = pagecheck.vendor_hints(store, vendor_slug)
         finally:

@@ -8,6 +8,7 @@ that came from a vendor page, the catalog or the database goes through ``shown``
 
 from __future__ import annotations
 
+import errno
 import functools
 import logging
 import re
@@ -21,6 +22,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from sqlalchemy.exc import InterfaceError, InternalError, OperationalError
 
 from tracker import services
 from tracker.catalog import CatalogError
@@ -34,7 +36,7 @@ from tracker.scheduling.jobstore import JobStoreError
 from tracker.scheduling.runners import CrawlOutcome, RunSnapshot
 from tracker.scheduling.scheduler import SchedulerError
 from tracker.scheduling.scrapyd import ScrapydError
-from tracker.store.engine import Store
+from tracker.store.engine import Store, StoreUnavailable, failure_text
 
 F = TypeVar("F", bound=Callable[..., Any])
 # Wide tables when piped (a log or CI), the terminal's width otherwise. No emoji codes: a
@@ -100,15 +102,46 @@ def operator_message(exc: Exception) -> str:
     return str(exc)
 
 
+# The database cannot be reached or written: down, wrong URL, read-only, full. Exit code 2.
+DATABASE_ERRORS = (StoreUnavailable, OperationalError, InterfaceError, InternalError)
+# A file the tracker must write (an article, a crawl log, the render lock) cannot be written.
+_WRITE_ERRNOS = {errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EPERM, errno.EDQUOT}
+
+
+class DatabaseProblem(click.ClickException):
+    """The database cannot be used: one line naming it (never its password), exit code 2."""
+
+    exit_code = 2
+
+
+def database_message(exc: Exception) -> str:
+    """One line naming the configured database and the driver's reason, without a password."""
+    if isinstance(exc, StoreUnavailable):
+        return str(exc)
+    context = click.get_current_context(silent=True)
+    settings = context.find_object(Settings) if context else None
+    return failure_text(settings.database_url if settings else "", exc)
+
+
 def operator_errors(func: F) -> F:
-    """Turn the errors an operator can act on into a one-line message and exit code 1."""
+    """Turn the errors an operator can act on into a one-line message and exit code 1.
+
+    A database that cannot be reached or written gives exit code 2 (``DatabaseProblem``).
+    """
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
+        except DATABASE_ERRORS as exc:
+            raise DatabaseProblem(plain(database_message(exc))) from exc
         except OPERATOR_ERRORS as exc:
             raise click.ClickException(plain(operator_message(exc))) from exc
+        except OSError as exc:
+            if exc.errno not in _WRITE_ERRNOS:
+                raise
+            where = f"{exc.filename}: " if exc.filename else ""
+            raise click.ClickException(plain(f"{where}{exc.strerror}")) from exc
 
     return wrapper  # type: ignore[return-value]
 

@@ -28,7 +28,7 @@ def prices(ctx: click.Context, product: str | None, listing_id: int | None) -> N
     Unconfirmed prices (held back by the sanity guard) are listed with their reason.
     """
     settings = settings_of(ctx)
-    store = services.open_settings_store(settings)
+    store = services.open_existing_store(settings)
     try:
         if listing_id is not None:
             print_provenance(console, services.listing_provenance(store, listing_id))

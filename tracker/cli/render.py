@@ -36,7 +36,7 @@ def render(
     if in_place and out_dir:
         raise click.UsageError("give --out or --in-place, not both")
     settings = settings_of(ctx)
-    store = services.open_settings_store(settings)
+    store = services.open_existing_store(settings)
     try:
         report = render_articles(
             settings,

@@ -64,7 +64,7 @@ def schedule_list(ctx: click.Context) -> None:
 
 
 def _vendor_command(settings: Settings, action: Callable[[Store], str]) -> None:
-    store = services.open_settings_store(settings)
+    store = services.open_existing_store(settings)
     try:
         message = action(store)
     finally:
