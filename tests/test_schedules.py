@@ -12,6 +12,7 @@ from tracker.schedules import parse_duration
 from tracker.scheduling.triggers import Schedule
 
 VENDOR = """
+products: []
 vendors:
   - slug: shop
     name: Shop

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -31,6 +31,7 @@ Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")]
 HttpUrl = Annotated[str, AfterValidator(require_http_url)]
 CurrencyCode = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
 
+MAX_REMOVED_SHARE = 0.5  # a sync may deactivate at most this share of the active products
 _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 _STRENGTH = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([A-Za-zµ]+)\s*$")
 
@@ -242,8 +243,10 @@ class ProductEntry(_Strict):
 
 
 class Catalog(_Strict):
-    products: list[ProductEntry] = []
-    vendors: list[VendorEntry] = []
+    """Both keys are required: a file cut off before ``vendors:`` is an error, not a removal."""
+
+    products: list[ProductEntry]
+    vendors: list[VendorEntry]
 
     @model_validator(mode="after")
     def _references(self) -> Catalog:
@@ -298,6 +301,41 @@ def format_location(loc: tuple[Any, ...]) -> str:
     return out
 
 
+def check_removals(
+    catalog: Catalog,
+    source: str,
+    active_products: Collection[str],
+    active_listings: Collection[tuple[str, str]],
+) -> None:
+    """Refuse a sync that would deactivate more than half of the active products or listings.
+
+    ``active_listings`` holds (vendor slug, listing key) pairs. A cut or truncated file looks
+    like that; an operator who means it says so with ``--allow-removals``.
+    """
+    products = sorted(set(active_products) - {p.slug for p in catalog.products})
+    kept = {(v.slug, entry.listing_key()) for v in catalog.vendors for entry in v.listings}
+    listings = sorted(f"{vendor}:{key}" for vendor, key in set(active_listings) - kept)
+    problems = [
+        f"{len(gone)} of the {total} active {kind} ({_some(gone)})"
+        for kind, gone, total in (
+            ("products", products, len(active_products)),
+            ("listings", listings, len(active_listings)),
+        )
+        if len(gone) > total * MAX_REMOVED_SHARE
+    ]
+    if problems:
+        raise CatalogError(
+            f"{source}: this sync would deactivate {' and '.join(problems)}; nothing was "
+            "changed. If the file is complete and you mean it, run "
+            "`tracker catalog sync --allow-removals`"
+        )
+
+
+def _some(names: list[str], shown: int = 5) -> str:
+    more = len(names) - shown
+    return ", ".join(names[:shown]) + (f" and {more} more" if more > 0 else "")
+
+
 def parse_catalog(text: str, source: str, env: Mapping[str, str] | None = None) -> Catalog:
     """Validate catalog text; raise CatalogError naming the source and field."""
     expanded = expand_variables(text, os.environ if env is None else env, source)
@@ -305,12 +343,12 @@ def parse_catalog(text: str, source: str, env: Mapping[str, str] | None = None) 
         data = yaml.safe_load(expanded)
     except yaml.YAMLError as exc:
         raise CatalogError(f"{source}: not valid YAML: {exc}") from exc
-    if data is None:
-        data = {}
+    if data is None or data == {}:
+        raise CatalogError(f"{source}: the catalog is empty (it needs products and vendors)")
     if not isinstance(data, dict):
         raise CatalogError(f"{source}: the catalog must be a mapping with products and vendors")
     try:
-        return Catalog.model_validate(data)
+        catalog = Catalog.model_validate(data)
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
@@ -319,8 +357,13 @@ def parse_catalog(text: str, source: str, env: Mapping[str, str] | None = None) 
             message = str(err["msg"]).removeprefix("Value error, ")
             if err["type"] == "extra_forbidden":
                 message = unknown_key(Catalog, loc)
+            elif err["type"] == "missing" and len(loc) == 1:
+                message = "missing (is the file complete?)"
             problems.append(f"{source}: {where}: {message}" if where else f"{source}: {message}")
         raise CatalogError("\n".join(problems)) from exc
+    if not catalog.products and not catalog.vendors:
+        raise CatalogError(f"{source}: the catalog has no products and no vendors")
+    return catalog
 
 
 def load_catalog(path: Path, env: Mapping[str, str] | None = None) -> Catalog:

@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
 
-from tracker.catalog import load_catalog
+from tracker.catalog import check_removals, load_catalog
 from tracker.config import Settings
 from tracker.domain import ListingState
 from tracker.publishing.render import render_vendor_articles
@@ -43,11 +43,21 @@ def open_existing_store(settings: Settings) -> Store:
 
 
 def sync_catalog_file(
-    store: Store, path: Path, env: Mapping[str, str] | None = None
+    store: Store,
+    path: Path,
+    env: Mapping[str, str] | None = None,
+    *,
+    allow_removals: bool = False,
 ) -> repo.SyncReport:
-    """Validate the catalog file, then upsert it in one transaction (all or nothing)."""
+    """Validate the catalog file, then upsert it in one transaction (all or nothing).
+
+    A file that would deactivate more than half of the active products or listings is refused
+    (CatalogError) unless ``allow_removals``.
+    """
     catalog = load_catalog(path, env)
     with store.sessions.begin() as session:
+        if not allow_removals:
+            check_removals(catalog, str(path), *repo.active_catalog(session))
         return repo.sync_catalog(session, catalog)
 
 

@@ -20,19 +20,26 @@ def catalog() -> None:
 
 @catalog.command("sync")
 @click.argument("file", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--allow-removals",
+    is_flag=True,
+    help="Deactivate more than half of the active products or listings if the file says so.",
+)
 @click.pass_context
 @operator_errors
-def catalog_sync(ctx: click.Context, file: Path | None) -> None:
+def catalog_sync(ctx: click.Context, file: Path | None, allow_removals: bool) -> None:
     """Validate FILE (default: the configured catalog) and upsert it into the database.
 
     Listings that left the file are deactivated, never deleted; on any error nothing changes.
+    A file that would deactivate more than half of the active products or listings (a cut
+    file, the wrong file) is refused unless --allow-removals.
     """
     settings = settings_of(ctx)
     path = file or settings.catalog
     load_catalog(path)  # validate before touching the database
     store = services.open_settings_store(settings)
     try:
-        report = services.sync_catalog_file(store, path)
+        report = services.sync_catalog_file(store, path, allow_removals=allow_removals)
         jobs = sync_store_jobs(store, settings)
     finally:
         store.close()

@@ -159,6 +159,14 @@ def sync_catalog(session: Session, catalog: Catalog) -> SyncReport:
     return report
 
 
+def active_catalog(session: Session) -> tuple[set[str], set[tuple[str, str]]]:
+    """The slugs of the active products and the (vendor slug, key) of the active listings."""
+    products = set(session.scalars(select(Product.slug).where(Product.active)))
+    query = select(Vendor.slug, Listing.key).join(Vendor, Listing.vendor_id == Vendor.id)
+    listings = {(vendor, key) for vendor, key in session.execute(query.where(Listing.active))}
+    return products, listings
+
+
 def crawl_targets(session: Session, vendor_slug: str | None = None) -> list[CrawlTarget]:
     """The active listings to check, each with its vendor and its last confirmed price."""
     query = (
