@@ -88,7 +88,10 @@ def test_catalog_errors_name_file_and_field(listing: str, message: str) -> None:
 
 
 def test_missing_variable_names_line() -> None:
-    with pytest.raises(CatalogError, match=r"catalog.yaml:\d+: environment variable SAMPLE_SITE"):
+    with pytest.raises(
+        CatalogError,
+        match=r"catalog.yaml: vendors\[0\].homepage: environment variable SAMPLE_SITE is not set",
+    ):
         parse_catalog(SAMPLE.read_text(), "catalog.yaml", {})
 
 

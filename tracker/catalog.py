@@ -275,8 +275,16 @@ def apply_affiliate_template(template: str, url: str) -> str:
     return template.replace("{url_quoted}", quote(url, safe="")).replace("{url}", url)
 
 
-def expand_variables(text: str, env: Mapping[str, str], source: str) -> str:
-    """Replace ``${NAME}`` and ``${NAME:-default}`` from the environment."""
+# The only fields where ``${NAME}`` and ``${NAME:-default}`` are replaced from the environment:
+# addresses and the affiliate template, which differ between machines (the demo's sample site,
+# an affiliate ID kept out of the file). Every other text is kept exactly as written.
+PRODUCT_VARIABLE_FIELDS = ("image",)
+VENDOR_VARIABLE_FIELDS = ("homepage", "affiliate")
+LISTING_VARIABLE_FIELDS = ("url", "affiliate_url")
+
+
+def expand_variables(text: str, env: Mapping[str, str], where: str) -> str:
+    """Replace ``${NAME}`` and ``${NAME:-default}`` from the environment in one field's text."""
 
     def replace(match: re.Match[str]) -> str:
         name, default = match.group(1), match.group(2)
@@ -284,10 +292,32 @@ def expand_variables(text: str, env: Mapping[str, str], source: str) -> str:
             return env[name]
         if default is not None:
             return default
-        line = text.count("\n", 0, match.start()) + 1
-        raise CatalogError(f"{source}:{line}: environment variable {name} is not set")
+        raise CatalogError(f"{where}: environment variable {name} is not set")
 
     return _VARIABLE.sub(replace, text)
+
+
+def _expand_fields(data: dict[str, Any], env: Mapping[str, str], source: str) -> None:
+    """Expand the variables of the address fields, in place (after YAML, so never its syntax)."""
+
+    def expand(entry: Any, fields: tuple[str, ...], where: str) -> None:
+        if not isinstance(entry, dict):
+            return
+        for name in fields:
+            if isinstance(entry.get(name), str):
+                entry[name] = expand_variables(entry[name], env, f"{source}: {where}.{name}")
+
+    for p_index, product in enumerate(_items(data.get("products"))):
+        expand(product, PRODUCT_VARIABLE_FIELDS, f"products[{p_index}]")
+    for v_index, vendor in enumerate(_items(data.get("vendors"))):
+        expand(vendor, VENDOR_VARIABLE_FIELDS, f"vendors[{v_index}]")
+        listings = vendor.get("listings") if isinstance(vendor, dict) else None
+        for l_index, listing in enumerate(_items(listings)):
+            expand(listing, LISTING_VARIABLE_FIELDS, f"vendors[{v_index}].listings[{l_index}]")
+
+
+def _items(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
 
 
 def format_location(loc: tuple[Any, ...]) -> str:
@@ -338,15 +368,15 @@ def _some(names: list[str], shown: int = 5) -> str:
 
 def parse_catalog(text: str, source: str, env: Mapping[str, str] | None = None) -> Catalog:
     """Validate catalog text; raise CatalogError naming the source and field."""
-    expanded = expand_variables(text, os.environ if env is None else env, source)
     try:
-        data = yaml.safe_load(expanded)
+        data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise CatalogError(f"{source}: not valid YAML: {exc}") from exc
     if data is None or data == {}:
         raise CatalogError(f"{source}: the catalog is empty (it needs products and vendors)")
     if not isinstance(data, dict):
         raise CatalogError(f"{source}: the catalog must be a mapping with products and vendors")
+    _expand_fields(data, os.environ if env is None else env, source)
     try:
         catalog = Catalog.model_validate(data)
     except ValidationError as exc:
