@@ -27,6 +27,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "tracker.articles",
         "tracker.schedules",
         "tracker.spelling",
+        "tracker.vocabulary",
     ),
     "state": ("tracker.store",),
     "crawling": ("tracker.crawling",),

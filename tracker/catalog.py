@@ -8,7 +8,6 @@ from collections.abc import Collection, Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal
-from urllib.parse import quote
 
 import yaml
 from pydantic import (
@@ -25,11 +24,17 @@ from tracker.domain import VariantSpec
 from tracker.extract.selectors import check_selector
 from tracker.schedules import check_cron, check_timezone, parse_duration
 from tracker.spelling import unknown_key
-from tracker.urls import require_http_url
+from tracker.urls import apply_affiliate_template, host_key, link_allowed, on_site, require_http_url
+from tracker.vocabulary import amount_unit, currency_code, pack_unit
 
+# Lengths are those of the database columns (tests/test_catalog_checks.py holds them together):
+# a catalog that passes validation never fails at the database.
+URL_LENGTH = 2000
+TEXT_LENGTH = 200
+KEY_LENGTH = 160
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")]
 HttpUrl = Annotated[str, AfterValidator(require_http_url)]
-CurrencyCode = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
+CurrencyCode = Annotated[str, AfterValidator(currency_code)]
 
 MAX_REMOVED_SHARE = 0.5  # a sync may deactivate at most this share of the active products
 _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
@@ -45,8 +50,8 @@ class _Strict(BaseModel):
 
 
 class VariantEntry(_Strict):
-    sku: str | None = None
-    text: str | None = None
+    sku: str | None = Field(None, max_length=TEXT_LENGTH)
+    text: str | None = Field(None, max_length=TEXT_LENGTH)
     position: int | None = Field(None, ge=1)
 
     @model_validator(mode="after")
@@ -70,21 +75,38 @@ class VendorCrawl(_Strict):
 
 class ListingEntry(_Strict):
     product: Slug
-    label: str = Field(min_length=1, max_length=200)
-    url: HttpUrl
+    label: str = Field(min_length=1, max_length=TEXT_LENGTH)
+    url: HttpUrl = Field(max_length=URL_LENGTH)
     key: str | None = Field(None, pattern=r"^[a-z0-9][a-z0-9/_-]{0,120}$")
     variant: VariantEntry | None = None
-    affiliate_url: HttpUrl | None = None
+    affiliate_url: HttpUrl | None = Field(None, max_length=URL_LENGTH)
     quantity: int | None = Field(None, ge=1)
-    unit: str | None = Field(None, max_length=40)
+    unit: str | None = Field(None, max_length=40, description="What one unit is: vial, tablet")
     strength: str | None = None
+
+    @field_validator("unit")
+    @classmethod
+    def _pack_unit(cls, value: str | None) -> str | None:
+        return None if value is None else pack_unit(value)
 
     @field_validator("strength")
     @classmethod
     def _strength_format(cls, value: str | None) -> str | None:
-        if value is not None and not _STRENGTH.match(value):
+        if value is None:
+            return value
+        match = _STRENGTH.match(value)
+        if not match:
             raise ValueError("write the amount per unit as a number and a unit, e.g. '10 mg'")
-        return value
+        return f"{match.group(1)} {amount_unit(match.group(2))}"
+
+    @model_validator(mode="after")
+    def _key_length(self) -> ListingEntry:
+        if len(self.listing_key()) > KEY_LENGTH:
+            raise ValueError(
+                f"the key made of product and label is longer than {KEY_LENGTH} characters: "
+                "give the listing a shorter label or its own key"
+            )
+        return self
 
     def strength_parts(self) -> tuple[Decimal, str] | None:
         match = _STRENGTH.match(self.strength or "")
@@ -194,10 +216,12 @@ class ScheduleEntry(_Strict):
 class VendorEntry(_Strict):
     slug: Slug
     name: str = Field(min_length=1, max_length=120)
-    homepage: HttpUrl
+    homepage: HttpUrl = Field(max_length=URL_LENGTH)
     currency: CurrencyCode
     affiliate: str | None = Field(
-        None, description="Template for affiliate links: {url} or {url_quoted} is the page URL."
+        None,
+        max_length=URL_LENGTH,
+        description="Template for affiliate links: {url} or {url_quoted} is the page URL.",
     )
     crawl: VendorCrawl | None = None
     listings: list[ListingEntry] = []
@@ -226,6 +250,28 @@ class VendorEntry(_Strict):
             seen.add(key)
         return self
 
+    @model_validator(mode="after")
+    def _own_hosts(self) -> VendorEntry:
+        """Each listing's page and link lead to the vendor's site (or its template's host)."""
+        site = host_key(self.homepage)
+        for index, listing in enumerate(self.listings):
+            if not on_site(listing.url, self.homepage):
+                raise ValueError(
+                    f"listings[{index}].url: {host_key(listing.url)} is not the vendor's host "
+                    f"(its homepage's, {site}, or a subdomain of it)"
+                )
+            link = self.affiliate_link(listing)
+            if len(link) > URL_LENGTH:
+                raise ValueError(
+                    f"listings[{index}]: the affiliate link is longer than {URL_LENGTH} characters"
+                )
+            if not link_allowed(link, self.homepage, self.affiliate):
+                raise ValueError(
+                    f"listings[{index}].affiliate_url: {host_key(link)} is not the vendor's host "
+                    f"(its homepage's, {site}, a subdomain of it, or its affiliate template's)"
+                )
+        return self
+
     def affiliate_link(self, listing: ListingEntry) -> str:
         if listing.affiliate_url:
             return listing.affiliate_url
@@ -236,10 +282,10 @@ class VendorEntry(_Strict):
 
 class ProductEntry(_Strict):
     slug: Slug
-    name: str = Field(min_length=1, max_length=200)
-    brand: str | None = None
+    name: str = Field(min_length=1, max_length=TEXT_LENGTH)
+    brand: str | None = Field(None, max_length=TEXT_LENGTH)
     description: str | None = None
-    image: HttpUrl | None = None
+    image: HttpUrl | None = Field(None, max_length=URL_LENGTH)
 
 
 class Catalog(_Strict):
@@ -269,10 +315,6 @@ def _unique(slugs: list[str], where: str) -> set[str]:
             raise ValueError(f"{where}[{index}].slug: duplicate slug {slug!r}")
         seen.add(slug)
     return seen
-
-
-def apply_affiliate_template(template: str, url: str) -> str:
-    return template.replace("{url_quoted}", quote(url, safe="")).replace("{url}", url)
 
 
 # The only fields where ``${NAME}`` and ``${NAME:-default}`` are replaced from the environment:

@@ -282,6 +282,9 @@ class ListingState:
     last_status: CheckStatus | None
     last_error: str | None
     consecutive_failures: int
+    # Where the vendor's links may lead (checked again at render): its site and template's host.
+    vendor_homepage: str
+    vendor_affiliate_template: str | None
     # Per-vendor display options from the catalog (Vendor.settings["display"]).
     link_only: bool = False
     max_age_hours: float | None = None

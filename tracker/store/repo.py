@@ -342,6 +342,8 @@ def listing_states(
                 last_status=listing.last_status,
                 last_error=listing.last_error,
                 consecutive_failures=listing.consecutive_failures,
+                vendor_homepage=vendor.homepage,
+                vendor_affiliate_template=vendor.affiliate_template,
                 **_display_options(vendor),
             )
         )

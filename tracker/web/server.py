@@ -44,7 +44,7 @@ from tracker.store.engine import (
 )
 from tracker.store.history import affiliate_target, record_click
 from tracker.store.repo import listing_states, products_by_slug
-from tracker.urls import is_http_url
+from tracker.urls import link_allowed
 
 log = logging.getLogger(__name__)
 
@@ -234,10 +234,12 @@ def create_app(
         if listing_id > MAX_ID:
             return PlainTextResponse("unknown link", status_code=404)
         with live.db_lock, store.sessions.begin() as session:
-            target = affiliate_target(session, listing_id)
-            # Only ever the listing's own stored URL, checked again: never a URL from the request.
-            if target is None or not is_http_url(target):
+            found = affiliate_target(session, listing_id)
+            # Only ever the listing's own stored URL, checked again (http(s), on the vendor's
+            # hosts or its template's): never a URL from the request.
+            if found is None or not link_allowed(*found):
                 return PlainTextResponse("unknown link", status_code=404)
+            target = found[0]
             if request.method == "GET":
                 record_click(session, listing_id, live.clock())
         return RedirectResponse(target, status_code=302, headers={"Cache-Control": "no-store"})
