@@ -23,7 +23,8 @@ from tracker.urls import is_http_url, require_http_url
 
 CONFIG_FILE_NAME = "tracker.toml"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-BUILTIN_TEMPLATES = PROJECT_ROOT / "templates"
+# Inside the package (package data), so that an installed tracker has them too.
+BUILTIN_TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 
 class ConfigError(Exception):
