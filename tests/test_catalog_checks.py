@@ -21,18 +21,29 @@ from tracker.store.engine import Store
 from tracker.store.models import Listing, Product, Vendor
 from tracker.store.repo import sync_catalog
 
-CATALOG = """
+
+def vendor_catalog(
+    listing: str = "{product: cortexin, label: 10 x 10 mg, url: 'https://shop.example/c'}",
+    *,
+    currency: str = "USD",
+    affiliate: str = "{url}?ref=1",
+    brand: str = "Geropharm",
+) -> str:
+    return f"""
 products:
-  - {slug: cortexin, name: Cortexin, brand: Geropharm}
+  - {{slug: cortexin, name: Cortexin, brand: "{brand}"}}
 vendors:
   - slug: shop
     name: Shop
     homepage: https://shop.example/
-    currency: USD
-    affiliate: "{url}?ref=1"
+    currency: {currency}
+    affiliate: "{affiliate}"
     listings:
-      - {product: cortexin, label: 10 x 10 mg, url: "https://shop.example/c"}
+      - {listing}
 """
+
+
+CATALOG = vendor_catalog()
 
 
 def errors_of(text: str, env: dict[str, str] | None = None) -> str:
@@ -55,8 +66,8 @@ def test_the_base_catalog_is_valid() -> None:
             "catalog.yaml: vendors[0].afiliate: unknown key (did you mean affiliate?)",
         ),
         (
-            'url: "https://shop.example/c"}',
-            'url: "https://shop.example/c", quantitiy: 10}',
+            "url: 'https://shop.example/c'}",
+            "url: 'https://shop.example/c', quantitiy: 10}",
             "catalog.yaml: vendors[0].listings[0].quantitiy: unknown key (did you mean quantity?)",
         ),
         (
@@ -123,27 +134,6 @@ def test_a_variable_cannot_add_yaml() -> None:
     env = {**ENV, "SITE": "https://shop.example/\n    display: {link_only: true}"}
     message = errors_of(VARIABLES, env)
     assert "vendors[0].homepage: not an http(s) URL" in message
-
-
-def vendor_catalog(
-    listing: str = "{product: cortexin, label: 10 x 10 mg, url: 'https://shop.example/c'}",
-    *,
-    currency: str = "USD",
-    affiliate: str = "{url}?ref=1",
-    brand: str = "Geropharm",
-) -> str:
-    return f"""
-products:
-  - {{slug: cortexin, name: Cortexin, brand: "{brand}"}}
-vendors:
-  - slug: shop
-    name: Shop
-    homepage: https://shop.example/
-    currency: {currency}
-    affiliate: "{affiliate}"
-    listings:
-      - {listing}
-"""
 
 
 @pytest.mark.parametrize(

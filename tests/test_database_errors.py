@@ -144,6 +144,7 @@ def test_an_unreachable_database_is_one_line_without_the_password(
     [
         ("not a url", "the database URL is not one SQLAlchemy can read"),
         ("postgres+psycopg://u:pw@127.0.0.1/x", "database postgres+psycopg://u:***@127.0.0.1/x"),
+        ("mysql://u:pw@127.0.0.1/x", "database mysql://u:***@127.0.0.1/x: No module named"),
     ],
 )
 def test_a_wrong_database_url_is_one_line(tmp_path: Path, url: str, message: str) -> None:

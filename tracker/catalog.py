@@ -36,7 +36,7 @@ Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")]
 HttpUrl = Annotated[str, AfterValidator(require_http_url)]
 CurrencyCode = Annotated[str, AfterValidator(currency_code)]
 
-MAX_REMOVED_SHARE = 0.5  # a sync may deactivate at most this share of the active products
+MAX_REMOVED_SHARE = 0.5  # a sync may deactivate at most this share of active products, listings
 _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 _STRENGTH = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([A-Za-zµ]+)\s*$")
 

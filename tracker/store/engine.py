@@ -102,7 +102,7 @@ def make_engine(url: str, *, create: bool = True) -> Engine:
     if backend != "sqlite":
         try:
             return create_engine(url, pool_pre_ping=True)
-        except ArgumentError as exc:  # e.g. an unknown dialect or driver
+        except (ArgumentError, ImportError) as exc:  # an unknown dialect, a driver not installed
             raise StoreUnavailable(f"database {database_name(parsed)}: {exc}") from exc
     path = _sqlite_file(parsed)
     if path is not None and create:
