@@ -34,6 +34,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import select
 
 from tracker.config import PROJECT_ROOT, load_settings
+from tracker.profile import ScheduleEntry
 from tracker.publishing.render import render_vendor_articles
 from tracker.scheduling.jobstore import JOB_FUNCTION, STORE_ALIAS, job_id, opened_jobs
 from tracker.scheduling.runners import LocalRunner, RunSnapshot
@@ -152,7 +153,7 @@ def part1(folder: Path, vendors: int, window: float) -> str:
     sync_catalog_file(store, settings.catalog, {})
     start = datetime.now(UTC) + timedelta(seconds=LEAD_SECONDS)
     due = {f"v{n:04d}": start + timedelta(seconds=window * n / vendors) for n in range(vendors)}
-    schedule = Schedule.of({"every": "6h", "jitter": 0}, "6h", "0")
+    schedule = Schedule.of(ScheduleEntry(every="6h", jitter=0), "6h", "0")
     add_jobs(store, schedule, due, timedelta(hours=1))
     runner = RecordingRunner(vendors)
     context = SchedulerContext(settings, store, runner, catch_up=False)
@@ -214,7 +215,7 @@ def part2(folder: Path, vendors: int, interval: float) -> str:
         due = {
             f"shop-{n:02d}": start + timedelta(seconds=spread * n / vendors) for n in range(vendors)
         }
-        schedule = Schedule.of({"every": f"{interval:g}s", "jitter": 0}, "6h", "0")
+        schedule = Schedule.of(ScheduleEntry(every=f"{interval:g}s", jitter=0), "6h", "0")
         # Two runs each: the trigger ends just after the second due time.
         add_jobs(store, schedule, due, timedelta(seconds=interval + 1))
         renders = Renders()

@@ -1,8 +1,13 @@
 """The `listings` spider: one request per listing page, one check per listing.
 
-It requests only the catalog's URLs, a platform endpoint the extraction asks for on the
-same vendor's hosts, and a second reading of a page whose price moved suspiciously far.
-It follows no links; redirects off the vendor's hosts are refused before they are sent.
+It requests only the catalog's URLs and a platform endpoint the extraction asks for on the
+same vendor's hosts. It follows no links; redirects off the vendor's hosts are refused
+before they are sent.
+
+What to crawl and how comes from the crawl job a runner hands over as the Scrapy setting
+``TRACKER_JOB`` (``tracker.crawljob.CrawlJob``); the spider reads no configuration of its own
+then. Started by hand (`scrapy crawl listings [-a vendor=SLUG]`), it makes the same job from
+the tracker's configuration, read once.
 """
 
 from __future__ import annotations
@@ -18,20 +23,18 @@ from scrapy.settings import BaseSettings
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
-from tracker.config import load_settings
 from tracker.crawling.checks import (
     FollowUp,
-    as_rechecks,
     checks_from_endpoint,
     checks_from_failure,
     checks_from_page,
-    needs_recheck,
 )
-from tracker.crawling.context import CrawlContext, hints_for, scrapy_overrides
+from tracker.crawling.context import CrawlContext, job_of, scrapy_overrides
 from tracker.crawling.failures import classify_failure
 from tracker.crawling.middlewares import VENDOR_HOSTS
 from tracker.crawling.policy import landing_kind
-from tracker.domain import CheckStatus, CrawlTarget
+from tracker.crawljob import CrawlJob, CrawlTarget
+from tracker.domain import CheckStatus
 from tracker.extract import extract
 
 
@@ -42,28 +45,25 @@ class ListingsSpider(scrapy.Spider):
 
     def __init__(
         self,
-        vendor: str | None = None,
-        run_id: str | None = None,  # the runner's runs: "7", or one per vendor "7,8,9"
-        trigger: str = "manual",
-        runner: str = "scrapy",
-        _job: str | None = None,
-        database_url: str | None = None,
+        *,
+        job: CrawlJob | None = None,
+        upgrade: bool = False,
+        _job: str | None = None,  # Scrapyd's job id: the crawl job names it too
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self.vendor = vendor or None
-        self.run_id = run_id
-        self.trigger = trigger
-        self.runner = runner if _job is None else "scrapyd"
-        self.job_id = _job
-        self.tracker = CrawlContext.open(self.vendor, database_url)
+        if job is None:
+            raise ValueError("the listings spider is made by from_crawler, with its crawl job")
+        self.job = job
+        self.tracker = CrawlContext.open(job, upgrade=upgrade)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> ListingsSpider:
-        # A Scrapyd runner hands the database over as a setting (-s TRACKER_DATABASE_URL=...).
-        url = crawler.settings.get("TRACKER_DATABASE_URL")
-        if url:
-            kwargs["database_url"] = url
+        vendor = kwargs.pop("vendor", None) or None
+        job, handed = job_of(crawler.settings, vendor)
+        if handed and vendor not in (None, job.vendor):
+            raise ValueError(f"-a vendor={vendor} contradicts the crawl job ({job.vendor})")
+        kwargs.update(job=job, upgrade=not handed)
         spider: ListingsSpider = super().from_crawler(crawler, *args, **kwargs)
         # Settings are frozen only after the spider exists: add the vendors' own slots.
         slots = {**crawler.settings.getdict("DOWNLOAD_SLOTS"), **spider.tracker.download_slots()}
@@ -73,7 +73,8 @@ class ListingsSpider(scrapy.Spider):
     @classmethod
     def update_settings(cls, settings: BaseSettings) -> None:
         super().update_settings(settings)
-        settings.setdict(scrapy_overrides(load_settings()), priority="spider")
+        job, _handed = job_of(settings)
+        settings.setdict(scrapy_overrides(job.crawl), priority="spider")
 
     async def start(self) -> AsyncIterator[Any]:
         for url, targets in self.tracker.by_url.items():
@@ -94,16 +95,14 @@ class ListingsSpider(scrapy.Spider):
         meta = response.meta
         targets: list[CrawlTarget] = meta["targets"]
         now = datetime.now(UTC)
-        rechecking = bool(meta.get("recheck"))
         policy = self.tracker.vendors[targets[0].vendor_slug]
         if meta.get("redirect_urls"):
             kind = landing_kind(response.url, policy.homepage)
             if kind:
-                if not rechecking:
-                    error = f"redirected to the {kind} {response.url[:300]}: the product is gone"
-                    yield from checks_from_failure(
-                        CheckStatus.NOT_FOUND, error, response.url, targets, now
-                    )
+                error = f"redirected to the {kind} {response.url[:300]}: the product is gone"
+                yield from checks_from_failure(
+                    CheckStatus.NOT_FOUND, error, response.url, targets, now
+                )
                 return
         page = checks_from_page(response.body, response.url, targets, now, hosts=policy.hosts)
         for follow in page.follow_ups:
@@ -113,38 +112,15 @@ class ListingsSpider(scrapy.Spider):
                 self.parse_endpoint,
                 follow_up=follow,
                 page_url=response.url,
-                recheck=rechecking,
             )
-        if rechecking:
-            yield from as_rechecks(page.checks)
-            return
         yield from page.checks
-        yield from self.rechecks(page.checks, targets, targets[0].url)
 
     def parse_endpoint(self, response: Response) -> Iterator[Any]:
         meta = response.meta
         targets: list[CrawlTarget] = meta["targets"]
-        checks = checks_from_endpoint(
+        yield from checks_from_endpoint(
             response.body, response.url, meta["page_url"], targets, datetime.now(UTC)
         )
-        if meta.get("recheck"):
-            yield from as_rechecks(checks)
-            return
-        yield from checks
-        yield from self.rechecks(checks, targets, targets[0].url)
-
-    def rechecks(self, checks: list[Any], targets: list[CrawlTarget], url: str) -> Iterator[Any]:
-        """One more request for the listings whose reading the sanity guard doubts."""
-        share = self.tracker.settings.crawl.suspect_change_share
-        by_id = {t.listing_id: t for t in targets}
-        doubted = [
-            by_id[c.listing_id]
-            for c in checks
-            if c.listing_id in by_id and needs_recheck(c, by_id[c.listing_id], share)
-        ]
-        if doubted:
-            self.logger.info("%s: price moved far, reading it again", url)
-            yield self.request(url, doubted, self.parse, recheck=True)
 
     def failed(self, failure: Failure) -> Iterator[Any]:
         request = failure.request  # type: ignore[attr-defined]
@@ -154,8 +130,6 @@ class ListingsSpider(scrapy.Spider):
         if failure.check(HttpError):
             status, error = self.refine_http_error(failure.value.response, targets, status, error)
         self.logger.info("%s: %s", request.url, error)
-        if meta.get("recheck"):
-            return  # the first reading stays unconfirmed until the next run
         follow: FollowUp | None = meta.get("follow_up")
         if follow is not None and follow.fallback:
             yield from follow.fallback
@@ -169,7 +143,7 @@ class ListingsSpider(scrapy.Spider):
         """An error page with a body may be a captcha or bot check: name it ``blocked``."""
         if not response.body or status is CheckStatus.NOT_FOUND:
             return status, error
-        result = extract(response.body, response.url, hints_for(targets[0]))
+        result = extract(response.body, response.url, targets[0].hints())
         if result.status is CheckStatus.BLOCKED:
             return CheckStatus.BLOCKED, f"HTTP {response.status}: {result.error or 'bot check'}"
         return status, error

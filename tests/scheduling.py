@@ -89,7 +89,9 @@ def write_catalog(folder: Path, schedules: dict[str, dict[str, Any]]) -> Path:
     return path
 
 
-def write_settings(folder: Path, database_url: str, *, batch_size: int = 500) -> Path:
+def write_settings(
+    folder: Path, database_url: str, *, batch_size: int = 500, flush_seconds: float = 2.0
+) -> Path:
     import shutil
 
     content = folder / "content"
@@ -107,6 +109,7 @@ def write_settings(folder: Path, database_url: str, *, batch_size: int = 500) ->
                 "download_delay = 0",
                 "time_limit_seconds = 120",
                 f"batch_size = {batch_size}",
+                f"flush_seconds = {flush_seconds}",
                 'contact_url = "http://127.0.0.1/tests"',
                 "[schedule]",
                 "resync_seconds = 1",

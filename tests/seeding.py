@@ -18,6 +18,7 @@ from pathlib import Path
 from tracker.catalog import load_catalog, parse_catalog
 from tracker.config import PROJECT_ROOT
 from tracker.domain import Availability, Check, CheckStatus, Offer
+from tracker.rules import GatePolicy
 from tracker.store.engine import Store
 from tracker.store.repo import listing_states, record_checks, sync_catalog
 
@@ -57,7 +58,7 @@ def check_all(
             price, currency = prices[(state.vendor_slug, state.label)]
             offer = Offer(Decimal(price), currency, Availability.IN_STOCK)
             checks.append(Check(state.listing_id, CheckStatus.OK, at, offer))
-        record_checks(session, checks, 0.5)
+        record_checks(session, checks, GatePolicy())
 
 
 def seed_sample(store: Store, now: datetime) -> None:

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from tracker.catalog import CatalogError, load_catalog, parse_catalog
 from tracker.config import PROJECT_ROOT
 from tracker.domain import Availability, Check, CheckStatus, Offer
+from tracker.rules import GatePolicy
 from tracker.services import sync_catalog_file
 from tracker.store.engine import Store
 from tracker.store.models import Listing, ObservationSpan, Vendor
@@ -131,7 +132,7 @@ def test_sync_is_idempotent_and_deactivates_without_deleting(
             select(Listing).where(Listing.key == "cortexin/10-vials-x-5-mg")
         ).one()
         offer = Offer(Decimal("45.00"), "USD", Availability.IN_STOCK)
-        record_checks(session, [Check(listing.id, CheckStatus.OK, now, offer=offer)], 0.5)
+        record_checks(session, [Check(listing.id, CheckStatus.OK, now, offer=offer)], GatePolicy())
         listing_id = listing.id
 
     trimmed = tmp_path / "catalog.yaml"

@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from pydantic import BaseModel
 
-from tracker.config import ConfigError, load_settings
+from tracker.config import ConfigError, Settings, load_settings
 from tracker.spelling import likely
 
 
@@ -24,6 +25,10 @@ from tracker.spelling import likely
             "[crawl] obey_robot: unknown key (did you mean obey_robots?)",
         ),
         ("[schedule]\nzzz = 1\n", "[schedule] zzz: unknown key"),
+        (
+            "[publish]\nconfirm_afer = '1h'\n",
+            "[publish] confirm_afer: unknown key (did you mean confirm_after?)",
+        ),
     ],
 )
 def test_unknown_keys_of_the_file_are_errors(tmp_path: Path, toml: str, message: str) -> None:
@@ -72,3 +77,13 @@ def test_the_repository_configuration_is_valid(monkeypatch: pytest.MonkeyPatch) 
 )
 def test_likely_spelling(word: str, choices: list[str], meant: str | None) -> None:
     assert likely(word, choices) == meant
+
+
+def test_every_section_refuses_unknown_keys() -> None:
+    sections = [
+        field.annotation
+        for field in Settings.model_fields.values()
+        if isinstance(field.annotation, type) and issubclass(field.annotation, BaseModel)
+    ]
+    assert len(sections) >= 4
+    assert [s.__name__ for s in sections if s.model_config.get("extra") != "forbid"] == []

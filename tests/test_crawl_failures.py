@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -31,12 +32,16 @@ from tests.servers import (
     product_page,
     redirect,
 )
+from tracker import services
 from tracker.cli import main
-from tracker.config import Settings
+from tracker.config import Settings, SiteSettings
 from tracker.crawling.checks import page_hash
-from tracker.domain import CheckStatus
+from tracker.domain import Availability, CheckStatus, RowState
 from tracker.extract import extract
+from tracker.publishing.buybox import BoxRenderer
+from tracker.publishing.viewmodel import build_buy_box
 from tracker.scheduling.runners import CrawlOutcome
+from tracker.store.engine import open_store
 
 pytestmark = pytest.mark.slow  # real crawls over loopback
 
@@ -52,9 +57,16 @@ PAGES = [
     "captcha-200",
     "captcha-403",
     "dropped",
-    "flapping",
+    "corroborated",
+    "sold-out",
     "private",
 ]
+SOLD_OUT_PAGE = """<!doctype html><html><head><title>Pill</title>
+<script type="application/ld+json">
+{"@context": "https://schema.org", "@type": "Product", "name": "Pill", "sku": "SKU-1",
+ "offers": {"@type": "Offer", "priceCurrency": "USD",
+ "availability": "https://schema.org/OutOfStock"}}
+</script></head><body><h1>Pill</h1><p class="stock">Out of stock</p></body></html>"""
 PACK = multi_offer_page("Pill", [("P-10", "10 tablets", "20.00"), ("P-30", "30 tablets", "50.00")])
 
 
@@ -108,7 +120,8 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scenario]:
         shop.script("/captcha-200", CAPTCHA_PAGE)
         shop.script("/captcha-403", Reply(403, CAPTCHA_PAGE))
         shop.script("/dropped", product_page("Pill", "30.00"))
-        shop.script("/flapping", product_page("Pill", "30.00"), product_page("Pill", "31.00"))
+        shop.script("/corroborated", with_meta_price(product_page("Pill", "30.00"), "30.00"))
+        shop.script("/sold-out", SOLD_OUT_PAGE)
         second = sync_and_crawl(settings)
         yield Scenario(
             settings, shop, elsewhere, first, second, before, stored(settings), shop.paths()
@@ -207,18 +220,33 @@ def test_a_multi_offer_page_gives_each_listing_its_pack(scenario: Scenario) -> N
     assert scenario.second_paths.count("/pack") == 1  # one request for both listings
 
 
-def test_a_big_move_is_read_twice_and_confirmed_when_it_holds(scenario: Scenario) -> None:
+def with_meta_price(page: str, amount: str) -> str:
+    """The page with its price in product meta tags too: a second source besides JSON-LD."""
+    meta = (
+        '<meta property="og:type" content="product">'
+        f'<meta property="product:price:amount" content="{amount}">'
+        '<meta property="product:price:currency" content="USD">'
+    )
+    return page.replace("</head>", meta + "</head>")
+
+
+def test_a_big_move_is_read_once_and_held_for_a_later_run(scenario: Scenario) -> None:
     dropped = scenario.after["dropped"]
-    assert scenario.second_paths.count("/dropped") == 2
-    assert (dropped.status, dropped.price, dropped.confirmed) == ("ok", "30.00", True)
+    assert scenario.second_paths.count("/dropped") == 1  # no second look in the same run
+    assert (dropped.status, dropped.price, dropped.confirmed) == ("suspect", "30.00", False)
     assert dropped.prices == ["75.00", "30.00"]
+    assert "held until a run at least 1 h after this reading" in (dropped.error or "")
 
 
-def test_a_big_move_that_does_not_hold_stays_unconfirmed(scenario: Scenario) -> None:
-    flapping = scenario.after["flapping"]
-    assert scenario.second_paths.count("/flapping") == 2
-    assert (flapping.status, flapping.price, flapping.confirmed) == ("suspect", "31.00", False)
-    assert "seen again" in (flapping.error or "")
+def test_a_big_move_two_sources_agree_on_is_published_at_once(scenario: Scenario) -> None:
+    corroborated = scenario.after["corroborated"]
+    assert scenario.second_paths.count("/corroborated") == 1
+    assert (corroborated.status, corroborated.price, corroborated.confirmed) == (
+        "ok",
+        "30.00",
+        True,
+    )
+    assert corroborated.spans[-1].agreed == "json-ld,opengraph,page"
 
 
 def test_the_second_crawl_counts_each_listing_once(scenario: Scenario) -> None:
@@ -263,40 +291,78 @@ def listing_id(scenario: Scenario, key: str) -> int:
     return scenario.after[key].spans[0].listing_id
 
 
-def test_prices_why_shows_where_a_price_came_from(scenario: Scenario) -> None:
+def why(scenario: Scenario, key: str) -> str:
+    """What `tracker prices --why` prints for the listing ``key``."""
     config = str(scenario.settings.config_path)
-    dropped = listing_id(scenario, "dropped")
-    result = CliRunner().invoke(main, ["--config", config, "prices", "--why", str(dropped)])
+    ident = str(listing_id(scenario, key))
+    result = CliRunner().invoke(main, ["--config", config, "prices", "--why", ident])
     assert result.exit_code == 0, result.output
-    out = result.output
-    assert f"Listing {dropped}: Pill at Shop, dropped" in out
+    return result.output
+
+
+def test_prices_why_shows_where_a_price_came_from(scenario: Scenario) -> None:
+    out = why(scenario, "corroborated")
+    assert f"Listing {listing_id(scenario, 'corroborated')}: Pill at Shop, corroborated" in out
     assert "Current price: 30.00 USD, InStock, confirmed" in out
     assert "source: json-ld" in out and "raw price text: '30.00'" in out
-    assert f"page hash: {page_hash(product_page('Pill', '30.00').encode())}" in out
-    assert "seen 2 time(s)" in out  # the first reading and the same-run re-check
+    assert "sources that agreed: json-ld, opengraph, page" in out
+    page = with_meta_price(product_page("Pill", "30.00"), "30.00")
+    assert f"page hash: {page_hash(page.encode())}" in out
+    assert "seen 1 time(s)" in out
     assert "last status: ok, consecutive failures: 0" in out
     history = out[out.index("History") :]
     assert history.index("30.00 USD") < history.index("75.00 USD")
 
 
+def test_prices_why_shows_why_a_price_is_held(scenario: Scenario) -> None:
+    out = why(scenario, "dropped")
+    assert "Current price: 30.00 USD, InStock, HELD (not published)" in out
+    assert "held: price moved -60 % from the confirmed 75.00 to 30.00 USD" in out
+
+
+def test_a_page_that_says_sold_out_and_drops_its_price_shows_out_of_stock(
+    scenario: Scenario,
+) -> None:
+    sold_out = scenario.after["sold-out"]
+    assert (sold_out.status, sold_out.failures, sold_out.price) == ("no_price", 0, "75.00")
+    assert sold_out.prices == ["75.00"]  # the last good price is kept, never overwritten
+    store = open_store(scenario.settings.database_url)
+    try:
+        states = {s.label: s for s in services.current_prices(store)}
+    finally:
+        store.close()
+    state = states["sold-out"]
+    assert state.seen_availability == "OutOfStock"
+    now = state.last_checked_at
+    assert now is not None
+    box = build_buy_box(
+        "pill", "Pill", [state], disclosure="d", now=now, max_age=timedelta(hours=24)
+    )
+    (row,) = box.rows
+    assert (row.state, row.price, row.availability) == (
+        RowState.UNAVAILABLE,
+        None,
+        Availability.OUT_OF_STOCK,
+    )
+    html = BoxRenderer(SiteSettings(inline_css=False)).render_box(box)
+    assert "Out of stock" in html and "In stock" not in html and "$" not in html
+
+
 def test_prices_why_shows_a_failing_listings_check_state(scenario: Scenario) -> None:
-    config = str(scenario.settings.config_path)
-    slow = listing_id(scenario, "slow")
-    result = CliRunner().invoke(main, ["--config", config, "prices", "--why", str(slow)])
-    assert result.exit_code == 0, result.output
-    assert "Current price: 75.00 USD" in result.output
-    assert "last status: timeout, consecutive failures: 1" in result.output
-    assert "last error: the request timed out" in result.output
+    out = why(scenario, "slow")
+    assert "Current price: 75.00 USD" in out
+    assert "last status: timeout, consecutive failures: 1" in out
+    assert "last error: the request timed out" in out
 
 
-def test_prices_lists_unconfirmed_prices_with_their_reason(scenario: Scenario) -> None:
+def test_prices_lists_held_prices_with_their_reason(scenario: Scenario) -> None:
     config = str(scenario.settings.config_path)
     result = CliRunner().invoke(main, ["--config", config, "prices"])
     assert result.exit_code == 0, result.output
-    flapping = listing_id(scenario, "flapping")
-    assert re.search(r"31\.00 USD \(unconfirmed\)", result.output)
+    dropped = listing_id(scenario, "dropped")
+    assert re.search(r"30\.00 USD \(held\)", result.output)
     assert (
-        f"{flapping}: unconfirmed: price moved -59 % from the confirmed 75.00 to 31.00 USD"
+        f"{dropped}: held: price moved -60 % from the confirmed 75.00 to 30.00 USD"
         in result.output
     )
 

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from decimal import Decimal
-
 import pytest
 
 from tests.conftest import NOW
-from tracker.crawling.checks import needs_recheck, page_hash
+from tracker.crawling.checks import page_hash
 from tracker.crawling.policy import (
     host_key,
     is_vendor_url,
@@ -16,8 +13,6 @@ from tracker.crawling.policy import (
     retry_after_seconds,
     vendor_hosts,
 )
-from tracker.domain import Check, CheckStatus, CrawlTarget, Offer
-from tracker.pricing import suspect_reason
 
 
 @pytest.mark.parametrize(
@@ -100,59 +95,6 @@ def test_the_vendors_homepage_is_a_landing_page() -> None:
 )
 def test_retry_after_seconds(value: str | bytes | None, seconds: float | None) -> None:
     assert retry_after_seconds(value, NOW) == seconds
-
-
-def target(price: str | None, currency: str | None = "USD") -> CrawlTarget:
-    return CrawlTarget(
-        listing_id=1,
-        url="https://shop.example/p",
-        vendor_slug="shop",
-        vendor_currency="USD",
-        vendor_settings={},
-        variant_sku=None,
-        variant_text=None,
-        variant_position=None,
-        confirmed_price=Decimal(price) if price else None,
-        confirmed_currency=currency if price else None,
-    )
-
-
-def reading(price: str, currency: str = "USD", status: CheckStatus = CheckStatus.OK) -> Check:
-    offer = Offer(Decimal(price), currency)
-    return Check(1, status, datetime(2026, 11, 26, tzinfo=UTC), offer=offer)
-
-
-@pytest.mark.parametrize(
-    ("confirmed", "check", "again"),
-    [
-        ("75.00", reading("74.00"), False),
-        ("75.00", reading("37.00"), True),  # -51 %
-        ("75.00", reading("112.50"), False),  # +50 % exactly is allowed
-        ("75.00", reading("113.00"), True),
-        ("75.00", reading("75.00", "EUR"), True),  # a currency change
-        (None, reading("1.00"), False),  # nothing confirmed yet: nothing to compare
-        ("75.00", Check(1, CheckStatus.TIMEOUT, NOW), False),
-    ],
-)
-def test_needs_recheck(confirmed: str | None, check: Check, again: bool) -> None:
-    assert needs_recheck(check, target(confirmed), 0.5) is again
-
-
-@pytest.mark.parametrize(
-    ("confirmed", "price", "currency", "text"),
-    [
-        (
-            ("75.00", "USD"),
-            "30.00",
-            "USD",
-            "price moved -60 % from the confirmed 75.00 to 30.00 USD",
-        ),
-        (("75.00", "USD"), "75.00", "EUR", "currency changed from USD to EUR"),
-    ],
-)
-def test_suspect_reason(confirmed: tuple[str, str], price: str, currency: str, text: str) -> None:
-    reason = suspect_reason((Decimal(confirmed[0]), confirmed[1]), Decimal(price), currency)
-    assert reason.startswith(text) and reason.endswith("shown after it is seen again")
 
 
 def test_page_hash_is_a_short_stable_fingerprint() -> None:

@@ -5,7 +5,14 @@ from __future__ import annotations
 import click
 
 from tracker.cli import main
-from tracker.config import PROJECT_ROOT, CrawlSettings, ScheduleSettings, Settings, SiteSettings
+from tracker.config import (
+    PROJECT_ROOT,
+    CrawlSettings,
+    PublishSettings,
+    ScheduleSettings,
+    Settings,
+    SiteSettings,
+)
 
 README = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
 
@@ -32,10 +39,11 @@ def test_every_command_has_help() -> None:
 
 
 def test_every_setting_is_documented() -> None:
-    sections = ("site", "crawl", "schedule", "root", "config_path")
+    sections = ("site", "crawl", "publish", "schedule", "root", "config_path")
     keys = [k for k in Settings.model_fields if k not in sections]
     keys += [f"site.{k}" for k in SiteSettings.model_fields]
     keys += [f"crawl.{k}" for k in CrawlSettings.model_fields]
+    keys += [f"publish.{k}" for k in PublishSettings.model_fields]
     keys += [f"schedule.{k}" for k in ScheduleSettings.model_fields]
     missing = [key for key in keys if f"`{key}`" not in README]
     assert missing == []

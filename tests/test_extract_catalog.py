@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 
 from tracker.catalog import CatalogError, parse_catalog
-from tracker.crawling.context import hints_for
 from tracker.domain import ExtractHints, PageSelectors
 from tracker.services import sync_catalog_file
 from tracker.store.engine import Store
@@ -83,7 +82,7 @@ def test_sync_stores_the_options_and_the_crawl_reads_them(store: Store, tmp_path
     assert "vendor plainshop" in report.added and report.updated == []
     with store.sessions.begin() as session:
         (target,) = crawl_targets(session, "plainshop")
-    assert hints_for(target) == ExtractHints(
+    assert target.hints() == ExtractHints(
         currency="EUR",
         decimal_separator=",",
         heuristic=False,
@@ -101,5 +100,5 @@ def test_sync_stores_the_options_and_the_crawl_reads_them(store: Store, tmp_path
     assert sync_catalog_file(store, path).updated == ["vendor plainshop"]
     with store.sessions.begin() as session:
         (target,) = crawl_targets(session, "plainshop")
-    assert "extraction" not in target.vendor_settings
-    assert hints_for(target) == ExtractHints(currency="EUR")
+    assert target.vendor_profile.extraction is None
+    assert target.hints() == ExtractHints(currency="EUR")

@@ -11,8 +11,8 @@ import yaml
 
 from tracker.domain import CheckStatus, ExtractHints, ExtractResult
 from tracker.extract import extract, extract_page
-from tracker.extract.hints import hints_from_settings
 from tracker.extract.page import Page
+from tracker.profile import ExtractionEntry
 
 PAGES = Path(__file__).parent / "fixtures" / "pages"
 TABLE: list[dict[str, Any]] = yaml.safe_load((PAGES / "expected.yaml").read_text("utf-8"))
@@ -23,7 +23,8 @@ def run(case: dict[str, Any]) -> ExtractResult:
     hints = dict(case.get("hints") or {})
     currency = hints.pop("currency", None)
     body = (PAGES / case["page"]).read_bytes()
-    return extract(body, case.get("url", DEFAULT_URL), hints_from_settings(currency, hints))
+    url = case.get("url", DEFAULT_URL)
+    return extract(body, url, ExtractionEntry.model_validate(hints).hints(currency))
 
 
 @pytest.mark.parametrize(

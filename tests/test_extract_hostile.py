@@ -145,3 +145,32 @@ def test_a_selector_takes_the_amount_that_is_a_price_or_none(
     assert [o.price for o in result.offers] == [Decimal(p) for p in prices]
     if error:
         assert result.status is CheckStatus.NO_PRICE and error in (result.error or "")
+
+
+def test_a_selector_contradicted_by_the_data_and_not_shown_is_not_published() -> None:
+    """A selector that drifted onto another figure (the pack size) is caught on any reading,
+    the first one included, which has no earlier price to compare with."""
+    data = {
+        "@type": "Product",
+        "name": "Cortexin",
+        "offers": {"@type": "Offer", "price": "75.00", "priceCurrency": "USD"},
+    }
+    script = f'<script type="application/ld+json">{json.dumps(data)}</script>'
+    page = (
+        f'<html><head>{script}</head><body><div class="product"><h1>Cortexin</h1>'
+        '<p class="pack">$10.00 a vial</p><p class="price">$75.00</p>'
+        '<form action="/cart/add"><button>Add to cart</button></form></div></body></html>'
+    )
+    drifted = ExtractHints(currency="USD", selectors=PageSelectors(price=".pack"))
+    result = extract(page.encode(), URL, drifted)
+    assert result.status is CheckStatus.AMBIGUOUS and "selectors read 10.00 USD" in (
+        result.error or ""
+    )
+    right = ExtractHints(currency="USD", selectors=PageSelectors(price=".price"))
+    result = extract(page.encode(), URL, right)
+    assert [o.price for o in result.offers] == [Decimal("75.00")]
+    assert result.agreed == ("selectors", "json-ld")
+    data_says_more = page.replace('"75.00"', '"68.00"')  # e.g. without tax: the page decides
+    result = extract(data_says_more.encode(), URL, right)
+    assert [o.price for o in result.offers] == [Decimal("75.00")]
+    assert result.agreed == ("selectors", "page")

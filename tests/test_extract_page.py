@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -67,3 +68,60 @@ def test_script_typeof_is_no_rdfa() -> None:
     script = b"<script>if (typeof window.x === 'undefined') { x = 1 }</script>" * 200
     assert not page(script).declares_rdfa
     assert page(script + b'<div vocab="https://schema.org/" typeof="Product">').declares_rdfa
+
+
+@pytest.mark.parametrize(
+    ("html", "url", "hint", "first"),
+    [
+        ('<html lang="zh-Hant-TW"><body></body></html>', "https://www.gomaji.com/p", None, "TWD"),
+        ('<html lang="en"><body></body></html>', "https://shop.example.ca/p", None, "CAD"),
+        ("<html><body></body></html>", "https://www.shop.co.uk/p", None, "GBP"),
+        ('<html lang="ja"><body></body></html>', "https://shop.example/p", None, "JPY"),
+        (
+            '<html><head><meta property="og:locale" content="es_CL"></head></html>',
+            "https://www.puntoticket.com/evento",
+            None,
+            "CLP",
+        ),
+        (
+            '<html lang="es"><script>var ga = {currency: "CLP"};</script></html>',
+            "https://www.puntoticket.com/evento",
+            None,
+            "CLP",
+        ),
+        ('<html lang="en-AU"><body></body></html>', "https://shop.example.ca/p", "NZD", "NZD"),
+    ],
+    ids=[
+        "language tag",
+        "country domain",
+        "a .co.uk",
+        "a language alone",
+        "og:locale",
+        "a currency the page's script declares",
+        "the vendor's currency first",
+    ],
+)
+def test_the_currency_context_of_a_page(html: str, url: str, hint: str | None, first: str) -> None:
+    page = Page(html.encode(), url, ExtractHints(currency=hint))
+    assert next(iter(page.currency_context)) == first
+
+
+def test_the_currency_context_is_computed_only_when_a_symbol_needs_it() -> None:
+    page = Page(
+        b'<html lang="en-CA"><p>$5</p></html>', "https://shop.example/p", ExtractHints("USD")
+    )
+    context = page.currency_context
+    assert next(iter(context)) == "USD"
+    assert context._rest is None  # the rest is read only past the vendor's own currency
+    assert "CAD" in context and context._rest is not None
+
+
+def test_meta_tags_and_json_ld_come_from_the_tree_not_from_script_text() -> None:
+    body = (
+        b'<html><head><meta property="og:title" content="Cortexin">'
+        b'<script>var s = \'<meta property="og:title" content="Fake">\';</script>'
+        b'<script type="application/ld+json">{"@type": "Product"}</script></head></html>'
+    )
+    page = Page(body, "https://shop.example/p", ExtractHints())
+    assert page.meta["og:title"] == ["Cortexin"]
+    assert page.json_ld_texts == ['{"@type": "Product"}']

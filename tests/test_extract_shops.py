@@ -32,7 +32,7 @@ import yaml
 
 from tracker.domain import Availability, CheckStatus, ExtractResult
 from tracker.extract import extract
-from tracker.extract.hints import hints_from_settings
+from tracker.profile import ExtractionEntry
 
 SHOPS = Path(__file__).parent / "fixtures" / "shops"
 TABLE: list[dict[str, Any]] = yaml.safe_load((SHOPS / "expected.yaml").read_text("utf-8"))
@@ -62,7 +62,7 @@ def run(index: int) -> ExtractResult:
     hints = dict(case.get("hints") or {})
     currency = hints.pop("currency", None)
     body = (SHOPS / case["page"]).read_bytes()
-    return extract(body, case["url"], hints_from_settings(currency, hints))
+    return extract(body, case["url"], ExtractionEntry.model_validate(hints).hints(currency))
 
 
 def _prices(offers: Any) -> list[tuple[Decimal, str]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -16,15 +17,18 @@ from tracker.cli import main
 from tracker.config import Settings
 from tracker.scheduling.jobstore import (
     JOB_FUNCTION,
+    STORE_ALIAS,
     JobStoreError,
+    job_id,
     job_rows,
     opened_jobs,
     run_now,
     set_paused,
     sync_store_jobs,
+    vendor_schedules,
 )
 from tracker.scheduling.runners import LocalRunner
-from tracker.scheduling.scheduler import SchedulerContext, prepare
+from tracker.scheduling.scheduler import SchedulerContext, catch_up, prepare
 from tracker.store.engine import Store
 
 HOURLY = {"every": "1h", "jitter": 0}
@@ -207,3 +211,36 @@ def test_schedule_commands_and_status(project: Settings) -> None:
     result = runner.invoke(main, ["status"])
     assert result.exit_code == 0, result.output
     assert "All good." in result.output and "Scheduler: not running" in result.output
+
+
+@pytest.mark.parametrize(
+    ("schedule", "next_run", "caught_up", "after"),
+    [
+        # the regular run 17 s away is the catch-up: nothing is brought forward
+        ({"every": "6h", "jitter": 0}, NOW + timedelta(seconds=17), False, None),
+        # brought forward; the interval runs on from the catch-up, not from its old grid
+        ({"every": "6h", "jitter": 0}, NOW + timedelta(hours=5), True, NOW + timedelta(hours=6)),
+        # a cron schedule: brought forward only when its next run is over half a period away
+        ({"cron": "0 */6 * * *", "jitter": 0}, NOW + timedelta(hours=4), True, None),
+        ({"cron": "0 */6 * * *", "jitter": 0}, NOW + timedelta(hours=2), False, None),
+    ],
+)
+def test_a_catch_up_is_the_vendors_run_for_its_schedule(
+    store: Store,
+    tmp_path: Path,
+    schedule: dict[str, object],
+    next_run: datetime,
+    caught_up: bool,
+    after: datetime | None,
+) -> None:
+    settings = settings_for(tmp_path, store.engine.url.render_as_string(hide_password=False))
+    sync(store, settings, tmp_path, {"cosmicnootropic": schedule})  # never crawled
+    ident = job_id("cosmicnootropic")
+    with opened_jobs(store) as (scheduler, _jobstore):
+        scheduler.modify_job(ident, jobstore=STORE_ALIAS, next_run_time=next_run)
+        soon = catch_up(scheduler, store, vendor_schedules(store, settings), NOW)
+        job = scheduler.get_job(ident, jobstore=STORE_ALIAS)
+    assert soon == (["cosmicnootropic"] if caught_up else [])
+    assert job.next_run_time == (NOW if caught_up else next_run)
+    if after is not None:
+        assert job.trigger.get_next_fire_time(NOW, NOW) == after

@@ -12,16 +12,17 @@ from tracker.store.models import Product
 
 
 @pytest.mark.slow
-def test_a_child_that_dies_leaves_a_failed_run_with_the_reason(project: Settings) -> None:
+def test_a_child_that_dies_leaves_a_failed_run_with_the_reason(
+    project: Settings, refused_url: str
+) -> None:
     store = open_store(project.database_url)
     try:
         services.sync_catalog_file(store, project.catalog)
-        snapshot = services.crawl(
-            project,
-            store,
-            "harbor-health",
-            extra_env={"SCRAPY_SETTINGS_MODULE": "no_such_settings_module"},
-        )
+        # The job names a database the child cannot reach: it dies before it crawls.
+        port = refused_url.rstrip("/").rsplit(":", 1)[1]
+        unreachable = f"postgresql+psycopg://nobody@127.0.0.1:{port}/none?connect_timeout=2"
+        broken = project.model_copy(update={"database_url": unreachable})
+        snapshot = services.crawl(broken, store, "harbor-health")
     finally:
         store.close()
     assert snapshot.status == "failed"

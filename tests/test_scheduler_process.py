@@ -6,6 +6,7 @@ import os
 import signal
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,7 @@ from tracker import services
 from tracker.config import load_settings
 from tracker.publishing.render import render_articles
 from tracker.scheduling.recovery import pid_alive
+from tracker.scheduling.status import status_report
 from tracker.store.engine import open_store
 from tracker.store.models import Listing, ObservationSpan
 
@@ -110,7 +112,8 @@ def test_kill_9_mid_crawl_is_closed_as_killed_at_the_next_start(
 ) -> None:
     url = sqlite_url(tmp_path)
     write_catalog(tmp_path, {"cosmicnootropic": {"every": "1h", "jitter": 0}})
-    config = write_settings(tmp_path, url, batch_size=1)
+    # Batches of 500: what the crawl read comes in through its writes every half second.
+    config = write_settings(tmp_path, url, flush_seconds=0.5)
     with scheduler(config, held_site.url, tmp_path / "scheduler-1.log") as process:
         # Never crawled: brought forward at start. Two listings are read, two are held.
         run = wait_for(
@@ -132,6 +135,13 @@ def test_kill_9_mid_crawl_is_closed_as_killed_at_the_next_start(
     assert left.status == "running"  # nobody could record it
     store = open_store(url)
     try:
+        # `tracker status` sees that its process is gone: closed as killed, and says so.
+        settings = load_settings(config)
+        report = status_report(store, settings, datetime.now(UTC))
+        assert any(
+            f"last run {left.id} killed: its crawl process {child}" in problem
+            for problem in report.problems
+        ), report.problems
         with store.sessions() as session:
             listings = session.scalars(select(Listing)).all()
             checked = [x for x in listings if x.last_checked_at is not None]
@@ -150,7 +160,7 @@ def test_kill_9_mid_crawl_is_closed_as_killed_at_the_next_start(
             ),
             "the dead run closed as killed",
         )
-        assert "closed at restart" in (closed.error or "")
+        assert f"its crawl process {child}" in (closed.error or "")
         wait_for(lambda: any(r.status == "ok" for r in runs_of(url)), "a fresh crawl")
         assert process.stop() == 0
 

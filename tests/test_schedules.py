@@ -8,6 +8,7 @@ import pytest
 
 from tracker.catalog import CatalogError, parse_catalog
 from tracker.config import ConfigError, load_settings
+from tracker.profile import ScheduleEntry
 from tracker.schedules import parse_duration
 from tracker.scheduling.triggers import Schedule
 
@@ -20,6 +21,10 @@ vendors:
     currency: USD
     schedule: {schedule}
 """
+
+
+def entry(stored: dict[str, object] | None) -> ScheduleEntry | None:
+    return None if stored is None else ScheduleEntry.model_validate(stored)
 
 
 @pytest.mark.parametrize(
@@ -49,7 +54,7 @@ def test_bad_durations(value: str) -> None:
 def test_effective_schedule(
     stored: dict[str, object] | None, describe: str | None, period: float, jitter: float
 ) -> None:
-    schedule = Schedule.of(stored, "6h", "5m")
+    schedule = Schedule.of(entry(stored), "6h", "5m")
     assert schedule.period_seconds() == period
     assert schedule.jitter_seconds == jitter
     assert schedule.misfire_grace_seconds() == period
@@ -58,16 +63,15 @@ def test_effective_schedule(
 
 
 def test_cron_trigger_in_its_time_zone() -> None:
-    schedule = Schedule.of(
-        {"cron": "30 7 * * *", "timezone": "Europe/Berlin", "jitter": 0}, "6h", "0"
-    )
+    stored = {"cron": "30 7 * * *", "timezone": "Europe/Berlin", "jitter": 0}
+    schedule = Schedule.of(entry(stored), "6h", "0")
     start = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
     fire = schedule.trigger().get_next_fire_time(None, start)
     assert fire is not None and fire.astimezone(UTC) == datetime(2026, 11, 27, 6, 30, tzinfo=UTC)
 
 
 def test_interval_trigger() -> None:
-    trigger = Schedule.of({"every": "15m", "jitter": 0}, "6h", "0").trigger()
+    trigger = Schedule.of(entry({"every": "15m", "jitter": 0}), "6h", "0").trigger()
     start = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
     first = trigger.get_next_fire_time(None, start)
     assert first is not None
@@ -75,9 +79,9 @@ def test_interval_trigger() -> None:
 
 
 def test_fingerprint_follows_the_values() -> None:
-    one = Schedule.of({"every": "1h"}, "6h", "5m")
-    assert one.fingerprint() == Schedule.of({"every": "60m"}, "6h", "5m").fingerprint()
-    assert one.fingerprint() != Schedule.of({"every": "2h"}, "6h", "5m").fingerprint()
+    one = Schedule.of(entry({"every": "1h"}), "6h", "5m")
+    assert one.fingerprint() == Schedule.of(entry({"every": "60m"}), "6h", "5m").fingerprint()
+    assert one.fingerprint() != Schedule.of(entry({"every": "2h"}), "6h", "5m").fingerprint()
 
 
 @pytest.mark.parametrize(
@@ -105,9 +109,12 @@ def test_good_schedule_is_kept_as_written() -> None:
         "catalog.yaml",
         {},
     )
-    entry = catalog.vendors[0].schedule
-    assert entry is not None
-    assert entry.stored() == {"cron": "0 */6 * * *", "jitter": "10m", "timezone": "Europe/Berlin"}
+    stored = catalog.vendors[0].profile().stored()
+    assert stored["schedule"] == {
+        "cron": "0 */6 * * *",
+        "jitter": "10m",
+        "timezone": "Europe/Berlin",
+    }
 
 
 def test_bad_default_schedule_is_a_configuration_error(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -59,6 +59,9 @@ def scrapyd(tmp_path: Path) -> Iterator[str]:
         + "\n"
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("TRACKER_")}
+    # The node's own configuration is never read: the crawl job says everything (reading this
+    # missing file would be an error).
+    env["TRACKER_CONFIG"] = str(home / "no-such-tracker.toml")
     log = (home / "scrapyd.log").open("wb")
     with listener:  # Scrapyd holds its own copy: connections now wait for it, or fail if it dies
         process = subprocess.Popen(

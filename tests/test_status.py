@@ -8,24 +8,28 @@ from __future__ import annotations
 import os
 import socket
 from datetime import datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from tests.scheduling import runs_of, write_catalog, write_settings
 from tracker import services
 from tracker.cli import main
+from tracker.cli.output import print_prices
 from tracker.config import Settings
-from tracker.domain import RunStatus
+from tracker.domain import Availability, Check, CheckStatus, Offer, RunStatus
+from tracker.profile import VendorDisplay, VendorProfile
+from tracker.rules import GatePolicy
 from tracker.scheduling.jobstore import STORE_ALIAS, job_id, opened_jobs, sync_store_jobs
 from tracker.scheduling.recovery import close_dead_runs
 from tracker.scheduling.scheduler import SchedulerError, beat, claim, release
 from tracker.scheduling.status import status_report
 from tracker.store import repo
 from tracker.store.engine import Store
-from tracker.store.models import CrawlRun, Listing, SchedulerState
+from tracker.store.models import CrawlRun, Listing, SchedulerState, Vendor
 
 
 def prepared(
@@ -81,7 +85,12 @@ def test_all_good_when_every_listing_is_fresh(store: Store, tmp_path: Path, now:
         ),
         ({"hours_old": 1}, {"status": "failed", "error": "boom"}, "last run"),
         ({"hours_old": 1}, {"status": "killed", "error": "gone"}, "killed: gone"),
-        ({"hours_old": 1}, {"status": "running", "hours_ago": 2}, "running since"),
+        # overdue: closed as killed, and shown so
+        (
+            {"hours_old": 1},
+            {"status": "running", "hours_ago": 2},
+            "killed: it was still running 7200 s after its start, past its time limit of 1800 s",
+        ),
     ],
 )
 def test_problems_need_the_operator(
@@ -108,6 +117,31 @@ def test_problems_need_the_operator(
     report = status_report(store, settings, now)
     assert report.needs_operator
     assert any(expected in problem for problem in report.problems), report.problems
+
+
+def test_status_and_prices_follow_the_vendors_own_max_age(
+    store: Store, tmp_path: Path, now: datetime, capsys: pytest.CaptureFixture[str]
+) -> None:
+    settings = prepared(store, tmp_path)
+    seen = now - timedelta(hours=30)
+    with store.sessions.begin() as session:
+        ids = list(session.scalars(select(Listing.id)))
+        repo.record_checks(session, [reading(i, seen) for i in ids], GatePolicy())
+    assert any("older than 24 hours" in p for p in status_report(store, settings, now).problems)
+    print_prices(services.current_prices(store), settings, now)
+    assert "(stale)" in capsys.readouterr().out
+
+    with store.sessions.begin() as session:  # the vendor's own max age: 48 hours
+        vendor = session.scalars(select(Vendor)).one()
+        vendor.profile = VendorProfile(display=VendorDisplay(max_age_hours=48))
+    assert status_report(store, settings, now).problems == []
+    print_prices(services.current_prices(store), settings, now)
+    assert "(stale)" not in capsys.readouterr().out
+
+
+def reading(listing_id: int, when: datetime) -> Check:
+    offer = Offer(Decimal("75.00"), "USD", Availability.IN_STOCK)
+    return Check(listing_id, CheckStatus.OK, when, offer=offer)
 
 
 def test_dead_local_runs_are_closed_live_and_foreign_ones_kept(

@@ -13,6 +13,7 @@ from sqlalchemy.exc import StatementError
 
 from tracker.config import PROJECT_ROOT
 from tracker.domain import Availability, Check, CheckStatus, Offer, RunStatus
+from tracker.rules import GatePolicy
 from tracker.services import sync_catalog_file
 from tracker.store import repo
 from tracker.store.engine import Store, current_revision, head_revision
@@ -38,7 +39,7 @@ def offer(price: str, availability: Availability = Availability.IN_STOCK, **kw) 
 
 def check(store: Store, listing_id: int, when, status=CheckStatus.OK, **kw) -> None:
     with store.sessions.begin() as session:
-        record_checks(session, [Check(listing_id, status, when, **kw)], 0.5)
+        record_checks(session, [Check(listing_id, status, when, **kw)], GatePolicy())
 
 
 def spans(store: Store, listing_id: int) -> list[ObservationSpan]:

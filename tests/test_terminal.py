@@ -14,7 +14,7 @@ from sqlalchemy import update
 
 from tests.seeding import seed_sample
 from tracker.cli import main
-from tracker.cli.output import PlainFormatter, plain, shown
+from tracker.cli.output import PlainFormatter, escaped, plain
 from tracker.store.engine import Store, open_store
 from tracker.store.models import CrawlRun, Listing, ObservationSpan, Product, Vendor
 
@@ -35,7 +35,7 @@ HOSTILE = "[/red][bold]x :fire: \x1b[2J\x1b]0;owned\x07\u202eevil\r\nend\\"
     ],
 )
 def test_shown_keeps_text_and_drops_its_power(text: str, expected: str) -> None:
-    assert shown(text) == expected
+    assert escaped(text) == expected
     assert "\x1b" not in plain(text) and "\n" not in plain(text)
 
 

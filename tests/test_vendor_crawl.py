@@ -6,8 +6,9 @@ import pytest
 from sqlalchemy import select
 
 from tracker.catalog import CatalogError, parse_catalog
-from tracker.config import Settings
 from tracker.crawling.context import CrawlContext, VendorPolicy
+from tracker.crawljob import CrawlJob
+from tracker.profile import VendorCrawl
 from tracker.store.engine import Store
 from tracker.store.models import Vendor
 from tracker.store.repo import crawl_targets, sync_catalog
@@ -51,7 +52,7 @@ def test_sync_stores_the_crawl_options_and_the_spider_reads_them(store: Store) -
     assert "vendor shop" in report.added
     with store.sessions.begin() as session:
         vendor = session.scalars(select(Vendor)).one()
-        assert vendor.settings["crawl"] == {"obey_robots": False, "concurrency": 1, "delay": 2.5}
+        assert vendor.profile.crawl == VendorCrawl(obey_robots=False, concurrency=1, delay=2.5)
         targets = crawl_targets(session)
     policy = VendorPolicy.of(targets)
     assert policy.hosts == {"shop.example", "cdn.shop.example"}
@@ -60,7 +61,7 @@ def test_sync_stores_the_crawl_options_and_the_spider_reads_them(store: Store) -
     with store.sessions.begin() as session:  # options removed from the file: back to defaults
         report = sync_catalog(session, parse_catalog(catalog_with(""), "c.yaml"))
         assert report.updated == ["vendor shop"]
-        assert session.scalars(select(Vendor)).one().settings["crawl"] == {}
+        assert session.scalars(select(Vendor)).one().profile.crawl == VendorCrawl()
 
 
 def test_download_slots_cover_every_host_of_a_vendor_with_options(store: Store) -> None:
@@ -68,9 +69,7 @@ def test_download_slots_cover_every_host_of_a_vendor_with_options(store: Store) 
         sync_catalog(session, parse_catalog(catalog_with("crawl: {concurrency: 1}"), "c.yaml"))
         targets = crawl_targets(session)
     context = CrawlContext(
-        settings=Settings(),
-        store=store,
-        vendor=None,
+        job=CrawlJob(database_url="sqlite://"),
         targets=targets,
         vendors={"shop": VendorPolicy.of(targets)},
     )

@@ -96,6 +96,105 @@ def test_no_number_unless_fresh_confirmed_and_allowed(
         assert "Check the price at CosmicNootropic" in html
 
 
+SOLD_OUT_AT = NOW - timedelta(hours=1)  # after TEN's price reading (2 h ago)
+
+
+@pytest.mark.parametrize(
+    ("state", "expected", "availability"),
+    [
+        # the page said "out of stock" (or discontinued) and dropped its price: out of stock now
+        (
+            replace(TEN, seen_availability="OutOfStock", seen_availability_at=SOLD_OUT_AT),
+            RowState.UNAVAILABLE,
+            Availability.OUT_OF_STOCK,
+        ),
+        (
+            replace(TEN, seen_availability="Discontinued", seen_availability_at=SOLD_OUT_AT),
+            RowState.UNAVAILABLE,
+            Availability.DISCONTINUED,
+        ),
+        # held or never priced: the page's word on stock still shows
+        (
+            replace(
+                TEN,
+                confirmed=False,
+                seen_availability="OutOfStock",
+                seen_availability_at=SOLD_OUT_AT,
+            ),
+            RowState.UNAVAILABLE,
+            Availability.OUT_OF_STOCK,
+        ),
+        (
+            replace(
+                TEN,
+                price=None,
+                currency=None,
+                last_seen_at=None,
+                seen_availability="OutOfStock",
+                seen_availability_at=SOLD_OUT_AT,
+            ),
+            RowState.UNAVAILABLE,
+            Availability.OUT_OF_STOCK,
+        ),
+        # the price reading is as new: its own stock says it
+        (
+            replace(TEN, seen_availability="OutOfStock", seen_availability_at=TEN.last_seen_at),
+            RowState.PRICED,
+            Availability.IN_STOCK,
+        ),
+        # a page without a price that says in stock changes nothing
+        (
+            replace(TEN, seen_availability="InStock", seen_availability_at=SOLD_OUT_AT),
+            RowState.PRICED,
+            Availability.IN_STOCK,
+        ),
+        # an old "out of stock" reading goes stale like a price
+        (
+            replace(
+                TEN,
+                last_seen_at=NOW - 3 * DAY,
+                seen_availability="OutOfStock",
+                seen_availability_at=NOW - 2 * DAY,
+            ),
+            RowState.CHECK,
+            Availability.UNKNOWN,
+        ),
+        (
+            replace(TEN, link_only=True, seen_availability="OutOfStock", seen_availability_at=NOW),
+            RowState.LINK_ONLY,
+            Availability.UNKNOWN,
+        ),
+    ],
+)
+def test_availability_without_a_price_is_a_reading(
+    state: ListingState, expected: RowState, availability: Availability
+) -> None:
+    [row] = box(state).rows
+    assert (row.state, row.availability) == (expected, availability)
+    if expected is RowState.UNAVAILABLE:
+        assert row.price is None and row.checked_at == state.seen_availability_at
+        html = html_of(state, jsonld=True)
+        assert "$" not in html and "ld+json" not in html and "In stock" not in html
+        assert f'tracker-offer__stock--{availability.lower()}">' in html
+        assert '<time datetime="2026-11-26T11:00:00Z"' in html
+        assert "See it at CosmicNootropic" in html
+
+
+def test_an_unavailable_listing_comes_last_in_cards_and_tables() -> None:
+    sold_out = replace(
+        FIVE, seen_availability="OutOfStock", seen_availability_at=SOLD_OUT_AT, price=Decimal("1")
+    )
+    rows = box(sold_out, TEN).rows
+    assert [(r.listing_id, r.state) for r in rows] == [
+        (1, RowState.PRICED),
+        (2, RowState.UNAVAILABLE),
+    ]
+    renderer = BoxRenderer(SiteSettings(inline_css=False))
+    group = build_group([box(sold_out, TEN)], style="table", disclosure="d", show_note=False)
+    html = renderer.render(group)
+    assert "Out of stock" in html and "See it at CosmicNootropic" in html
+
+
 def test_a_longer_vendor_max_age_keeps_an_older_price() -> None:
     old = replace(TEN, last_seen_at=NOW - timedelta(hours=30), max_age_hours=48.0)
     assert box(old).rows[0].price == Decimal("75.00")

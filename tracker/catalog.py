@@ -7,7 +7,7 @@ import re
 from collections.abc import Collection, Mapping
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import yaml
 from pydantic import (
@@ -21,8 +21,13 @@ from pydantic import (
 )
 
 from tracker.domain import VariantSpec
-from tracker.extract.selectors import check_selector
-from tracker.schedules import check_cron, check_timezone, parse_duration
+from tracker.profile import (
+    ExtractionEntry,
+    ScheduleEntry,
+    VendorCrawl,
+    VendorDisplay,
+    VendorProfile,
+)
 from tracker.spelling import unknown_key
 from tracker.urls import apply_affiliate_template, host_key, link_allowed, on_site, require_http_url
 from tracker.vocabulary import amount_unit, currency_code, pack_unit
@@ -63,14 +68,6 @@ class VariantEntry(_Strict):
 
     def spec(self) -> VariantSpec:
         return VariantSpec(sku=self.sku, text=self.text, position=self.position)
-
-
-class VendorCrawl(_Strict):
-    """Per-vendor politeness; unset values follow the site's `[crawl]` settings."""
-
-    obey_robots: bool | None = None
-    concurrency: int | None = Field(None, ge=1, le=32)
-    delay: float | None = Field(None, ge=0, le=600)
 
 
 class ListingEntry(_Strict):
@@ -117,100 +114,6 @@ class ListingEntry(_Strict):
             return self.key
         label = re.sub(r"[^a-z0-9]+", "-", self.label.lower()).strip("-") or "listing"
         return f"{self.product}/{label}"
-
-
-class VendorDisplay(_Strict):
-    """How the buy box shows a vendor's listings (stored in Vendor.settings["display"])."""
-
-    link_only: bool = Field(
-        False, description="Never show a price (e.g. a marketplace whose terms forbid it)."
-    )
-    max_age_hours: float | None = Field(
-        None, gt=0, description="This vendor's prices count as current for this long."
-    )
-
-
-Selector = Annotated[str, AfterValidator(check_selector)]
-
-
-class VariantSelectors(_Strict):
-    """One offer per row of `rows`; the other selectors are read inside each row."""
-
-    rows: Selector
-    price: Selector | None = None
-    name: Selector | None = None
-    sku: Selector | None = None
-    availability: Selector | None = None
-
-
-class SelectorsEntry(_Strict):
-    """CSS selectors, or XPath when the expression starts with '/' or '('."""
-
-    price: Selector | None = None
-    currency: Selector | None = None
-    availability: Selector | None = None
-    regular_price: Selector | None = None
-    variants: VariantSelectors | None = None
-
-    @model_validator(mode="after")
-    def _has_price(self) -> SelectorsEntry:
-        if self.price is None and (self.variants is None or self.variants.price is None):
-            raise ValueError("give a price selector (or variants.price)")
-        return self
-
-
-class ExtractionEntry(_Strict):
-    """How to read this vendor's pages when its structured data is missing or unusual."""
-
-    decimal_separator: Literal[",", "."] | None = None
-    heuristic: bool = True
-    selectors: SelectorsEntry | None = None
-
-    def settings(self) -> dict[str, Any]:
-        return self.model_dump(exclude_none=True)
-
-
-class ScheduleEntry(_Strict):
-    """When to crawl a vendor: ``every: 6h`` or ``cron: "0 */6 * * *"``, with jitter."""
-
-    cron: str | None = None
-    every: str | float | None = None
-    jitter: str | float | None = None
-    timezone: str | None = None
-
-    @field_validator("cron")
-    @classmethod
-    def _cron(cls, value: str | None) -> str | None:
-        return None if value is None else check_cron(value)
-
-    @field_validator("every")
-    @classmethod
-    def _every(cls, value: str | float | None) -> str | float | None:
-        if value is not None and parse_duration(value) < 1:
-            raise ValueError("the interval must be at least one second")
-        return value
-
-    @field_validator("jitter")
-    @classmethod
-    def _jitter(cls, value: str | float | None) -> str | float | None:
-        if value is not None:
-            parse_duration(value)
-        return value
-
-    @field_validator("timezone")
-    @classmethod
-    def _timezone(cls, value: str | None) -> str | None:
-        return None if value is None else check_timezone(value)
-
-    @model_validator(mode="after")
-    def _one_kind(self) -> ScheduleEntry:
-        if self.cron is not None and self.every is not None:
-            raise ValueError("give cron or every, not both")
-        return self
-
-    def stored(self) -> dict[str, Any]:
-        """What goes into ``Vendor.settings["schedule"]``."""
-        return self.model_dump(exclude_none=True)
 
 
 class VendorEntry(_Strict):
@@ -271,6 +174,15 @@ class VendorEntry(_Strict):
                     f"(its homepage's, {site}, a subdomain of it, or its affiliate template's)"
                 )
         return self
+
+    def profile(self) -> VendorProfile:
+        """How to crawl, read, show and schedule this vendor, as the store keeps it."""
+        return VendorProfile(
+            crawl=self.crawl or VendorCrawl(),
+            display=self.display,
+            extraction=self.extraction,
+            schedule=self.schedule,
+        )
 
     def affiliate_link(self, listing: ListingEntry) -> str:
         if listing.affiliate_url:

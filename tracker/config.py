@@ -89,6 +89,23 @@ class CrawlSettings(_Section):
     time_limit_seconds: int = Field(1800, gt=0)
     suspect_change_share: float = Field(0.5, gt=0)
     batch_size: int = Field(500, ge=1)
+    flush_seconds: float = Field(2.0, gt=0)
+
+
+class PublishSettings(_Section):
+    """The publish gate: how a suspicious reading is confirmed before it is shown."""
+
+    confirm_after: str = "1h"  # a later reading at least this long after the first confirms it
+
+    @field_validator("confirm_after")
+    @classmethod
+    def _duration(cls, value: str) -> str:
+        parse_duration(value)
+        return value
+
+    @property
+    def confirm_after_seconds(self) -> float:
+        return parse_duration(self.confirm_after)
 
 
 class ScheduleSettings(_Section):
@@ -131,6 +148,7 @@ class Settings(BaseSettings):
     config_path: Path | None = None
     site: SiteSettings = SiteSettings()
     crawl: CrawlSettings = CrawlSettings()
+    publish: PublishSettings = PublishSettings()
     schedule: ScheduleSettings = ScheduleSettings()
 
     @classmethod

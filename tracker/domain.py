@@ -39,6 +39,25 @@ class CheckStatus(enum.StrEnum):
     def is_success(self) -> bool:
         return self in (CheckStatus.OK, CheckStatus.SUSPECT)
 
+    @property
+    def meaning(self) -> str:
+        """What the status says, as a sentence: the error of a check that gave none."""
+        return _CHECK_MEANINGS[self]
+
+
+_CHECK_MEANINGS = {
+    CheckStatus.OK: "the price was read",
+    CheckStatus.SUSPECT: "the price moved suspiciously far and is held",
+    CheckStatus.NOT_FOUND: "the page or the product is gone",
+    CheckStatus.NO_PRICE: "the page shows no price",
+    CheckStatus.BLOCKED: "the shop refused the request",
+    CheckStatus.HTTP_ERROR: "the request failed",
+    CheckStatus.TIMEOUT: "the request timed out",
+    CheckStatus.UNMATCHED_VARIANT: "the listing's variant is not on the page",
+    CheckStatus.AMBIGUOUS: "the page offers several prices and none is clearly the listing's",
+    CheckStatus.OFFSITE_REDIRECT: "the page redirects away from the vendor's site",
+}
+
 
 class RunStatus(enum.StrEnum):
     RUNNING = "running"
@@ -122,7 +141,9 @@ class Check:
     error: str | None = None
     url: str | None = None
     page_hash: str | None = None  # provenance: sha256 prefix of the body the offer came from
-    recheck: bool = False  # the sanity guard's second reading of a suspect price in one run
+    agreed: tuple[str, ...] = ()  # provenance: the page's sources that agreed on the offer
+    # What the page shows of stock, with or without a price ("out of stock" and no price).
+    availability: Availability = Availability.UNKNOWN
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,7 +182,8 @@ class RowState(enum.StrEnum):
     """Why a row shows a price or not."""
 
     PRICED = "priced"  # fresh and confirmed
-    CHECK = "check"  # stale, unconfirmed or never checked: a "check the price" link
+    CHECK = "check"  # stale, held or never checked: a "check the price" link
+    UNAVAILABLE = "unavailable"  # the page says out of stock or discontinued, and no price
     LINK_ONLY = "link_only"  # the vendor's terms forbid showing prices
 
 
@@ -237,24 +259,6 @@ class ExtractHints:
 
 
 @dataclass(frozen=True, slots=True)
-class CrawlTarget:
-    """What the spider needs to check one listing."""
-
-    listing_id: int
-    url: str
-    vendor_slug: str
-    vendor_currency: str
-    vendor_settings: dict[str, Any]
-    variant_sku: str | None
-    variant_text: str | None
-    variant_position: int | None
-    vendor_homepage: str = ""
-    # The last confirmed price: the spider re-checks a reading that moves too far from it.
-    confirmed_price: Decimal | None = None
-    confirmed_currency: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
 class ListingState:
     """A listing with its current span, as the buy box and the price table need it."""
 
@@ -285,7 +289,11 @@ class ListingState:
     # Where the vendor's links may lead (checked again at render): its site and template's host.
     vendor_homepage: str
     vendor_affiliate_template: str | None
-    # Per-vendor display options from the catalog (Vendor.settings["display"]).
+    held_reason: str | None = None  # why the publish gate holds the current price back
+    # What the last page read showed of stock, with or without a price, and when.
+    seen_availability: str | None = None
+    seen_availability_at: datetime | None = None
+    # The vendor's display options (its profile's `display`).
     link_only: bool = False
     max_age_hours: float | None = None
 

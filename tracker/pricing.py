@@ -1,9 +1,8 @@
-"""Pure price decisions: the sanity guard, freshness, unit prices and the best offer."""
+"""Pure price arithmetic: span values, unit prices and the order of offers (rules: rules.py)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from decimal import Decimal
 
 from tracker.domain import Availability, Offer, UnitPrice
@@ -38,46 +37,6 @@ class SpanValues:
             and self.availability == other.availability
             and self.regular_price == other.regular_price
         )
-
-
-def is_suspect(
-    confirmed_price: Decimal | None,
-    confirmed_currency: str | None,
-    price: Decimal,
-    currency: str,
-    max_share: float,
-) -> bool:
-    """Return True when a new price moves too far from the last confirmed one to trust at once."""
-    if confirmed_price is None or confirmed_currency is None:
-        return False
-    if currency != confirmed_currency:
-        return True
-    if confirmed_price <= 0:
-        return True
-    change = abs(price - confirmed_price) / confirmed_price
-    return change > Decimal(str(max_share))
-
-
-def suspect_reason(confirmed: tuple[Decimal, str] | None, price: Decimal, currency: str) -> str:
-    """Why a price is held back, for the operator: the move or the currency change."""
-    held = "; shown after it is seen again"
-    if confirmed is None:
-        return f"price {price} {currency} held back{held}"
-    old_price, old_currency = confirmed
-    if currency != old_currency:
-        return f"currency changed from {old_currency} to {currency} ({price} {currency}){held}"
-    if old_price <= 0:
-        return f"price moved from {old_price} to {price} {currency}{held}"
-    change = (price - old_price) / old_price * 100
-    return (
-        f"price moved {change:+.0f} % from the confirmed {old_price:.2f} to "
-        f"{price:.2f} {currency}{held}"
-    )
-
-
-def is_fresh(last_seen_at: datetime | None, now: datetime, max_age: timedelta) -> bool:
-    """A price is current only if its last successful check is within the max age."""
-    return last_seen_at is not None and now - last_seen_at <= max_age
 
 
 def unit_prices(

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from tracker.catalog import check_removals, load_catalog
 from tracker.config import Settings
 from tracker.domain import ListingState
 from tracker.publishing.render import render_vendor_articles
+from tracker.scheduling.recovery import close_dead_runs
 from tracker.scheduling.runners import (
     CrawlOutcome,
     LocalRunner,
@@ -25,9 +26,10 @@ from tracker.scheduling.runners import (
 from tracker.scheduling.scheduler import SchedulerContext, run_scheduler
 from tracker.scheduling.scrapyd import ScrapydRunner
 from tracker.scheduling.status import StatusReport, status_report
-from tracker.store import provenance, repo
+from tracker.store import provenance, repo, review
 from tracker.store.engine import Store, open_existing, open_store
 from tracker.store.provenance import ListingProvenance
+from tracker.store.review import Reviewed
 
 log = logging.getLogger("tracker.schedule")
 
@@ -69,7 +71,12 @@ def crawl(
     extra_env: Mapping[str, str] | None = None,
     on_progress: Callable[[CrawlOutcome], None] | None = None,
 ) -> CrawlOutcome:
-    """Crawl one vendor, or every vendor with active listings, now (one run per vendor)."""
+    """Crawl one vendor, or every vendor with active listings, now (one run per vendor).
+
+    Runs left `running` by a crawl that died with its parent are closed first.
+    """
+    for line in close_dead_runs(store, settings, datetime.now(UTC), ask_nodes=False):
+        log.warning("%s", line)
     return run_local_crawl(settings, store, vendor, extra_env=extra_env, on_progress=on_progress)
 
 
@@ -80,6 +87,12 @@ def listing_provenance(store: Store, listing_id: int) -> ListingProvenance:
     if found is None:
         raise LookupError(f"no listing with id {listing_id} (see the ids in `tracker prices`)")
     return found
+
+
+def review_held(store: Store, listing_id: int, *, accept: bool, now: datetime) -> Reviewed:
+    """The operator's word on a held price: publish it now, or mark it bad."""
+    with store.sessions.begin() as session:
+        return (review.accept if accept else review.reject)(session, listing_id, now)
 
 
 def current_prices(store: Store, product: str | None = None) -> list[ListingState]:

@@ -9,7 +9,7 @@ from rich.table import Table
 
 from tracker import services
 from tracker.catalog import load_catalog
-from tracker.cli.output import console, operator_errors, settings_of, shown
+from tracker.cli.output import console, escaped, operator_errors, settings_of
 from tracker.scheduling.jobstore import sync_store_jobs
 
 
@@ -44,13 +44,13 @@ def catalog_sync(ctx: click.Context, file: Path | None, allow_removals: bool) ->
     finally:
         store.close()
     for line in report.added:
-        console.print(f"added {shown(line)}")
+        console.print(f"added {escaped(line)}")
     for line in report.updated:
-        console.print(f"updated {shown(line)}")
+        console.print(f"updated {escaped(line)}")
     for line in report.deactivated:
-        console.print(f"deactivated {shown(line)}")
+        console.print(f"deactivated {escaped(line)}")
     console.print(
-        f"{shown(path)}: {len(report.added)} added, {len(report.updated)} updated, "
+        f"{escaped(path)}: {len(report.added)} added, {len(report.updated)} updated, "
         f"{len(report.deactivated)} deactivated, {report.unchanged} listings unchanged"
     )
     console.print(
@@ -73,7 +73,7 @@ def catalog_show(ctx: click.Context) -> None:
     for state in states:
         table.add_row(
             str(state.listing_id),
-            *(shown(text) for text in (state.product_slug, state.vendor_slug, state.label)),
-            shown(state.url),
+            *(escaped(text) for text in (state.product_slug, state.vendor_slug, state.label)),
+            escaped(state.url),
         )
     console.print(table)

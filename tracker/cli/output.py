@@ -2,7 +2,7 @@
 
 One place for each: every time is printed by ``when`` (UTC to the minute), every error an
 operator can act on is turned into a one-line message by ``operator_errors``, and every text
-that came from a vendor page, the catalog or the database goes through ``shown`` (for rich) or
+that came from a vendor page, the catalog or the database goes through ``escaped`` (for rich) or
 ``plain`` (for click.echo) before it reaches the terminal.
 """
 
@@ -29,9 +29,9 @@ from tracker.catalog import CatalogError
 from tracker.config import ConfigError, Settings
 from tracker.crawling.pagecheck import PageError
 from tracker.domain import ListingState, time_text
-from tracker.pricing import is_fresh
 from tracker.publishing.locking import LockBusy
 from tracker.publishing.publisher import ArticleError
+from tracker.rules import shown
 from tracker.scheduling.jobstore import JobStoreError
 from tracker.scheduling.runners import CrawlOutcome, RunSnapshot
 from tracker.scheduling.scheduler import SchedulerError
@@ -75,7 +75,7 @@ def plain(value: object) -> str:
     )
 
 
-def shown(value: object) -> str:
+def escaped(value: object) -> str:
     """Untrusted text for ``console.print`` and table cells: ``plain``, and no rich markup."""
     return escape(plain(value))
 
@@ -180,7 +180,7 @@ def print_runs(outcome: CrawlOutcome) -> None:
     several = len(outcome.runs) > 1
     for run in outcome.runs:
         last = run is outcome.runs[-1]
-        vendor = shown(run.vendor or "-")
+        vendor = escaped(run.vendor or "-")
         table.add_row(str(run.run_id), vendor, *_run_cells(run), end_section=several and last)
     if several:
         table.add_row("all", "", *_run_cells(outcome))
@@ -190,9 +190,9 @@ def print_runs(outcome: CrawlOutcome) -> None:
         if run.error:
             vendors_by_error.setdefault(run.error, []).append(run.vendor or "-")
     for error, vendors in vendors_by_error.items():
-        console.print(f"[red]{shown(', '.join(vendors))}: {shown(error)}[/red]", soft_wrap=True)
+        console.print(f"[red]{escaped(', '.join(vendors))}: {escaped(error)}[/red]", soft_wrap=True)
     if outcome.log_file:
-        console.print(f"Scrapy log: {shown(outcome.log_file)}")
+        console.print(f"Scrapy log: {escaped(outcome.log_file)}")
 
 
 def _run_cells(run: RunSnapshot | CrawlOutcome) -> list[str]:
@@ -216,26 +216,28 @@ def print_prices(states: list[ListingState], settings: Settings, now: datetime) 
     problems = []
     for s in states:
         price = f"{s.price:.2f} {s.currency}" if s.price is not None else "-"
+        why = shown(s, now, max_age).why
+        stock = s.availability or "-"
+        if why == "unavailable":
+            stock = f"{s.seen_availability} (no price)"
+        if s.price is not None and why in ("held", "stale", "unavailable"):
+            price += f" ({why})"
         if s.price is not None and not s.confirmed:
-            price += " (unconfirmed)"
-        elif s.price is not None and not is_fresh(s.last_seen_at, now, max_age):
-            price += " (stale)"
-        if s.price is not None and not s.confirmed:
-            problems.append(f"{s.listing_id}: unconfirmed: {s.last_error or 'not seen again yet'}")
+            problems.append(f"{s.listing_id}: held: {s.held_reason or s.last_error or '-'}")
         elif s.last_error:
             problems.append(f"{s.listing_id}: {s.last_status}: {s.last_error}")
         table.add_row(
             str(s.listing_id),
-            shown(s.product_slug),
-            shown(s.vendor_name),
-            shown(s.label),
-            shown(price),
-            shown(s.availability or "-"),
+            escaped(s.product_slug),
+            escaped(s.vendor_name),
+            escaped(s.label),
+            escaped(price),
+            escaped(stock),
             when(s.last_seen_at),
             when(s.last_checked_at),
-            shown(s.last_status or "never checked"),
+            escaped(s.last_status or "never checked"),
         )
     console.print(table)
     console.print("Times in UTC.")
     for line in problems:
-        console.print(shown(line), soft_wrap=True)
+        console.print(escaped(line), soft_wrap=True)

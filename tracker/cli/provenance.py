@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
-from tracker.cli.output import shown, when
+from tracker.cli.output import escaped, when
 from tracker.store.provenance import ListingProvenance, SpanRecord
 
 
@@ -13,21 +13,23 @@ def print_provenance(console: Console, p: ListingProvenance) -> None:
     """Print the current span with its provenance, the check state and the last spans."""
     state = "" if p.active else " (inactive)"
     console.print(
-        f"Listing {p.listing_id}{state}: {shown(p.product)} at {shown(p.vendor)}, {shown(p.label)}"
+        f"Listing {p.listing_id}{state}: {escaped(p.product)} at {escaped(p.vendor)}, "
+        f"{escaped(p.label)}"
     )
-    console.print(f"  url: {shown(p.url)}", soft_wrap=True)
+    console.print(f"  url: {escaped(p.url)}", soft_wrap=True)
     span = p.current
     if span is None:
         console.print("Current price: none read yet")
     else:
-        confirmed = "confirmed" if span.confirmed else "UNCONFIRMED (not published)"
-        console.print(
-            f"Current price: {shown(_money(span))}, {shown(span.availability)}, {confirmed}"
-        )
-        console.print(f"  source: {shown(span.source or '-')}")
-        raw = shown(repr(span.raw_price)) if span.raw_price else "-"
+        money, stock = escaped(_money(span)), escaped(span.availability)
+        console.print(f"Current price: {money}, {stock}, {_verdict(span)}")
+        console.print(f"  source: {escaped(span.source or '-')}")
+        console.print(f"  sources that agreed: {escaped(', '.join(span.agreed) or '-')}")
+        if span.held_reason:
+            console.print(f"  held: {escaped(span.held_reason)}", soft_wrap=True)
+        raw = escaped(repr(span.raw_price)) if span.raw_price else "-"
         console.print(f"  raw price text: {raw}")
-        console.print(f"  page hash: {shown(span.page_hash or '-')}")
+        console.print(f"  page hash: {escaped(span.page_hash or '-')}")
         console.print(
             f"  first seen: {when(span.first_seen_at)}, last seen: "
             f"{when(span.last_seen_at)}, seen {span.seen_count} time(s)"
@@ -35,10 +37,10 @@ def print_provenance(console: Console, p: ListingProvenance) -> None:
     console.print("Check state:")
     console.print(f"  last checked: {when(p.last_checked_at)}, last success: {when(p.last_ok_at)}")
     console.print(
-        f"  last status: {shown(p.last_status or 'never checked')}, consecutive failures: "
+        f"  last status: {escaped(p.last_status or 'never checked')}, consecutive failures: "
         f"{p.consecutive_failures}"
     )
-    console.print(f"  last error: {shown(p.last_error or '-')}", soft_wrap=True)
+    console.print(f"  last error: {escaped(p.last_error or '-')}", soft_wrap=True)
     if not p.history:
         return
     table = Table(
@@ -46,8 +48,9 @@ def print_provenance(console: Console, p: ListingProvenance) -> None:
         "last seen",
         "price",
         "stock",
-        "confirmed",
+        "published",
         "source",
+        "agreed",
         "raw",
         "page",
         title="History (newest first)",
@@ -57,15 +60,22 @@ def print_provenance(console: Console, p: ListingProvenance) -> None:
         table.add_row(
             when(s.first_seen_at),
             when(s.last_seen_at),
-            shown(_money(s)),
-            shown(s.availability),
-            "yes" if s.confirmed else "no",
-            shown(s.source or "-"),
-            shown(s.raw_price or "-"),
-            shown(s.page_hash or "-"),
+            escaped(_money(s)),
+            escaped(s.availability),
+            _verdict(s),
+            escaped(s.source or "-"),
+            escaped(", ".join(s.agreed) or "-"),
+            escaped(s.raw_price or "-"),
+            escaped(s.page_hash or "-"),
         )
     console.print(table)
     console.print("Times in UTC.")
+
+
+def _verdict(span: SpanRecord) -> str:
+    if span.rejected:
+        return "REJECTED (not published)"
+    return "confirmed" if span.confirmed else "HELD (not published)"
 
 
 def _money(span: SpanRecord) -> str:

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from tracker import services
-from tracker.cli.output import console, operator_errors, plain, settings_of, shown
+from tracker.cli.output import console, escaped, operator_errors, plain, settings_of
 from tracker.publishing.render import render_articles
 
 
@@ -54,10 +54,10 @@ def render(
             state = "would change" if result.changed else "up to date"
         else:
             state = "written" if result.changed else "unchanged"
-        console.print(f"{shown(result.target)} ({result.boxes} boxes, {state})")
+        console.print(f"{escaped(result.target)} ({result.boxes} boxes, {state})")
         if result.diff:
             click.echo("\n".join(plain(line) for line in result.diff.split("\n")), nl=False)
     for error in report.errors:
-        console.print(f"[red]error:[/red] {shown(error)}", soft_wrap=True)
+        console.print(f"[red]error:[/red] {escaped(error)}", soft_wrap=True)
     if report.errors or (check and any(r.changed for r in report.results)):
         raise click.exceptions.Exit(1)

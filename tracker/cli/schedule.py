@@ -14,9 +14,9 @@ from tracker import services
 from tracker.cli.output import (
     PlainFormatter,
     console,
+    escaped,
     operator_errors,
     settings_of,
-    shown,
     when,
 )
 from tracker.config import Settings
@@ -52,11 +52,11 @@ def schedule_list(ctx: click.Context) -> None:
     for row in report.vendors:
         run = row.last_run
         table.add_row(
-            shown(row.vendor),
-            shown(row.schedule),
+            escaped(row.vendor),
+            escaped(row.schedule),
             _next_run(row),
-            shown(f"{run.id} ({run.trigger})") if run else "-",
-            shown(run.status) if run else "never",
+            escaped(f"{run.id} ({run.trigger})") if run else "-",
+            escaped(run.status) if run else "never",
             when(run.finished_at) if run else "-",
         )
     console.print(table)
@@ -69,7 +69,7 @@ def _vendor_command(settings: Settings, action: Callable[[Store], str]) -> None:
         message = action(store)
     finally:
         store.close()
-    console.print(shown(message))
+    console.print(escaped(message))
 
 
 @schedule.command("pause")
@@ -127,9 +127,9 @@ def status(ctx: click.Context) -> None:
     for row in report.vendors:
         run = row.last_run
         table.add_row(
-            shown(row.vendor),
+            escaped(row.vendor),
             when(run.started_at) if run else "never",
-            shown(run.status) if run else "-",
+            escaped(run.status) if run else "-",
             str(run.pages) if run else "-",
             str(run.offers) if run else "-",
             str(run.failures) if run else "-",
@@ -138,16 +138,16 @@ def status(ctx: click.Context) -> None:
     console.print(table)
     _print_footer(report)
     for problem in report.problems:
-        console.print(f"[red]needs attention:[/red] {shown(problem)}", soft_wrap=True)
+        console.print(f"[red]needs attention:[/red] {escaped(problem)}", soft_wrap=True)
     if report.needs_operator:
         raise click.exceptions.Exit(1)
     console.print("All good.")
 
 
 def _print_footer(report: StatusReport) -> None:
-    console.print(f"Times in UTC. Scheduler: {shown(report.scheduler)}.")
+    console.print(f"Times in UTC. Scheduler: {escaped(report.scheduler)}.")
     for note in report.notes:
-        console.print(f"note: {shown(note)}", soft_wrap=True)
+        console.print(f"note: {escaped(note)}", soft_wrap=True)
 
 
 def _next_run(row: VendorStatus) -> str:

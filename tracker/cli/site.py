@@ -13,12 +13,12 @@ from tracker.cli.output import (
     console,
     crawl_with_progress,
     database_message,
+    escaped,
     operator_errors,
     plain,
     print_prices,
     print_runs,
     settings_of,
-    shown,
 )
 from tracker.publishing.render import render_articles
 from tracker.web.samplesite import SAMPLE_SITE_DIR, StaticSite
@@ -97,9 +97,9 @@ def demo(ctx: click.Context) -> None:
     console.print("Sample vendor site stopped.")
     console.print("Rendered articles:")
     for result in rendered.results:
-        console.print(f"  {shown(result.target)}")
+        console.print(f"  {escaped(result.target)}")
     for error in rendered.errors:
-        console.print(f"[red]error:[/red] {shown(error)}")
+        console.print(f"[red]error:[/red] {escaped(error)}")
     print_prices(states, settings, datetime.now(UTC))
     if rendered.errors or outcome.status not in ("ok", "partial"):
         raise click.exceptions.Exit(1)

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 
-from tracker.crawling.context import hints_for, variant_of
 from tracker.crawling.policy import is_vendor_url
-from tracker.domain import Check, CheckStatus, CrawlTarget, ExtractHints, ExtractResult
+from tracker.crawljob import CrawlTarget
+from tracker.domain import Check, CheckStatus, ExtractHints, ExtractResult
 from tracker.extract import extract
 from tracker.matching import match_offer
-from tracker.pricing import is_suspect
 
 PAGE_HASH_CHARS = 16
 
@@ -55,7 +54,7 @@ def checks_from_page(
     digest = page_hash(body)
     groups: dict[ExtractHints, list[CrawlTarget]] = {}
     for target in targets:
-        groups.setdefault(hints_for(target), []).append(target)
+        groups.setdefault(target.hints(), []).append(target)
     out = PageChecks()
     for hints, group in groups.items():
         result = extract(body, url, hints)
@@ -76,7 +75,7 @@ def checks_from_endpoint(
     digest = page_hash(body)
     checks = []
     for target in targets:
-        result = extract(body, endpoint, hints_for(target))
+        result = extract(body, endpoint, target.hints())
         checks.append(check_of(result, target, page_url, now, digest))
     return checks
 
@@ -86,8 +85,15 @@ def check_of(
 ) -> Check:
     """One listing's check from an extraction result: its offer, or why there is none."""
     if result.status is not CheckStatus.OK:
-        return Check(target.listing_id, result.status, now, error=result.error, url=url)
-    match = match_offer(result.offers, variant_of(target))
+        return Check(
+            target.listing_id,
+            result.status,
+            now,
+            error=result.error,
+            url=url,
+            availability=result.availability,
+        )
+    match = match_offer(result.offers, target.variant())
     offer = match.offer
     if offer is not None and offer.currency != target.vendor_currency:
         return Check(
@@ -96,6 +102,7 @@ def check_of(
             now,
             url=url,
             error=f"page states {offer.currency}, the vendor is set to {target.vendor_currency}",
+            availability=result.availability,
         )
     return Check(
         target.listing_id,
@@ -105,6 +112,8 @@ def check_of(
         error=match.error,
         url=url,
         page_hash=digest if offer is not None else None,
+        agreed=result.agreed if offer is not None else (),
+        availability=offer.availability if offer is not None else result.availability,
     )
 
 
@@ -112,22 +121,3 @@ def checks_from_failure(
     status: CheckStatus, error: str, url: str, targets: list[CrawlTarget], now: datetime
 ) -> list[Check]:
     return [Check(t.listing_id, status, now, error=error[:500], url=url) for t in targets]
-
-
-def needs_recheck(check: Check, target: CrawlTarget, max_share: float) -> bool:
-    """The sanity guard: a reading that moves too far from the last confirmed price (or
-    changes currency) is read a second time in the same run before it is trusted."""
-    offer = check.offer
-    if not check.status.is_success or offer is None or offer.price is None:
-        return False
-    if offer.currency is None:
-        return False
-    return is_suspect(
-        target.confirmed_price, target.confirmed_currency, offer.price, offer.currency, max_share
-    )
-
-
-def as_rechecks(checks: list[Check]) -> list[Check]:
-    """The second readings worth recording: successes only (a failed second look changes
-    nothing; the first reading stays unconfirmed for the next run)."""
-    return [replace(c, recheck=True) for c in checks if c.status.is_success and c.offer]

@@ -1,18 +1,18 @@
-"""What a crawl process knows of the tracker: settings, the store, the listings to check."""
+"""What a crawl process knows of the tracker: its job and the listings to check."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 from urllib.parse import urlsplit
 
 from tracker import __version__
-from tracker.config import Settings, load_settings
+from tracker.config import CrawlSettings, Settings, load_settings
 from tracker.crawling.policy import vendor_hosts
-from tracker.domain import CrawlTarget, ExtractHints, VariantSpec
-from tracker.extract.hints import hints_from_settings
-from tracker.store.engine import Store, open_store
+from tracker.crawljob import JOB_SETTING, CrawlJob, CrawlTarget
+from tracker.store.engine import open_store
 from tracker.store.repo import crawl_targets
 
 
@@ -31,50 +31,47 @@ class VendorPolicy:
     @classmethod
     def of(cls, targets: list[CrawlTarget]) -> VendorPolicy:
         first = targets[0]
-        crawl = first.vendor_settings.get("crawl") or {}
+        crawl = first.vendor_profile.crawl
         urls = [first.vendor_homepage, *(t.url for t in targets)]
         return cls(
             slug=first.vendor_slug,
             homepage=first.vendor_homepage,
             hosts=vendor_hosts(first.vendor_homepage, [t.url for t in targets]),
             hostnames=frozenset(h for h in map(_hostname, urls) if h),
-            obey_robots=crawl.get("obey_robots"),
-            concurrency=crawl.get("concurrency"),
-            delay=crawl.get("delay"),
+            obey_robots=crawl.obey_robots,
+            concurrency=crawl.concurrency,
+            delay=crawl.delay,
         )
 
 
 @dataclass
 class CrawlContext:
-    settings: Settings
-    store: Store
-    vendor: str | None
+    job: CrawlJob
     targets: list[CrawlTarget]
     by_url: dict[str, list[CrawlTarget]] = field(default_factory=dict)
     vendors: dict[str, VendorPolicy] = field(default_factory=dict)
 
     @classmethod
-    def open(cls, vendor: str | None, database_url: str | None = None) -> CrawlContext:
-        """Read the settings; ``database_url`` (from a runner) overrides the configured one.
+    def open(cls, job: CrawlJob, *, upgrade: bool = False) -> CrawlContext:
+        """Read the listings to check (the store is closed again: the pipeline owns its own).
 
         A database handed over by a runner was migrated by it, and the crawl may run from
-        an egg (Scrapyd) where the migration scripts cannot be listed: no upgrade then.
+        an egg (Scrapyd) where the migration scripts cannot be listed: ``upgrade`` is only
+        for a crawl started by hand (`scrapy crawl listings`).
         """
-        settings = load_settings()
-        if database_url:
-            settings = settings.model_copy(update={"database_url": database_url})
-        store = open_store(settings.database_url, upgrade=not database_url)
-        with store.sessions.begin() as session:
-            targets = crawl_targets(session, vendor)
+        store = open_store(job.database_url, upgrade=upgrade)
+        try:
+            with store.readers.begin() as session:
+                targets = crawl_targets(session, job.vendor)
+        finally:
+            store.close()
         by_url: dict[str, list[CrawlTarget]] = defaultdict(list)
         by_vendor: dict[str, list[CrawlTarget]] = defaultdict(list)
         for target in targets:
             by_url[target.url].append(target)
             by_vendor[target.vendor_slug].append(target)
         return cls(
-            settings=settings,
-            store=store,
-            vendor=vendor,
+            job=job,
             targets=targets,
             by_url=dict(by_url),
             vendors={slug: VendorPolicy.of(group) for slug, group in by_vendor.items()},
@@ -107,9 +104,23 @@ def _hostname(url: str) -> str | None:
         return None
 
 
-def scrapy_overrides(settings: Settings) -> dict[str, Any]:
-    """Scrapy settings that follow the tracker's configuration."""
-    crawl = settings.crawl
+@cache
+def configured() -> Settings:
+    """The configuration, read once: only for a crawl started by hand, without a job."""
+    return load_settings()
+
+
+def job_of(settings: Any, vendor: str | None = None) -> tuple[CrawlJob, bool]:
+    """The crawl job in the Scrapy setting ``TRACKER_JOB``, and True; without one (a crawl
+    started by hand), a job from the configuration, and False."""
+    text = settings.get(JOB_SETTING)
+    if text:
+        return CrawlJob.from_text(text), True
+    return CrawlJob.of(configured(), vendor=vendor), False
+
+
+def scrapy_overrides(crawl: CrawlSettings) -> dict[str, Any]:
+    """Scrapy settings that follow the job's crawl settings."""
     return {
         "USER_AGENT": f"tracker-price-checker/{__version__} (+{crawl.contact_url})",
         "ROBOTSTXT_OBEY": crawl.obey_robots,
@@ -123,12 +134,3 @@ def scrapy_overrides(settings: Settings) -> dict[str, Any]:
         "CLOSESPIDER_TIMEOUT": crawl.time_limit_seconds,
     }
 
-
-def hints_for(target: CrawlTarget) -> ExtractHints:
-    return hints_from_settings(target.vendor_currency, target.vendor_settings.get("extraction"))
-
-
-def variant_of(target: CrawlTarget) -> VariantSpec:
-    return VariantSpec(
-        sku=target.variant_sku, text=target.variant_text, position=target.variant_position
-    )

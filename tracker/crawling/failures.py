@@ -1,6 +1,12 @@
-"""Name what went wrong with a request, as a check status and a message."""
+"""Name what went wrong with a request, as a check status and a sentence for the operator.
+
+A message is never a Python repr (twisted wraps the real reasons in lists of failures) and
+never empty: what the exception says, or what kind of failure it was.
+"""
 
 from __future__ import annotations
+
+import re
 
 from scrapy.exceptions import (
     CannotResolveHostError,
@@ -48,9 +54,9 @@ def classify_failure(failure: Failure) -> tuple[CheckStatus, str]:
             return CheckStatus.BLOCKED, f"HTTP {code}: the vendor refused the request{asked}"
         return CheckStatus.HTTP_ERROR, f"HTTP {code}{asked}"
     if failure.check(OffsiteRedirect):
-        return CheckStatus.OFFSITE_REDIRECT, failure.getErrorMessage()
+        return CheckStatus.OFFSITE_REDIRECT, failure_text(failure, "a redirect left the vendor")
     if failure.check(RobotsDisallowed):
-        return CheckStatus.BLOCKED, failure.getErrorMessage()
+        return CheckStatus.BLOCKED, failure_text(failure, "robots.txt forbids the request")
     if failure.check(DownloadTimeoutError, TimeoutError, TCPTimedOutError):
         return CheckStatus.TIMEOUT, "the request timed out"
     if failure.check(ResponseDataLossError):
@@ -61,14 +67,36 @@ def classify_failure(failure: Failure) -> tuple[CheckStatus, str]:
     if failure.check(ResponseNeverReceived, ConnectionDone, ConnectionLost):
         return CheckStatus.HTTP_ERROR, "the connection closed before an answer arrived"
     if failure.check(DownloadCancelledError):
-        message = failure.getErrorMessage()
+        message = failure_text(failure, "the download was cancelled")
         if "max size" in message:
             return CheckStatus.HTTP_ERROR, f"page too large (crawl.max_page_bytes): {message}"
         return CheckStatus.HTTP_ERROR, f"download stopped: {message}"
     if failure.check(DownloadConnectionRefusedError):
         return CheckStatus.HTTP_ERROR, "connection refused"
     if failure.check(CannotResolveHostError, DNSLookupError):
-        return CheckStatus.HTTP_ERROR, f"DNS lookup failed: {failure.getErrorMessage()}"
+        return CheckStatus.HTTP_ERROR, f"DNS lookup failed: {failure_text(failure, 'no address')}"
     if failure.check(IgnoreRequest):
-        return CheckStatus.BLOCKED, f"not requested: {failure.getErrorMessage()}"
-    return CheckStatus.HTTP_ERROR, f"{failure.type.__name__}: {failure.getErrorMessage()}"
+        return CheckStatus.BLOCKED, f"not requested: {failure_text(failure, 'a middleware')}"
+    kind = _words(failure.type.__name__)
+    return CheckStatus.HTTP_ERROR, f"the request failed ({kind}): {failure_text(failure, kind)}"
+
+
+def failure_text(failure: Failure, otherwise: str) -> str:
+    """What a failure says, without reprs: nested reasons unwrapped, ``otherwise`` if empty."""
+    value = failure.value
+    reasons = getattr(value, "reasons", None)  # twisted's ResponseFailed and its kin
+    if isinstance(reasons, list) and reasons:
+        texts = [
+            failure_text(r, _words(type(r.value).__name__)) if isinstance(r, Failure) else str(r)
+            for r in reasons
+        ]
+        return "; ".join(dict.fromkeys(t for t in texts if t)) or otherwise
+    message = " ".join(str(value).split())
+    if not message or message.startswith("<") or message.startswith("[<"):
+        return otherwise
+    return message
+
+
+def _words(name: str) -> str:
+    """A class name as words: ``ResponseFailed`` -> ``response failed``."""
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", name.removesuffix("Error")).lower() or "error"

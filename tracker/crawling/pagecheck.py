@@ -15,7 +15,6 @@ from tracker import __version__
 from tracker.config import Settings
 from tracker.domain import CheckStatus, ExtractHints, ExtractResult
 from tracker.extract import extract, shopify
-from tracker.extract.hints import hints_from_settings
 from tracker.store.engine import Store
 from tracker.store.models import Vendor
 from tracker.urls import is_http_url
@@ -89,7 +88,7 @@ def vendor_hints(store: Store, slug: str) -> ExtractHints:
         vendor = session.scalar(select(Vendor).where(Vendor.slug == slug))
         if vendor is None:
             raise LookupError(f"no vendor {slug!r} in the database (run `tracker catalog sync`)")
-        return hints_from_settings(vendor.currency, (vendor.settings or {}).get("extraction"))
+        return vendor.profile.extract_hints(vendor.currency)
 
 
 def check_page(

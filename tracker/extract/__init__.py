@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import replace
+from decimal import Decimal
 
 from tracker.domain import CheckStatus, ExtractHints, ExtractResult, Offer
 from tracker.extract import blocked, jsonld, meta, microdata, shopify, woocommerce
@@ -20,7 +21,7 @@ from tracker.extract.jsonld import BOUND_MARK
 from tracker.extract.page import Page
 from tracker.extract.selectors import selector_offers
 from tracker.extract.values import MAX_PRICE, is_free_text
-from tracker.extract.visible import NO_EVIDENCE, read_evidence
+from tracker.extract.visible import CURRENT, NO_EVIDENCE, read_evidence
 from tracker.vocabulary import CURRENCIES
 
 __all__ = ["Claim", "extract", "extract_page", "read_claims"]
@@ -66,7 +67,7 @@ def read_claims(page: Page) -> list[Claim]:
     """What each source of the page states, in chain order, before the page is looked at
     (RDFa, slow, only when declared and nothing else states a price)."""
     claims = [_claim(name, step, page) for name, step in _steps(page)]
-    if page.declares_rdfa and not any(c.offers for c in claims):
+    if not any(c.offers for c in claims) and page.declares_rdfa:
         claims.append(_claim("rdfa", microdata.rdfa_offers, page))
     return claims
 
@@ -105,15 +106,38 @@ def _claim(name: str, step: Step, page: Page) -> Claim:
 
 
 def _operator_answer(selected: Claim, claims: list[Claim], page: Page) -> ExtractResult:
-    """The vendor's selectors name the price element: their reading is the answer."""
+    """The vendor's selectors name the price element: their reading is the answer, unless the
+    page's data states another price and the page does not show the selected one as current
+    (a selector that drifted onto another figure): then nothing is published."""
+    values = selected.values
+    others = [c for c in claims if c.offers and c is not selected]
+    agreeing = [c.source for c in others if c.values & values]
+    contradicted = others and not agreeing
+    if contradicted:
+        names = [o.name for c in claims for o in c.offers[:1] if o.name]
+        evidence = read_evidence(page, names) if page.tree is not None else NO_EVIDENCE
+        if not any(evidence.roles_of(amount, code) & {CURRENT} for amount, code in values):
+            said = "; ".join(f"{c.source} says {_money(c.values)}" for c in others)
+            return ExtractResult(
+                CheckStatus.AMBIGUOUS,
+                tried=tuple(c.source for c in claims),
+                error=f"the selectors read {_money(values)}, but {said} and the page does not "
+                "show the selected amount as the current price",
+                availability=selected.offers[0].availability,
+            )
+        agreeing.append("page")
     return ExtractResult(
         CheckStatus.OK,
         selected.offers,
         source="selectors",
         tried=tuple(c.source for c in claims),
-        agreed=("selectors",),
+        agreed=("selectors", *agreeing),
         availability=selected.offers[0].availability,
     )
+
+
+def _money(values: frozenset[tuple[Decimal, str]]) -> str:
+    return ", ".join(f"{amount} {code}" for amount, code in sorted(values))
 
 
 def _gone(page: Page) -> ExtractResult | None:
@@ -128,7 +152,7 @@ def _gone(page: Page) -> ExtractResult | None:
 
 
 def _json_ld(page: Page) -> list[Offer] | None:
-    return jsonld.main_offers(jsonld.find_products(page.body, page.encoding), page)
+    return jsonld.main_offers(jsonld.products_in(jsonld.blocks_of(page.json_ld_texts)), page)
 
 
 def _woocommerce(page: Page) -> list[Offer] | None:

@@ -121,7 +121,7 @@ def gone_notice(page: Page) -> str | None:
     for sibling in parent:
         if sibling is heading or not isinstance(sibling.tag, str) or sibling.tag == "script":
             continue
-        if hidden_by_markup(dict(sibling.items())):
+        if hidden_by_markup(sibling):
             continue
         text = " ".join(text_of(sibling).split())
         if len(text) <= NOTICE_CHARS and _GONE_NOTICE.search(text):

@@ -21,7 +21,7 @@ PAGE = "page"  # the visible main area, as a source
 HEURISTIC = "heuristic"  # a price read from the visible page alone
 # Sources that state the same database twice count once (a template writing both markups).
 _SCHEMA_MARKUPS = frozenset({"json-ld", "microdata", "rdfa"})
-_IMPLAUSIBLE_SALE = 10  # a struck price ten times the current one: a fee or a unit price won
+_IMPLAUSIBLE_SALE = 10  # a struck price over ten times a claimed one is not its regular price
 # How a page may show the prices of a product's variants: one of them, or their range.
 _VARIANT_ROLES = frozenset({CURRENT, "range", "from", "list"})
 
@@ -138,13 +138,6 @@ def _publish_visible(
         for s in evidence.shown
         if s.role == STRUCK and currency in s.money.currencies and s.money.amount > amount
     }
-    if any(was > amount * _IMPLAUSIBLE_SALE for was in struck) and not priced and False:
-        return _ambiguous(
-            f"the page's only current price {winner.money.raw} is under a tenth of its struck "
-            "price: a fee or a unit price, not the product's",
-            claims,
-            evidence,
-        )
     rivals = evidence.unmarked_rivals(winner)
     if rivals:
         return _ambiguous(

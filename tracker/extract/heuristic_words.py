@@ -26,6 +26,7 @@ _STOCK_MARK = re.compile(
     r"delivery|lieferzeit",
     re.IGNORECASE,
 )
+_LABEL_CHARS = 40  # a label before an amount is a few words
 # A visible label before the stock state ("Availability: In Stock", "Наличие: нет").
 STOCK_LABEL = re.compile(
     r"\s*(availability|stock|verfügbarkeit|lieferstatus|lagerbestand|disponibilité|"
@@ -143,6 +144,37 @@ LOSES_AFTER = re.compile(
     ),
     re.IGNORECASE,
 )
+
+
+_INSIDE_WORD = re.compile(r"(?<=[a-z])[a-z]")
+
+
+@lru_cache(maxsize=8192)
+def label_before(text: str) -> str | None:
+    """Why the label ending `text` makes the amount after it lose (a LOSES_BEFORE group), or
+    a struck word ("was"); None. The labels are anchored at the end, so a plain search tries
+    every position with every alternative (over 100 µs on a short label): only positions that
+    can start a label are tried (never inside a Latin word), left to right as search does.
+    Cached: a shop's template puts the same label before every product's price."""
+    text = text.lower()[-_LABEL_CHARS:]
+    inside = {m.start() for m in _INSIDE_WORD.finditer(text)}
+    for start in range(len(text)):
+        if start in inside:
+            continue
+        match = LOSES_BEFORE.match(text, start)
+        if match:
+            return match.lastgroup
+    for start in range(len(text)):
+        if start not in inside and STRUCK_WORDS.match(text, start):
+            return "struck"
+    return None
+
+
+@lru_cache(maxsize=8192)
+def label_after(text: str) -> str | None:
+    """Why the words after an amount make it lose (a LOSES_AFTER group), or None."""
+    match = LOSES_AFTER.match(text.lower())
+    return match.lastgroup if match else None
 
 
 # The same class strings come back on every element of a page ("price", "menu-item"), and each

@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from tracker.domain import Availability, Offer
-from tracker.extract.page import PRICE_TAG_MARK, Page
+from tracker.extract.page import Page
 from tracker.extract.scope import fold, pick_main
 from tracker.extract.values import normalize_availability, parse_currency, parse_price
 
@@ -37,20 +37,24 @@ _PROPERTIES = {
     ).split()
 }
 _ODD_CASE = re.compile(
-    rb'"(?:Offers|Price|PriceCurrency|Availability|LowPrice|HighPrice|PriceSpecification|'
-    rb'HasVariant|pricecurrency|lowprice|highprice|pricespecification|hasvariant)"\s*:'
+    r'"(?:Offers|Price|PriceCurrency|Availability|LowPrice|HighPrice|PriceSpecification|'
+    r'HasVariant|pricecurrency|lowprice|highprice|pricespecification|hasvariant)"\s*:'
 )
 
 
 def json_ld_blocks(body: bytes, encoding: str = "utf-8") -> Iterator[Any]:
-    """Yield each parsable JSON-LD block; a broken block never hides the others."""
-    for match in _SCRIPT.finditer(body):
-        raw = match.group(1)
-        if len(raw) > MAX_BLOCK_BYTES:
+    """Yield each parsable JSON-LD block of a page's bytes; a broken block never hides others."""
+    return blocks_of(m.group(1).decode(encoding, errors="replace") for m in _SCRIPT.finditer(body))
+
+
+def blocks_of(texts: Iterable[str]) -> Iterator[Any]:
+    """Each parsable JSON-LD block of these script texts, keys in schema.org's spelling."""
+    for text in texts:
+        if len(text) > MAX_BLOCK_BYTES:
             continue
-        data = _lenient_json(raw.decode(encoding, errors="replace"))
+        data = _lenient_json(text)
         if data is not None:
-            yield _canonical_keys(data) if _ODD_CASE.search(raw) else data
+            yield _canonical_keys(data) if _ODD_CASE.search(text) else data
 
 
 def _canonical_keys(data: Any, depth: int = 0) -> Any:
@@ -129,9 +133,14 @@ def _top_level_nodes(data: Any, depth: int = 0) -> Iterator[dict[str, Any]]:
 
 def find_products(body: bytes, encoding: str = "utf-8") -> list[dict[str, Any]]:
     """Product nodes at the top of the page's JSON-LD (not related or similar products)."""
+    return products_in(json_ld_blocks(body, encoding))
+
+
+def products_in(blocks: Iterable[Any]) -> list[dict[str, Any]]:
+    """Product nodes at the top of these JSON-LD blocks."""
     found: list[dict[str, Any]] = []
     by_id: dict[str, dict[str, Any]] = {}
-    for block in json_ld_blocks(body, encoding):
+    for block in blocks:
         for node in _top_level_nodes(block):
             if isinstance(node.get("@id"), str) and len(node) > 1:
                 by_id.setdefault(node["@id"], node)
@@ -368,7 +377,7 @@ def _in_minor_units(offers: list[Offer], page: Page) -> bool:
     24.95 product; the product meta tags beside it say 24.95. The larger one is the cents.
     """
     whole = [o.price for o in offers if o.price is not None and o.price == o.price.to_integral()]
-    if not whole or not page.contains(PRICE_TAG_MARK):
+    if not whole or not page.has_price_tags:
         return False  # cents are whole numbers; most prices are not, and need no page search
     stated = {
         parse_price(value)[0]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tracker.domain import Availability, Offer
-from tracker.extract.page import PRICE_TAG_MARK, Page
+from tracker.extract.page import Page
 from tracker.extract.values import normalize_availability, parse_currency, parse_price
 
 _AMOUNT = ("product:sale_price:amount", "product:price:amount", "og:price:amount")
@@ -25,8 +25,8 @@ def _first(page: Page, keys: tuple[str, ...]) -> tuple[str, list[str]] | None:
 
 
 def meta_offers(page: Page) -> list[Offer]:
-    if not page.contains(PRICE_TAG_MARK):
-        return []  # no price tag: one byte search instead of reading every <meta>
+    if not page.has_price_tags:
+        return []
     found = _first(page, _AMOUNT)
     if found is None:
         return []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 import html
 import re
+from collections.abc import Callable, Iterator
 from functools import cached_property, lru_cache
 from typing import Any
 from urllib.parse import urlsplit
@@ -22,11 +23,15 @@ _CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)"""
 _TITLE = re.compile(rb"<title\b[^>]*>(.*?)</title\s*>", re.IGNORECASE | re.DOTALL)
 _H1 = re.compile(rb"<h1\b[^>]*>(.*?)</h1\s*>", re.IGNORECASE | re.DOTALL)
 _META = re.compile(rb"<meta\b[^>]*>", re.IGNORECASE)
+_JSON_LD_SCRIPT = re.compile(
+    rb"<script\b[^>]*\btype\s*=\s*[\"']?application/ld\+json[\"']?[^>]*>(.*?)</script\s*>",
+    re.IGNORECASE | re.DOTALL,
+)
 _ATTR = re.compile(
     r"""([a-zA-Z_:][-a-zA-Z0-9_:.]*)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))""", re.DOTALL
 )
 _TAGS = re.compile(r"<[^>]*>")
-_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
+HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 _LINK_CANONICAL = re.compile(rb"""<link\b[^>]*rel\s*=\s*["']?canonical["']?[^>]*>""", re.IGNORECASE)
 # Attribute patterns, each tried only where its attribute's name occurs: a case-blind regex
 # over the whole page tries every byte (0.5 ms on 60 KB), and scripts say "typeof" everywhere.
@@ -95,10 +100,13 @@ def text_of(element: Any) -> str:
     return "".join(element.itertext())
 
 
-def hidden_by_markup(attributes: dict[str, str]) -> bool:
+def hidden_by_markup(element: Any) -> bool:
     """Hidden by its own attributes (a page read without its stylesheets cannot know more)."""
-    style = attributes.get("style")
-    return "hidden" in attributes or (style is not None and _HIDDEN_STYLE.search(style) is not None)
+    get = element.get
+    style = get("style")
+    return get("hidden") is not None or (
+        style is not None and HIDDEN_STYLE.search(style) is not None
+    )
 
 
 def tag_attributes(tag: str) -> dict[str, str]:
@@ -111,6 +119,32 @@ def tag_attributes(tag: str) -> dict[str, str]:
 
 def clean_text(fragment: str) -> str:
     return " ".join(html.unescape(_TAGS.sub(" ", fragment)).split())
+
+
+class CurrencyContext:
+    """Codes in order, the first ones given, the rest computed only when asked for."""
+
+    __slots__ = ("_first", "_more", "_rest")
+
+    def __init__(self, first: tuple[str, ...], more: Callable[[], tuple[str, ...]]) -> None:
+        self._first = first
+        self._more = more
+        self._rest: tuple[str, ...] | None = None
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self._first
+        if self._rest is None:
+            self._rest = self._more()
+        yield from self._rest
+
+    def __contains__(self, code: object) -> bool:
+        return any(code == c for c in self)
+
+    def __len__(self) -> int:
+        return len(tuple(iter(self)))
+
+    def __getitem__(self, index: int) -> str:
+        return tuple(iter(self))[index]
 
 
 class Page:
@@ -141,6 +175,21 @@ class Page:
                 pass
         return "utf-8"
 
+    @cached_property
+    def assets(self) -> str:
+        """The addresses of the page's scripts and stylesheets, its inline scripts and its body's
+        class, in one string: where a shop platform names itself ("cdn.shopify.com",
+        "woocommerce"). Read from the tree; a walk of the bytes costs more."""
+        tree = self.tree
+        if tree is None:
+            return self.decode(self.body)
+        parts = [" ".join(e.get("class") or "" for e in tree.iter("body"))]
+        for element in tree.iter("script", "link"):
+            parts.append(element.get("src") or element.get("href") or "")
+            if element.text:
+                parts.append(element.text)
+        return "\n".join(parts)
+
     def contains(self, marker: bytes) -> bool:
         """Whether the page's bytes hold `marker`; remembered, as each search reads the page."""
         found = self._found.get(marker)
@@ -163,23 +212,53 @@ class Page:
 
     @cached_property
     def h1(self) -> str:
+        """The first h1's text (from the tree: a regex over a page without one reads it all)."""
+        tree = self.tree
+        if tree is not None:
+            first = next(tree.iter("h1"), None)
+            return " ".join(text_of(first).split())[:300] if first is not None else ""
         match = _H1.search(self.body)
         return clean_text(self.decode(match.group(1)))[:300] if match else ""
 
+    @property
+    def has_price_tags(self) -> bool:
+        """Whether a product price meta tag is there ("product:price:amount", "og:price:amount")."""
+        if "meta" not in self.__dict__ and self.tree is None:
+            return self.contains(PRICE_TAG_MARK)
+        return any(key.endswith(":amount") for key in self.meta)
+
     @cached_property
     def meta(self) -> dict[str, list[str]]:
-        """<meta> values by property or name (lower-cased), read without a DOM."""
+        """<meta> values by property or name (lower-cased), from the page's tree (a C-level
+        walk: cheaper than a regex over the bytes), or from its bytes when it has no tree."""
         found: dict[str, list[str]] = {}
-        for match in _META.finditer(self.body):
-            attrs = tag_attributes(self.decode(match.group(0)))
+        tree = self.tree
+        if tree is None:
+            tags = (tag_attributes(self.decode(m.group(0))) for m in _META.finditer(self.body))
+        else:
+            tags = (dict(e.items()) for e in tree.iter("meta"))
+        for attrs in tags:
             key = attrs.get("property") or attrs.get("name") or attrs.get("itemprop")
             if key and "content" in attrs:
                 found.setdefault(key.strip().lower(), []).append(attrs["content"].strip())
         return found
 
+    @cached_property
+    def json_ld_texts(self) -> list[str]:
+        """The text of each JSON-LD script block, from the tree (or the bytes without one)."""
+        tree = self.tree
+        if tree is None:
+            return [self.decode(m.group(1)) for m in _JSON_LD_SCRIPT.finditer(self.body)]
+        scripts = (
+            s
+            for s in tree.iter("script")
+            if (s.get("type") or "").strip().lower().startswith("application/ld+json")
+        )
+        return [text for text in (s.text for s in scripts) if text]
+
     def meta_value(self, key: str) -> str | None:
-        """One <meta>'s content by property or name, found without reading every <meta>."""
-        if "meta" in self.__dict__:
+        """One <meta>'s content by property or name."""
+        if "meta" in self.__dict__ or "tree" in self.__dict__:
             values = self.meta.get(key)
             return values[0] if values else None
         body, needle = self.body, key.encode()
@@ -207,14 +286,18 @@ class Page:
         return None
 
     @cached_property
-    def currency_context(self) -> tuple[str, ...]:
+    def currency_context(self) -> CurrencyContext:
         """Currencies an ambiguous symbol ("$", "kr") may be read as, most telling first.
 
         The vendor's own currency; then the codes the page's data and scripts declare; then the
-        country of the host's domain, of the page's language tag and of og:locale.
+        country of the host's domain, of the page's language tag and of og:locale. Read lazily:
+        a symbol that is the vendor's currency needs none of the rest.
         """
-        codes: list[str] = [self.hints.currency] if self.hints.currency else []
-        codes.extend(self._declared_currencies())
+        first = (self.hints.currency,) if self.hints.currency else ()
+        return CurrencyContext(first, self._context_codes)
+
+    def _context_codes(self) -> tuple[str, ...]:
+        codes: list[str] = list(self._declared_currencies())
         for country in self._countries():
             codes.extend(_territory_currencies(country))
         return tuple(dict.fromkeys(codes))
@@ -238,8 +321,12 @@ class Page:
         tld = host.rsplit(".", 1)[-1].lower() if "." in host else ""
         if len(tld) == 2 and tld not in _GENERIC_TLDS:
             countries.append("GB" if tld == "uk" else tld.upper())
-        lang = _LANG.search(self.body[:16384])
-        tags = [lang.group(1).decode("ascii")] if lang else []
+        tree = self.tree
+        if tree is not None:
+            tags = [tree.get("lang")] if tree.get("lang") else []
+        else:
+            lang = _LANG.search(self.body[:16384])
+            tags = [lang.group(1).decode("ascii")] if lang else []
         locale = self.meta_value("og:locale")
         tags.extend([locale] if locale else [])
         for tag in tags:

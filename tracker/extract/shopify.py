@@ -12,7 +12,7 @@ from tracker.domain import Availability, Offer
 from tracker.extract.page import Page
 from tracker.extract.scope import fold
 
-_MARKER = b"hopify"  # cdn.shopify.com, Shopify.shop, ShopifyAnalytics: one scan of the page
+_MARKER = "hopify"  # cdn.shopify.com, Shopify.shop, ShopifyAnalytics in its scripts
 _JSON_SCRIPT = re.compile(
     rb"<script\b[^>]*\btype\s*=\s*[\"']?application/json[\"']?[^>]*>(.*?)</script\s*>",
     re.IGNORECASE | re.DOTALL,
@@ -24,7 +24,7 @@ MAX_JSON_BYTES = 2 * 1024 * 1024
 
 
 def is_shopify(page: Page) -> bool:
-    return page.contains(_MARKER)
+    return _MARKER in page.assets
 
 
 def endpoint_url(url: str) -> str | None:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from functools import lru_cache
 
 from price_parser import Price
 
@@ -132,6 +133,8 @@ _NUMBER = (
 )
 _LETTERS = re.compile(r"[a-zа-яà-ž]", re.IGNORECASE)
 _CENTS_AFTER = re.compile(r"(\d{2})(?!\d)")
+# The group separators a number may use besides "." and "," (spaces and apostrophes).
+_GROUP_SPACES = str.maketrans("", "", " \u00a0\u202f\u2009'’")
 # Symbols written with letters ("kr", "руб.") must stand apart from other letters.
 _SYMBOL_ALT = "|".join(
     re.escape(s) for s in sorted(_SYMBOLS, key=len, reverse=True) if not _LETTERS.search(s)
@@ -233,7 +236,7 @@ def _decimal(text: str) -> Decimal | None:
         return None
 
 
-Preferred = str | Sequence[str] | None
+Preferred = str | Iterable[str] | None
 
 
 def parse_currency(value: object, preferred: Preferred = None) -> str | None:
@@ -250,6 +253,7 @@ def parse_currency(value: object, preferred: Preferred = None) -> str | None:
     return _resolve(text.casefold(), symbol_currencies(text), preferred)
 
 
+@lru_cache(maxsize=1024)
 def symbol_currencies(symbol: str) -> tuple[str, ...]:
     """Every ISO code a symbol or code may stand for ("$": USD, CAD, ...)."""
     text = unicodedata.normalize("NFKC", symbol).strip()
@@ -258,20 +262,51 @@ def symbol_currencies(symbol: str) -> tuple[str, ...]:
     return _SYMBOLS.get(text.casefold(), ())
 
 
+@lru_cache(maxsize=1024)
+def _symbol_key(symbol: str) -> str:
+    return unicodedata.normalize("NFKC", symbol).strip().casefold()
+
+
+def amount_of(number: str, decimal_separator: str | None = None) -> Decimal | None:
+    """The value of a number as `_NUMBER` matched it ("1.299,00", "1 234", "1,23,456.50",
+    "75,-"): a final separator with one or two digits is the decimal one, any other groups
+    thousands; with the vendor's separator given, that one is decimal and the other groups."""
+    text = number.translate(_GROUP_SPACES).rstrip("-–").rstrip(".,")
+    if decimal_separator in (",", "."):
+        thousands = "." if decimal_separator == "," else ","
+        text = text.replace(thousands, "").replace(decimal_separator, ".")
+    else:
+        head, point, tail = text.rpartition(".") if "." in text[-3:] else text.rpartition(",")
+        if point and 1 <= len(tail) <= 2 and tail.isdigit():
+            if point in head:
+                return None  # "1.234.56": the same mark groups and separates decimals
+            text = head.replace(",", "").replace(".", "") + "." + tail
+        else:
+            text = text.replace(",", "").replace(".", "")
+    amount = _decimal(text)
+    if amount is None or not amount.is_finite() or amount > MAX_PRICE:
+        return None
+    return amount
+
+
 def _named(code: str, preferred: Preferred) -> bool:
-    codes = (preferred,) if isinstance(preferred, str) else (preferred or ())
-    return code in codes
+    return code in _codes(preferred)
+
+
+def _codes(preferred: Preferred) -> Iterable[str]:
+    if preferred is None:
+        return ()
+    return (preferred,) if isinstance(preferred, str) else preferred
 
 
 def _resolve(key: str, candidates: tuple[str, ...], preferred: Preferred) -> str | None:
     if not candidates:
         return None
-    codes = (preferred,) if isinstance(preferred, str) else (preferred or ())
-    for code in codes:
+    if len(candidates) == 1:
+        return candidates[0]  # no context needed (and none computed)
+    for code in _codes(preferred):
         if code in candidates:
             return code
-    if len(candidates) == 1:
-        return candidates[0]
     return _DEFAULT.get(key)
 
 
@@ -297,9 +332,9 @@ def find_money(
         if cents and not _LETTERS.search(symbol) and not re.search(r"[.,]\d", number):
             number, end = f"{number}.{cents.group(1)}", cents.end()  # "259€99": 259.99
             raw = text[match.start() : end].strip()
-        amount, _ = parse_price(f"{symbol} {number.rstrip('-–').rstrip('.,')}", decimal_separator)
+        amount = amount_of(number, decimal_separator)
         currencies = symbol_currencies(symbol)
-        currency = parse_currency(symbol, preferred)
+        currency = _resolve(_symbol_key(symbol), currencies, preferred)
         if amount is None or currency is None:
             continue
         if (

@@ -16,7 +16,7 @@ from tracker.extract.page import Page, clean_text, text_of
 from tracker.extract.scope import in_other_area
 from tracker.extract.values import find_money, parse_currency
 
-_MARKER = b"woocommerce"  # its classes and assets are on every WooCommerce product page
+_MARKER = "woocommerce"  # its body class and assets are on every WooCommerce product page
 _VARIATIONS = re.compile(rb"data-product_variations\s*=\s*(?:\"([^\"]*)\"|'([^']*)')")
 _SYMBOL = re.compile(rb"woocommerce-Price-currencySymbol[\"']?\s*>([^<]{1,12})<")
 _BLOCK_PRICE = "wp-block-woocommerce-product-price"
@@ -31,7 +31,7 @@ MAX_JSON_BYTES = 2 * 1024 * 1024
 
 
 def is_woocommerce(page: Page) -> bool:
-    return page.contains(_MARKER)
+    return _MARKER in page.assets
 
 
 def _currency(page: Page) -> str | None:

@@ -19,6 +19,7 @@ from tracker.domain import BoxGroup, ListingState
 from tracker.publishing.buybox import BoxRenderer
 from tracker.publishing.sparkline import WINDOW
 from tracker.publishing.viewmodel import STYLES, build_buy_box, build_group
+from tracker.rules import max_age
 from tracker.store.history import price_history
 from tracker.store.repo import listing_states, products_by_slug
 
@@ -110,12 +111,7 @@ class Publisher:
         # A shown price was checked within its max age: its 90-day window starts after this.
         oldest = max(
             [self.max_age]
-            + [
-                timedelta(hours=s.max_age_hours)
-                for group in states.values()
-                for s in group
-                if s.max_age_hours
-            ]
+            + [max_age(self.max_age, s.max_age_hours) for group in states.values() for s in group]
         )
         history = price_history(self.session, ids, self.now - oldest - WINDOW)
         site = self.settings.site

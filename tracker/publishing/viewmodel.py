@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -18,14 +17,14 @@ from tracker.domain import (
     RowState,
     SpanPoint,
 )
-from tracker.pricing import comparable_price, is_fresh, orders_first, unit_prices
+from tracker.pricing import comparable_price, orders_first, unit_prices
 from tracker.publishing.sparkline import build_sparkline
+from tracker.rules import shown
 from tracker.urls import link_allowed
 
 ORDERS = ("price", "catalog")
 STYLES = ("cards", "table")
 BUYABLE = (Availability.IN_STOCK, Availability.LIMITED)
-_CURRENCY = re.compile(r"^[A-Z]{3}$")
 
 
 def _availability(value: str | None) -> Availability:
@@ -72,17 +71,11 @@ def offer_row(
     ):
         return None
     link = f"{link_base}/go/{state.listing_id}" if link_base else state.affiliate_url
-    if state.max_age_hours is not None:
-        max_age = timedelta(hours=state.max_age_hours)
-    shown = (
-        not state.link_only
-        and state.price is not None
-        and state.currency is not None
-        and _CURRENCY.match(state.currency) is not None  # ISO 4217 or no price at all
-        and state.confirmed
-        and is_fresh(state.last_seen_at, now, max_age)
-    )
-    if not shown or state.price is None or state.currency is None:
+    row_state = shown(state, now, max_age).state
+    if row_state is not RowState.PRICED or state.price is None or state.currency is None:
+        # No number. A page that said "out of stock" without a price says so, with its time.
+        unavailable = row_state is RowState.UNAVAILABLE
+        seen = state.seen_availability_at if unavailable else None
         return OfferRow(
             listing_id=state.listing_id,
             vendor=state.vendor_name,
@@ -90,9 +83,12 @@ def offer_row(
             link=link,
             price=None,
             currency=None,
-            availability=Availability.UNKNOWN,
-            checked_at=None,
-            state=RowState.LINK_ONLY if state.link_only else RowState.CHECK,
+            availability=(
+                _availability(state.seen_availability) if unavailable else Availability.UNKNOWN
+            ),
+            checked_at=seen,
+            state=row_state,
+            checked_ago=relative_age(seen, now) if live and seen else None,
         )
     checked_at = state.last_seen_at
     return OfferRow(
@@ -129,6 +125,8 @@ def offer_row(
 
 def _group(row: OfferRow) -> int:
     """Priced and buyable first, then priced with unclear stock, then unpriced; gone last."""
+    if row.state is RowState.UNAVAILABLE:
+        return 3
     if row.price is None:
         return 2
     return {0: 0, 1: 1}.get(orders_first(row.availability), 3)

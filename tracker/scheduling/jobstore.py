@@ -173,14 +173,10 @@ def vendor_schedules(store: Store, settings: Settings) -> dict[str, Schedule]:
     defaults = settings.schedule
     with store.sessions() as session:
         vendors = session.scalars(select(Vendor).where(Vendor.active)).all()
-        stored = {v.slug: (v.settings or {}).get("schedule") for v in vendors}
+        stored = {v.slug: v.profile.schedule for v in vendors}
     return {
-        slug: Schedule.of(
-            value if isinstance(value, dict) else None,
-            defaults.default_every,
-            defaults.default_jitter,
-        )
-        for slug, value in stored.items()
+        slug: Schedule.of(entry, defaults.default_every, defaults.default_jitter)
+        for slug, entry in stored.items()
     }
 
 

@@ -1,4 +1,4 @@
-"""Run a crawl: the local runner starts `scrapy crawl listings` as a child process.
+"""Run a crawl: the local runner starts a crawl child process and hands it one crawl job.
 
 Every runner has one method, ``crawl(vendor, trigger=..., stop=...)``, which returns when the
 crawl is over and its run is recorded; ``tracker.scheduling.scrapyd`` holds the Scrapyd
@@ -25,7 +25,9 @@ from typing import Protocol
 from sqlalchemy.orm import Session
 
 from tracker.config import Settings
+from tracker.crawljob import CrawlJob
 from tracker.domain import RunStatus
+from tracker.rules import crawl_outcome
 from tracker.store import repo
 from tracker.store.engine import Store
 from tracker.store.models import CrawlRun
@@ -77,14 +79,7 @@ class CrawlOutcome:
     @property
     def status(self) -> RunStatus:
         """One status for the whole crawl: partial when some vendors read prices and some not."""
-        statuses = {run.status for run in self.runs}
-        if len(statuses) == 1:
-            return statuses.pop()
-        if RunStatus.RUNNING in statuses:
-            return RunStatus.RUNNING
-        if self.offers:
-            return RunStatus.PARTIAL
-        return RunStatus.KILLED if RunStatus.KILLED in statuses else RunStatus.FAILED
+        return crawl_outcome((run.status for run in self.runs), self.offers)
 
     @property
     def expected(self) -> int:
@@ -151,32 +146,12 @@ class LocalRunner:
         return run
 
 
-def crawl_command(run_ids: list[int], vendor: str | None, log_file: Path) -> list[str]:
-    command = [
-        sys.executable,
-        "-m",
-        "scrapy",
-        "crawl",
-        "listings",
-        "-a",
-        f"run_id={','.join(map(str, run_ids))}",
-        "-s",
-        f"LOG_FILE={log_file}",
-    ]
-    if vendor:
-        command += ["-a", f"vendor={vendor}"]
-    return command
+CRAWL_COMMAND = [sys.executable, "-m", "tracker.crawling.child"]
 
 
-def child_environment(settings: Settings, extra: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The child reads the same configuration: same file, same database."""
-    env = dict(os.environ)
-    env["SCRAPY_SETTINGS_MODULE"] = "tracker.crawling.settings"
-    env["TRACKER_DATABASE_URL"] = settings.database_url
-    if settings.config_path:
-        env["TRACKER_CONFIG"] = str(settings.config_path)
-    else:
-        env.pop("TRACKER_CONFIG", None)
+def child_environment(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """This process's environment without the tracker's variables: the child reads its job."""
+    env = {name: value for name, value in os.environ.items() if not name.startswith("TRACKER_")}
     env.update(extra or {})
     return env
 
@@ -194,10 +169,10 @@ def run_local_crawl(
 ) -> CrawlOutcome:
     """Crawl one vendor (or all) in a child process with a time limit.
 
-    One run per vendor is recorded before the child starts; the child takes them over and
-    the run rows say how it went. When ``stop`` is set the child is asked to stop (SIGTERM:
-    Scrapy closes the spider and records the runs), and killed if it is still there after a
-    grace time.
+    One run per vendor is recorded before the child starts; the child gets them with its
+    crawl job (on its stdin), takes them over, and the run rows say how it went. When
+    ``stop`` is set the child is asked to stop (SIGTERM: Scrapy closes the spider and
+    records the runs), and killed if it is still there after a grace time.
     """
     with store.sessions.begin() as session:
         run_ids = _start_runs(session, vendor, trigger)
@@ -206,16 +181,25 @@ def run_local_crawl(
     log_file = log_dir / f"crawl-{run_ids[0]}.log"
     # The child's own output (what it prints before Scrapy's logging starts, tracebacks)
     # goes to the same log file, never to a pipe that could fill up and stall it.
+    job = CrawlJob.of(
+        settings,
+        vendor=vendor,
+        run_ids=tuple(run_ids),
+        trigger=trigger,
+        runner="local",
+        log_file=str(log_file),
+    )
     with log_file.open("ab") as log_handle:
         child = subprocess.Popen(
-            crawl_command(run_ids, vendor, log_file),
+            CRAWL_COMMAND,
             cwd=settings.root,
-            env=child_environment(settings, extra_env),
-            stdin=subprocess.DEVNULL,
+            env=child_environment(extra_env),
+            stdin=subprocess.PIPE,
             stdout=log_handle,
             stderr=log_handle,
             start_new_session=new_session,
         )
+    _hand_over(child, job)
     with store.sessions.begin() as session:
         for run_id in run_ids:
             session.get_one(CrawlRun, run_id).pid = child.pid
@@ -243,6 +227,16 @@ def run_local_crawl(
     return outcome
 
 
+def _hand_over(child: subprocess.Popen[bytes], job: CrawlJob) -> None:
+    """Write the job to the child's stdin (a child that died already has its exit code)."""
+    assert child.stdin is not None
+    try:
+        child.stdin.write(job.text().encode("utf-8"))
+        child.stdin.close()
+    except BrokenPipeError:
+        pass
+
+
 def _start_runs(session: Session, vendor: str | None, trigger: str) -> list[int]:
     """One run for the vendor, or one for each vendor with active listings."""
     vendors = [vendor] if vendor is not None else repo.vendors_to_crawl(session)
@@ -261,12 +255,13 @@ def _close_open_runs(
     """Runs the child left open (it died or was stopped early) are closed with the reason."""
     killed = timed_out or returncode < 0
     if timed_out:
-        reason = "time limit reached"
+        reason = "the crawl reached its time limit (crawl.time_limit_seconds) and was stopped"
     elif returncode < 0:
-        reason = f"crawl process killed by {signal.Signals(-returncode).name}"
+        reason = f"the crawl process was killed by {signal.Signals(-returncode).name}"
     else:
-        reason = f"crawl process exited with code {returncode}"
-    error = "; ".join([reason, *_last_line(log_file)]) + f" (log: {log_file})"
+        reason = f"the crawl process exited with code {returncode} before it recorded its runs"
+    last = [f"its last log line: {line}" for line in _last_line(log_file)]
+    error = "; ".join([reason, *last]) + f" (log: {log_file})"
     status = RunStatus.KILLED if killed else RunStatus.FAILED
     with store.sessions.begin() as session:
         for run_id in run_ids:

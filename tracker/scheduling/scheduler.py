@@ -39,6 +39,7 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 
 from tracker.config import Settings
+from tracker.rules import GOOD_RUNS, needs_catch_up, scheduler_silent
 from tracker.scheduling.jobstore import (
     JOB_FUNCTION,
     JOB_PREFIX,
@@ -59,7 +60,6 @@ log = logging.getLogger(__name__)
 
 STATE_NAME = "scheduler"
 HEARTBEAT_JOB = "tracker:heartbeat"
-STALE_BEATS = 4  # a scheduler silent for this many resync periods is gone
 CLAIM_ATTEMPTS = 5  # reads of the scheduler's row when other schedulers keep changing it
 
 AfterCrawl = Callable[[str, RunSnapshot], None]
@@ -129,9 +129,13 @@ def crawl_vendor(vendor: str, schedule: str = "", trigger: str = "schedule") -> 
 
 
 def heartbeat() -> None:
-    """Wake the scheduler (it then reads the store again) and say that it is alive."""
+    """Wake the scheduler (it then reads the store again), say that it is alive, and close
+    the runs whose process is gone (a crawl of `tracker crawl` killed with its parent)."""
     if _context is not None:
-        beat(_context.store, datetime.now(UTC))
+        now = datetime.now(UTC)
+        beat(_context.store, now)
+        for line in close_dead_runs(_context.store, _context.settings, now, ask_nodes=False):
+            log.warning("%s", line)
 
 
 def beat(store: Store, now: datetime) -> None:
@@ -157,14 +161,16 @@ def claim(
     the other reads again and finds the winner alive.
     """
     host, pid = host or socket.gethostname(), pid or os.getpid()
-    silent_for = timedelta(seconds=settings.schedule.resync_seconds * STALE_BEATS)
     for _attempt in range(CLAIM_ATTEMPTS):
         with store.readers.begin() as session:
             state = session.get(SchedulerState, STATE_NAME)
             seen = None if state is None else (state.host, state.pid, state.beat_at)
         if seen is not None and (seen[0], seen[1]) != (host, pid):
             other_host, other_pid, beat_at = seen
-            alive = pid_alive(other_pid) if other_host == host else now - beat_at < silent_for
+            if other_host == host:
+                alive = pid_alive(other_pid)
+            else:
+                alive = not scheduler_silent(beat_at, now, settings.schedule.resync_seconds)
             if alive:
                 raise SchedulerError(
                     f"another scheduler is running (host {other_host}, pid {other_pid}); "
@@ -203,13 +209,18 @@ def release(store: Store) -> None:
 def catch_up(
     scheduler: Any, store: Store, schedules: dict[str, Schedule], now: datetime
 ) -> list[str]:
-    """Bring forward the vendors whose last good crawl is older than their interval."""
+    """Bring forward the vendors whose last good crawl is older than their interval.
+
+    The catch-up is the vendor's run for its schedule: an interval starts again from it, and
+    a vendor whose next regular run comes within half a period is left to that run
+    (``rules.needs_catch_up``), so no regular run follows a catch-up seconds later.
+    """
     with store.sessions() as session:
         last_good = dict(
             session.execute(
                 select(Vendor.slug, func.max(CrawlRun.started_at))
                 .join(CrawlRun, CrawlRun.vendor_id == Vendor.id)
-                .where(CrawlRun.status.in_(("ok", "partial")))
+                .where(CrawlRun.status.in_(GOOD_RUNS))
                 .group_by(Vendor.slug)
             ).all()
         )
@@ -221,13 +232,14 @@ def catch_up(
         schedule = schedules.get(vendor)
         if schedule is None:
             continue
-        last = last_good.get(vendor)
         period = timedelta(seconds=schedule.period_seconds())
-        if (last is None or now - last > period) and job.next_run_time > now:
+        if needs_catch_up(last_good.get(vendor), job.next_run_time, now, period):
             when = now + timedelta(seconds=random.uniform(0, schedule.jitter_seconds))
-            if when < job.next_run_time:
-                scheduler.modify_job(job.id, jobstore=STORE_ALIAS, next_run_time=when)
-                soon.append(vendor)
+            changes: dict[str, Any] = {"next_run_time": when}
+            if schedule.every_seconds is not None:  # the interval runs on from the catch-up
+                changes["trigger"] = schedule.trigger(start=when)
+            scheduler.modify_job(job.id, jobstore=STORE_ALIAS, **changes)
+            soon.append(vendor)
     return soon
 
 

@@ -1,8 +1,10 @@
 """The Scrapyd runner: crawls dispatched to Scrapyd nodes through their HTTP API.
 
 ``daemonstatus.json`` picks the least busy node, ``schedule.json`` starts the `listings`
-spider with the run's id as a spider argument and the database URL as a Scrapy setting
-(``TRACKER_DATABASE_URL``: settings, unlike arguments, are not shown by ``listjobs.json``),
+spider with its crawl job (``tracker.crawljob.CrawlJob``: the run, the database URL, the
+crawl and publishing settings) as the Scrapy setting ``TRACKER_JOB`` (settings, unlike
+arguments, are not shown by ``listjobs.json``), so the node crawls as this scheduler says,
+whatever its own configuration;
 ``listjobs.json`` says when the job is over, and the outcome is read from the shared
 database, where the crawl recorded it. ``cancel.json`` stops a job: a second cancel with
 SIGKILL follows when the first (SIGINT, Scrapy's clean shutdown) is not enough within the
@@ -27,6 +29,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from tracker.config import Settings
+from tracker.crawljob import JOB_SETTING, CrawlJob
 from tracker.domain import RunStatus
 from tracker.scheduling.runners import KILL_GRACE_SECONDS, RunSnapshot
 from tracker.store import repo
@@ -157,6 +160,14 @@ class ScrapydRunner:
             run_id = run.id
             job = f"tracker-run-{run_id}"
             run.job_id, run.node, run.pid = job, node.address, None
+        crawl_job = CrawlJob.of(
+            self.settings,
+            vendor=vendor,
+            run_ids=(run_id,),
+            trigger=trigger,
+            runner="scrapyd",
+            job_id=job,
+        )
         try:
             node.call(
                 "schedule.json",
@@ -164,10 +175,7 @@ class ScrapydRunner:
                     "project": self.project,
                     "spider": "listings",
                     "jobid": job,
-                    "vendor": vendor,
-                    "run_id": run_id,
-                    "trigger": trigger,
-                    "setting": f"TRACKER_DATABASE_URL={self.settings.database_url}",
+                    "setting": f"{JOB_SETTING}={crawl_job.text()}",
                 },
                 post=True,
             )

@@ -14,13 +14,18 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 
 from tracker.config import Settings
-from tracker.domain import RunStatus, time_text
+from tracker.domain import time_text
+from tracker.rules import (
+    is_unavailable,
+    listing_problems,
+    max_age,
+    run_problem,
+    scheduler_silent,
+)
 from tracker.scheduling.jobstore import job_rows, vendor_schedules
+from tracker.scheduling.recovery import close_dead_runs
 from tracker.store.engine import Store
 from tracker.store.models import CrawlRun, Listing, SchedulerState, Vendor
-
-FAILING_IN_A_ROW = 3
-SCHEDULER_SILENT_BEATS = 4
 
 
 @dataclass(frozen=True)
@@ -67,7 +72,9 @@ def last_runs(store: Store) -> dict[str, CrawlRun]:
 
 
 def status_report(store: Store, settings: Settings, now: datetime) -> StatusReport:
+    """What ran, what runs next, what needs the operator (runs found dead are closed first)."""
     report = StatusReport()
+    close_dead_runs(store, settings, now, ask_nodes=False)
     schedules = vendor_schedules(store, settings)
     jobs, broken = job_rows(store)
     runs = last_runs(store)
@@ -75,7 +82,6 @@ def status_report(store: Store, settings: Settings, now: datetime) -> StatusRepo
         scheduler_state = session.get(SchedulerState, "scheduler")
     scheduling_set_up = bool(jobs or broken) or scheduler_state is not None
     unscheduled = []
-    limit = timedelta(seconds=settings.crawl.time_limit_seconds * 2)
     for vendor, schedule in sorted(schedules.items()):
         job = jobs.get(vendor)
         run = runs.get(vendor)
@@ -95,12 +101,10 @@ def status_report(store: Store, settings: Settings, now: datetime) -> StatusRepo
             )
         elif job is None:
             unscheduled.append(vendor)
-        if run is not None and run.status in (RunStatus.FAILED, RunStatus.KILLED):
-            report.problems.append(f"vendor {vendor}: last run {run.id} {run.status}: {run.error}")
-        if run is not None and run.status == RunStatus.RUNNING and now - run.started_at > limit:
-            report.problems.append(
-                f"vendor {vendor}: run {run.id} running since {time_text(run.started_at)} UTC"
-            )
+        if run is not None:
+            problem = run_problem(run.id, run.status, run.error)
+            if problem:
+                report.problems.append(f"vendor {vendor}: {problem}")
     if unscheduled:
         report.notes.append(
             f"not scheduled: {', '.join(unscheduled)} (no scheduler was set up on this "
@@ -111,28 +115,27 @@ def status_report(store: Store, settings: Settings, now: datetime) -> StatusRepo
     report.scheduler, scheduler_problem = _scheduler_state(scheduler_state, settings, now)
     if scheduler_problem:
         report.problems.append(scheduler_problem)
-    max_age = timedelta(hours=settings.site.max_age_hours)
+    site_max_age = timedelta(hours=settings.site.max_age_hours)
     with store.sessions() as session:
         listings = session.execute(
-            select(Vendor.slug, Listing)
+            select(Vendor.slug, Vendor.profile, Listing)
             .join(Vendor, Listing.vendor_id == Vendor.id)
             .where(Listing.active, Vendor.active)
             .order_by(Vendor.slug, Listing.position, Listing.id)
         ).all()
-    for vendor, listing in listings:
-        name = f"listing {vendor}:{listing.key}"
-        if listing.consecutive_failures >= FAILING_IN_A_ROW:
-            report.problems.append(
-                f"{name}: failed {listing.consecutive_failures} times in a row "
-                f"({listing.last_status}: {listing.last_error})"
-            )
-        if listing.last_ok_at is None:
-            report.problems.append(f"{name}: no good price yet")
-        elif now - listing.last_ok_at > max_age:
-            report.problems.append(
-                f"{name}: last good price from {time_text(listing.last_ok_at)} UTC, "
-                f"older than {settings.site.max_age_hours:g} hours"
-            )
+    for vendor, profile, listing in listings:
+        for problem in listing_problems(
+            consecutive_failures=listing.consecutive_failures,
+            last_status=listing.last_status,
+            last_error=listing.last_error,
+            last_ok_at=listing.last_ok_at,
+            unavailable_at=(
+                listing.seen_availability_at if is_unavailable(listing.seen_availability) else None
+            ),
+            now=now,
+            limit=max_age(site_max_age, profile.display.max_age_hours),
+        ):
+            report.problems.append(f"listing {vendor}:{listing.key}: {problem}")
     return report
 
 
@@ -143,7 +146,7 @@ def _scheduler_state(
         return "not running", None
     silent = now - state.beat_at
     where = f"pid {state.pid} on {state.host}"
-    if silent > timedelta(seconds=settings.schedule.resync_seconds * SCHEDULER_SILENT_BEATS):
+    if scheduler_silent(state.beat_at, now, settings.schedule.resync_seconds):
         return (
             f"silent since {time_text(state.beat_at)} UTC ({where})",
             f"scheduler ({where}) silent for {int(silent.total_seconds())} s: is it still running?",

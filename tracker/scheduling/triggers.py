@@ -9,13 +9,13 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from tracker.profile import ScheduleEntry
 from tracker.schedules import parse_duration
 
 JITTER_SHARE = 0.1
@@ -31,28 +31,34 @@ class Schedule:
     timezone: str
 
     @classmethod
-    def of(cls, stored: dict[str, Any] | None, default_every: str, default_jitter: str) -> Schedule:
-        """Combine a vendor's stored ``schedule`` settings with the site-wide defaults.
+    def of(
+        cls, entry: ScheduleEntry | None, default_every: str, default_jitter: str
+    ) -> Schedule:
+        """Combine a vendor's own schedule (its profile's) with the site-wide defaults.
 
         A vendor without its own jitter gets the default jitter, capped at a tenth of its
         interval so that a short interval is not smeared over its whole period.
         """
-        stored = stored or {}
-        cron = stored.get("cron")
-        every = None if cron else parse_duration(stored.get("every", default_every))
-        schedule = cls(cron, every, 0.0, stored.get("timezone") or "UTC")
-        if "jitter" in stored:
-            jitter = parse_duration(stored["jitter"])
+        entry = entry or ScheduleEntry()
+        cron = entry.cron
+        every = None if cron else parse_duration(entry.every or default_every)
+        schedule = cls(cron, every, 0.0, entry.timezone or "UTC")
+        if entry.jitter is not None:
+            jitter = parse_duration(entry.jitter)
         else:
             jitter = min(parse_duration(default_jitter), schedule.period_seconds() * JITTER_SHARE)
         return cls(cron, every, float(int(jitter)), schedule.timezone)
 
-    def trigger(self) -> BaseTrigger:
+    def trigger(self, start: datetime | None = None) -> BaseTrigger:
+        """The APScheduler trigger; an interval's first run at ``start`` when given."""
         jitter = int(self.jitter_seconds) or None
         if self.cron:
             return CronTrigger(**_cron_fields(self.cron), timezone=self.timezone, jitter=jitter)
         return IntervalTrigger(
-            seconds=self.every_seconds or 1, timezone=self.timezone, jitter=jitter
+            seconds=self.every_seconds or 1,
+            start_date=start,
+            timezone=self.timezone,
+            jitter=jitter,
         )
 
     def period_seconds(self) -> float:

@@ -25,6 +25,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
 from tracker.domain import CheckStatus, RunStatus
+from tracker.profile import DEFAULT_PROFILE, VendorProfile
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -81,6 +82,19 @@ class StrEnumType(TypeDecorator[E]):
         return None if value is None else self.enum_type(value)
 
 
+class ProfileType(TypeDecorator[VendorProfile]):
+    """A vendor's profile, kept as JSON and read back as the typed model (never the JSON)."""
+
+    impl = JSON
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> dict[str, Any] | None:
+        return None if value is None else VendorProfile.model_validate(value).stored()
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> VendorProfile:
+        return VendorProfile.from_stored(value)
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
@@ -108,7 +122,10 @@ class Vendor(Base):
     homepage: Mapped[str] = mapped_column(String(2000))
     currency: Mapped[str] = mapped_column(String(3))
     affiliate_template: Mapped[str | None] = mapped_column(String(2000))
-    settings: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
+    # The column keeps its first name: the JSON stored by earlier versions reads as a profile.
+    profile: Mapped[VendorProfile] = mapped_column(
+        "settings", ProfileType, default=lambda: DEFAULT_PROFILE
+    )
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
     listings: Mapped[list[Listing]] = relationship(back_populates="vendor")
@@ -146,6 +163,13 @@ class Listing(Base):
     last_status: Mapped[CheckStatus | None] = mapped_column(StrEnumType(CheckStatus, 32))
     last_error: Mapped[str | None] = mapped_column(Text)
     consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
+    # The span the operator rejected last (`tracker prices --reject`): read again, it stays bad.
+    # (No foreign key: adding one would rebuild the table on SQLite; spans are never deleted.)
+    rejected_span_id: Mapped[int | None] = mapped_column(Integer)
+    # What the last page read showed of stock, with or without a price ("out of stock", no
+    # price), and when: the box shows a listing out of stock at once, the price span stays.
+    seen_availability: Mapped[str | None] = mapped_column(String(32))
+    seen_availability_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     vendor: Mapped[Vendor] = relationship(back_populates="listings")
     product: Mapped[Product] = relationship(back_populates="listings")
@@ -173,6 +197,10 @@ class ObservationSpan(Base):
     raw_price: Mapped[str | None] = mapped_column(String(200))
     page_hash: Mapped[str | None] = mapped_column(String(64))  # sha256 prefix of the page
     seen_count: Mapped[int] = mapped_column(Integer, default=1)
+    agreed: Mapped[str | None] = mapped_column(String(200))  # the sources that agreed, a,b,page
+    held_reason: Mapped[str | None] = mapped_column(Text)  # why the publish gate held it back
+    # A plain '0' default: SQLite adds the column in place (an expression would rebuild the table).
+    rejected: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
 
 class CrawlRun(Base):

@@ -29,6 +29,9 @@ class SpanRecord:
     source: str | None
     raw_price: str | None
     page_hash: str | None
+    agreed: tuple[str, ...] = ()  # the page's sources that agreed on the price
+    held_reason: str | None = None  # why the publish gate held it (and who decided)
+    rejected: bool = False
 
     @classmethod
     def of(cls, span: ObservationSpan) -> SpanRecord:
@@ -45,6 +48,9 @@ class SpanRecord:
             span.source,
             span.raw_price,
             span.page_hash,
+            tuple(s for s in (span.agreed or "").split(",") if s),
+            span.held_reason,
+            bool(span.rejected),
         )
 
 

@@ -7,15 +7,15 @@ import socket
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, aliased, joinedload
 
-from tracker.domain import CrawlTarget, ListingState, RunStatus
+from tracker.crawljob import CrawlTarget
+from tracker.domain import ListingState, RunStatus
 from tracker.store.models import CrawlRun, Listing, ObservationSpan, Product, Vendor
-from tracker.store.recording import CheckCounts, last_confirmed, record_checks
+from tracker.store.recording import CheckCounts, record_checks
 
 if TYPE_CHECKING:  # the catalog's models cost a crawl process ~90 ms to import, for nothing
     from tracker.catalog import Catalog
@@ -38,19 +38,6 @@ def _assign(row: object, values: Mapping[str, object]) -> bool:
             setattr(row, name, value)
             changed = True
     return changed
-
-
-def _store_vendor_settings(vendor: Vendor, key: str, value: dict[str, Any] | None) -> bool:
-    """Keep one group of the catalog's vendor options in ``Vendor.settings[key]``."""
-    settings = dict(vendor.settings or {})
-    if settings.get(key) == value:
-        return False
-    if value is None:
-        settings.pop(key, None)
-    else:
-        settings[key] = value
-    vendor.settings = settings  # a new dict, so the JSON column sees the change
-    return True
 
 
 def sync_catalog(session: Session, catalog: Catalog) -> SyncReport:
@@ -92,22 +79,16 @@ def sync_catalog(session: Session, catalog: Catalog) -> SyncReport:
         }
         vendor = vendors.get(v_entry.slug)
         if vendor is None:
-            vendor = Vendor(slug=v_entry.slug, settings={}, **values)
+            vendor = Vendor(slug=v_entry.slug, profile=v_entry.profile(), **values)
             session.add(vendor)
             session.flush()
             vendors[v_entry.slug] = vendor
             report.added.append(f"vendor {v_entry.slug}")
         elif _assign(vendor, values):
             report.updated.append(f"vendor {v_entry.slug}")
-        if _store_vendor_settings(vendor, "display", v_entry.display.model_dump()):
-            if f"vendor {v_entry.slug}" not in report.added + report.updated:
-                report.updated.append(f"vendor {v_entry.slug}")
-        extraction = v_entry.extraction.settings() if v_entry.extraction else None
-        if _store_vendor_settings(vendor, "extraction", extraction):
-            if f"vendor {v_entry.slug}" not in report.added + report.updated:
-                report.updated.append(f"vendor {v_entry.slug}")
-        schedule = v_entry.schedule.stored() if v_entry.schedule else None
-        if _store_vendor_settings(vendor, "schedule", schedule):
+        profile = v_entry.profile()
+        if vendor.profile != profile:
+            vendor.profile = profile
             if f"vendor {v_entry.slug}" not in report.added + report.updated:
                 report.updated.append(f"vendor {v_entry.slug}")
         for position, l_entry in enumerate(v_entry.listings):
@@ -141,11 +122,6 @@ def sync_catalog(session: Session, catalog: Catalog) -> SyncReport:
             else:
                 report.unchanged += 1
             seen_listings.add(listing.id)
-        crawl = v_entry.crawl.model_dump(exclude_none=True) if v_entry.crawl else {}
-        if (vendor.settings or {}).get("crawl", {}) != crawl:
-            vendor.settings = {**(vendor.settings or {}), "crawl": crawl}
-            if f"vendor {v_entry.slug}" not in report.added + report.updated:
-                report.updated.append(f"vendor {v_entry.slug}")
     for (_vendor_id, key), listing in listings.items():
         if listing.id not in seen_listings and listing.active:
             listing.active = False
@@ -168,40 +144,29 @@ def active_catalog(session: Session) -> tuple[set[str], set[tuple[str, str]]]:
 
 
 def crawl_targets(session: Session, vendor_slug: str | None = None) -> list[CrawlTarget]:
-    """The active listings to check, each with its vendor and its last confirmed price."""
+    """The active listings to check, each with its vendor's profile."""
     query = (
-        select(Listing, Vendor, ObservationSpan)
+        select(Listing, Vendor)
         .join(Vendor, Listing.vendor_id == Vendor.id)
-        .outerjoin(ObservationSpan, Listing.current_span_id == ObservationSpan.id)
         .where(Listing.active, Vendor.active)
         .order_by(Vendor.slug, Listing.position, Listing.id)
     )
     if vendor_slug is not None:
         query = query.where(Vendor.slug == vendor_slug)
-    rows = session.execute(query).all()
-    pending = [listing.id for listing, _, span in rows if span is not None and not span.confirmed]
-    confirmed: dict[int, tuple[Decimal, str]] = last_confirmed(session, pending)
-    out = []
-    for listing, vendor, span in rows:
-        if span is not None and span.confirmed:
-            confirmed[listing.id] = (span.price, span.currency)
-        price, currency = confirmed.get(listing.id, (None, None))
-        out.append(
-            CrawlTarget(
-                listing_id=listing.id,
-                url=listing.url,
-                vendor_slug=vendor.slug,
-                vendor_currency=vendor.currency,
-                vendor_settings=dict(vendor.settings or {}),
-                variant_sku=listing.variant_sku,
-                variant_text=listing.variant_text,
-                variant_position=listing.variant_position,
-                vendor_homepage=vendor.homepage,
-                confirmed_price=price,
-                confirmed_currency=currency,
-            )
+    return [
+        CrawlTarget(
+            listing_id=listing.id,
+            url=listing.url,
+            vendor_slug=vendor.slug,
+            vendor_currency=vendor.currency,
+            vendor_profile=vendor.profile,
+            variant_sku=listing.variant_sku,
+            variant_text=listing.variant_text,
+            variant_position=listing.variant_position,
+            vendor_homepage=vendor.homepage,
         )
-    return out
+        for listing, vendor in session.execute(query)
+    ]
 
 
 def vendor_by_slug(session: Session, slug: str) -> Vendor | None:
@@ -290,15 +255,6 @@ def finish_run(
     return run
 
 
-def outcome_status(run: CrawlRun, finish_reason: str) -> RunStatus:
-    """ok when every check succeeded, partial when some did, failed when none did."""
-    if finish_reason not in ("finished",):
-        return RunStatus.FAILED if run.offers == 0 else RunStatus.PARTIAL
-    if run.failures == 0 and run.checks >= run.expected:
-        return RunStatus.OK
-    return RunStatus.PARTIAL if run.offers else RunStatus.FAILED
-
-
 def listing_states(
     session: Session, product_slugs: Iterable[str] | None = None
 ) -> list[ListingState]:
@@ -344,22 +300,14 @@ def listing_states(
                 consecutive_failures=listing.consecutive_failures,
                 vendor_homepage=vendor.homepage,
                 vendor_affiliate_template=vendor.affiliate_template,
-                **_display_options(vendor),
+                held_reason=current.held_reason if current and not current.confirmed else None,
+                seen_availability=listing.seen_availability,
+                seen_availability_at=listing.seen_availability_at,
+                link_only=vendor.profile.display.link_only,
+                max_age_hours=vendor.profile.display.max_age_hours,
             )
         )
     return out
-
-
-def _display_options(vendor: Vendor) -> dict[str, Any]:
-    """The catalog's per-vendor display options, as ListingState fields."""
-    display = (vendor.settings or {}).get("display")
-    if not isinstance(display, dict):
-        return {}
-    hours = display.get("max_age_hours")
-    return {
-        "link_only": bool(display.get("link_only")),
-        "max_age_hours": float(hours) if isinstance(hours, int | float) else None,
-    }
 
 
 def products_by_slug(session: Session, slugs: Iterable[str]) -> dict[str, Product]:
