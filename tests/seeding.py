@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import threading
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -84,11 +85,18 @@ ANNOUNCED = re.compile(r"Serving live buy boxes at (http://\S+?)/ ")
 
 
 @contextmanager
-def serving(env: dict[str, str], cwd: Path | None = None) -> Iterator[str]:
+def serving(
+    env: dict[str, str],
+    cwd: Path | None = None,
+    *,
+    healthy: bool = True,
+    lines: list[str] | None = None,
+) -> Iterator[str]:
     """`tracker serve --port 0` as a child process: its URL once it listens; stopped after.
 
     The server binds port 0 and prints the address it got, so no free port is guessed; one
-    request to /healthz, queued until the app has started, makes sure that it answers.
+    request to /healthz, queued until the app has started, makes sure that it answers (with
+    200, or with 503 when ``healthy`` is False). ``lines`` receives what the server prints.
     """
     process = subprocess.Popen(
         [sys.executable, "-m", "tracker", "serve", "--port", "0"],
@@ -100,7 +108,7 @@ def serving(env: dict[str, str], cwd: Path | None = None) -> Iterator[str]:
         text=True,
     )
     assert process.stdout is not None
-    output: list[str] = []
+    output: list[str] = [] if lines is None else lines
     try:
         for line in process.stdout:
             output.append(line)
@@ -111,8 +119,13 @@ def serving(env: dict[str, str], cwd: Path | None = None) -> Iterator[str]:
         # Read the rest (the access log) so that the server never blocks on a full pipe.
         reader = threading.Thread(target=output.extend, args=(process.stdout,), daemon=True)
         reader.start()
-        with urllib.request.urlopen(f"{found[1]}/healthz", timeout=60) as response:
-            assert response.status == 200, f"tracker serve is not healthy: {''.join(output)}"
+        try:
+            with urllib.request.urlopen(f"{found[1]}/healthz", timeout=60) as response:
+                status = response.status
+        except urllib.error.HTTPError as error:
+            status = error.code
+        expected = 200 if healthy else 503
+        assert status == expected, f"/healthz said {status}: {''.join(output)}"
         yield found[1]
     finally:
         process.terminate()

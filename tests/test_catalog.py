@@ -74,7 +74,7 @@ vendors:
         ),
         (
             '{product: cortexin, label: b, url: "https://s.example/", colour: red}',
-            "vendors[0].listings[1].colour: Extra inputs are not permitted",
+            "vendors[0].listings[1].colour: unknown key",
         ),
         (
             '{product: cortexin, label: 10 x 10 mg, url: "https://s.example/"}',
@@ -89,7 +89,10 @@ def test_catalog_errors_name_file_and_field(listing: str, message: str) -> None:
 
 
 def test_missing_variable_names_line() -> None:
-    with pytest.raises(CatalogError, match=r"catalog.yaml:\d+: environment variable SAMPLE_SITE"):
+    with pytest.raises(
+        CatalogError,
+        match=r"catalog.yaml: vendors\[0\].homepage: environment variable SAMPLE_SITE is not set",
+    ):
         parse_catalog(SAMPLE.read_text(), "catalog.yaml", {})
 
 

@@ -53,7 +53,10 @@ def catalog_text(extraction: str) -> str:
             "    extraction: {decimal_separator: ';'}",
             "catalog.yaml: vendors[0].extraction.decimal_separator:",
         ),
-        ("    extraction: {heuristics: false}", "vendors[0].extraction.heuristics: Extra inputs"),
+        (
+            "    extraction: {heuristics: false}",
+            "vendors[0].extraction.heuristics: unknown key (did you mean heuristic?)",
+        ),
     ],
 )
 def test_bad_extraction_options_name_their_field(extraction: str, message: str) -> None:

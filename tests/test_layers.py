@@ -26,6 +26,8 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "tracker.urls",
         "tracker.articles",
         "tracker.schedules",
+        "tracker.spelling",
+        "tracker.vocabulary",
         "tracker.profile",
         "tracker.crawljob",
         "tracker.rules",

@@ -13,6 +13,7 @@ from tracker.schedules import parse_duration
 from tracker.scheduling.triggers import Schedule
 
 VENDOR = """
+products: []
 vendors:
   - slug: shop
     name: Shop
@@ -93,7 +94,7 @@ def test_fingerprint_follows_the_values() -> None:
         ("{every: 1h, cron: '0 * * * *'}", "vendors[0].schedule: give cron or every, not both"),
         ("{every: 1h, timezone: Mars/Base}", "vendors[0].schedule.timezone: unknown time zone"),
         ("{every: 1h, jitter: soon}", "vendors[0].schedule.jitter: 'soon' is not a duration"),
-        ("{hourly: true}", "vendors[0].schedule.hourly: Extra inputs are not permitted"),
+        ("{hourly: true}", "vendors[0].schedule.hourly: unknown key"),
     ],
 )
 def test_bad_schedules_name_the_field(schedule: str, error: str) -> None:

@@ -40,6 +40,8 @@ TEN = ListingState(
     last_status="ok",
     last_error=None,
     consecutive_failures=0,
+    vendor_homepage="https://shop.example/",
+    vendor_affiliate_template="{url}?ref=1",
 )
 FIVE = replace(
     TEN, listing_id=2, label="10 vials x 5 mg", strength_amount=Decimal("5"), price=Decimal("45.00")

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import quote
 
 import yaml
 from pydantic import (
@@ -29,12 +28,20 @@ from tracker.profile import (
     VendorDisplay,
     VendorProfile,
 )
-from tracker.urls import require_http_url
+from tracker.spelling import unknown_key
+from tracker.urls import apply_affiliate_template, host_key, link_allowed, on_site, require_http_url
+from tracker.vocabulary import amount_unit, currency_code, pack_unit
 
+# Lengths are those of the database columns (tests/test_catalog_checks.py holds them together):
+# a catalog that passes validation never fails at the database.
+URL_LENGTH = 2000
+TEXT_LENGTH = 200
+KEY_LENGTH = 160
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")]
 HttpUrl = Annotated[str, AfterValidator(require_http_url)]
-CurrencyCode = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
+CurrencyCode = Annotated[str, AfterValidator(currency_code)]
 
+MAX_REMOVED_SHARE = 0.5  # a sync may deactivate at most this share of active products, listings
 _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 _STRENGTH = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([A-Za-zµ]+)\s*$")
 
@@ -48,8 +55,8 @@ class _Strict(BaseModel):
 
 
 class VariantEntry(_Strict):
-    sku: str | None = None
-    text: str | None = None
+    sku: str | None = Field(None, max_length=TEXT_LENGTH)
+    text: str | None = Field(None, max_length=TEXT_LENGTH)
     position: int | None = Field(None, ge=1)
 
     @model_validator(mode="after")
@@ -65,21 +72,38 @@ class VariantEntry(_Strict):
 
 class ListingEntry(_Strict):
     product: Slug
-    label: str = Field(min_length=1, max_length=200)
-    url: HttpUrl
+    label: str = Field(min_length=1, max_length=TEXT_LENGTH)
+    url: HttpUrl = Field(max_length=URL_LENGTH)
     key: str | None = Field(None, pattern=r"^[a-z0-9][a-z0-9/_-]{0,120}$")
     variant: VariantEntry | None = None
-    affiliate_url: HttpUrl | None = None
+    affiliate_url: HttpUrl | None = Field(None, max_length=URL_LENGTH)
     quantity: int | None = Field(None, ge=1)
-    unit: str | None = Field(None, max_length=40)
+    unit: str | None = Field(None, max_length=40, description="What one unit is: vial, tablet")
     strength: str | None = None
+
+    @field_validator("unit")
+    @classmethod
+    def _pack_unit(cls, value: str | None) -> str | None:
+        return None if value is None else pack_unit(value)
 
     @field_validator("strength")
     @classmethod
     def _strength_format(cls, value: str | None) -> str | None:
-        if value is not None and not _STRENGTH.match(value):
+        if value is None:
+            return value
+        match = _STRENGTH.match(value)
+        if not match:
             raise ValueError("write the amount per unit as a number and a unit, e.g. '10 mg'")
-        return value
+        return f"{match.group(1)} {amount_unit(match.group(2))}"
+
+    @model_validator(mode="after")
+    def _key_length(self) -> ListingEntry:
+        if len(self.listing_key()) > KEY_LENGTH:
+            raise ValueError(
+                f"the key made of product and label is longer than {KEY_LENGTH} characters: "
+                "give the listing a shorter label or its own key"
+            )
+        return self
 
     def strength_parts(self) -> tuple[Decimal, str] | None:
         match = _STRENGTH.match(self.strength or "")
@@ -95,10 +119,12 @@ class ListingEntry(_Strict):
 class VendorEntry(_Strict):
     slug: Slug
     name: str = Field(min_length=1, max_length=120)
-    homepage: HttpUrl
+    homepage: HttpUrl = Field(max_length=URL_LENGTH)
     currency: CurrencyCode
     affiliate: str | None = Field(
-        None, description="Template for affiliate links: {url} or {url_quoted} is the page URL."
+        None,
+        max_length=URL_LENGTH,
+        description="Template for affiliate links: {url} or {url_quoted} is the page URL.",
     )
     crawl: VendorCrawl | None = None
     listings: list[ListingEntry] = []
@@ -127,6 +153,28 @@ class VendorEntry(_Strict):
             seen.add(key)
         return self
 
+    @model_validator(mode="after")
+    def _own_hosts(self) -> VendorEntry:
+        """Each listing's page and link lead to the vendor's site (or its template's host)."""
+        site = host_key(self.homepage)
+        for index, listing in enumerate(self.listings):
+            if not on_site(listing.url, self.homepage):
+                raise ValueError(
+                    f"listings[{index}].url: {host_key(listing.url)} is not the vendor's host "
+                    f"(its homepage's, {site}, or a subdomain of it)"
+                )
+            link = self.affiliate_link(listing)
+            if len(link) > URL_LENGTH:
+                raise ValueError(
+                    f"listings[{index}]: the affiliate link is longer than {URL_LENGTH} characters"
+                )
+            if not link_allowed(link, self.homepage, self.affiliate):
+                raise ValueError(
+                    f"listings[{index}].affiliate_url: {host_key(link)} is not the vendor's host "
+                    f"(its homepage's, {site}, a subdomain of it, or its affiliate template's)"
+                )
+        return self
+
     def profile(self) -> VendorProfile:
         """How to crawl, read, show and schedule this vendor, as the store keeps it."""
         return VendorProfile(
@@ -146,15 +194,17 @@ class VendorEntry(_Strict):
 
 class ProductEntry(_Strict):
     slug: Slug
-    name: str = Field(min_length=1, max_length=200)
-    brand: str | None = None
+    name: str = Field(min_length=1, max_length=TEXT_LENGTH)
+    brand: str | None = Field(None, max_length=TEXT_LENGTH)
     description: str | None = None
-    image: HttpUrl | None = None
+    image: HttpUrl | None = Field(None, max_length=URL_LENGTH)
 
 
 class Catalog(_Strict):
-    products: list[ProductEntry] = []
-    vendors: list[VendorEntry] = []
+    """Both keys are required: a file cut off before ``vendors:`` is an error, not a removal."""
+
+    products: list[ProductEntry]
+    vendors: list[VendorEntry]
 
     @model_validator(mode="after")
     def _references(self) -> Catalog:
@@ -179,12 +229,16 @@ def _unique(slugs: list[str], where: str) -> set[str]:
     return seen
 
 
-def apply_affiliate_template(template: str, url: str) -> str:
-    return template.replace("{url_quoted}", quote(url, safe="")).replace("{url}", url)
+# The only fields where ``${NAME}`` and ``${NAME:-default}`` are replaced from the environment:
+# addresses and the affiliate template, which differ between machines (the demo's sample site,
+# an affiliate ID kept out of the file). Every other text is kept exactly as written.
+PRODUCT_VARIABLE_FIELDS = ("image",)
+VENDOR_VARIABLE_FIELDS = ("homepage", "affiliate")
+LISTING_VARIABLE_FIELDS = ("url", "affiliate_url")
 
 
-def expand_variables(text: str, env: Mapping[str, str], source: str) -> str:
-    """Replace ``${NAME}`` and ``${NAME:-default}`` from the environment."""
+def expand_variables(text: str, env: Mapping[str, str], where: str) -> str:
+    """Replace ``${NAME}`` and ``${NAME:-default}`` from the environment in one field's text."""
 
     def replace(match: re.Match[str]) -> str:
         name, default = match.group(1), match.group(2)
@@ -192,10 +246,32 @@ def expand_variables(text: str, env: Mapping[str, str], source: str) -> str:
             return env[name]
         if default is not None:
             return default
-        line = text.count("\n", 0, match.start()) + 1
-        raise CatalogError(f"{source}:{line}: environment variable {name} is not set")
+        raise CatalogError(f"{where}: environment variable {name} is not set")
 
     return _VARIABLE.sub(replace, text)
+
+
+def _expand_fields(data: dict[str, Any], env: Mapping[str, str], source: str) -> None:
+    """Expand the variables of the address fields, in place (after YAML, so never its syntax)."""
+
+    def expand(entry: Any, fields: tuple[str, ...], where: str) -> None:
+        if not isinstance(entry, dict):
+            return
+        for name in fields:
+            if isinstance(entry.get(name), str):
+                entry[name] = expand_variables(entry[name], env, f"{source}: {where}.{name}")
+
+    for p_index, product in enumerate(_items(data.get("products"))):
+        expand(product, PRODUCT_VARIABLE_FIELDS, f"products[{p_index}]")
+    for v_index, vendor in enumerate(_items(data.get("vendors"))):
+        expand(vendor, VENDOR_VARIABLE_FIELDS, f"vendors[{v_index}]")
+        listings = vendor.get("listings") if isinstance(vendor, dict) else None
+        for l_index, listing in enumerate(_items(listings)):
+            expand(listing, LISTING_VARIABLE_FIELDS, f"vendors[{v_index}].listings[{l_index}]")
+
+
+def _items(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
 
 
 def format_location(loc: tuple[Any, ...]) -> str:
@@ -209,26 +285,69 @@ def format_location(loc: tuple[Any, ...]) -> str:
     return out
 
 
+def check_removals(
+    catalog: Catalog,
+    source: str,
+    active_products: Collection[str],
+    active_listings: Collection[tuple[str, str]],
+) -> None:
+    """Refuse a sync that would deactivate more than half of the active products or listings.
+
+    ``active_listings`` holds (vendor slug, listing key) pairs. A cut or truncated file looks
+    like that; an operator who means it says so with ``--allow-removals``.
+    """
+    products = sorted(set(active_products) - {p.slug for p in catalog.products})
+    kept = {(v.slug, entry.listing_key()) for v in catalog.vendors for entry in v.listings}
+    listings = sorted(f"{vendor}:{key}" for vendor, key in set(active_listings) - kept)
+    problems = [
+        f"{len(gone)} of the {total} active {kind} ({_some(gone)})"
+        for kind, gone, total in (
+            ("products", products, len(active_products)),
+            ("listings", listings, len(active_listings)),
+        )
+        if len(gone) > total * MAX_REMOVED_SHARE
+    ]
+    if problems:
+        raise CatalogError(
+            f"{source}: this sync would deactivate {' and '.join(problems)}; nothing was "
+            "changed. If the file is complete and you mean it, run "
+            "`tracker catalog sync --allow-removals`"
+        )
+
+
+def _some(names: list[str], shown: int = 5) -> str:
+    more = len(names) - shown
+    return ", ".join(names[:shown]) + (f" and {more} more" if more > 0 else "")
+
+
 def parse_catalog(text: str, source: str, env: Mapping[str, str] | None = None) -> Catalog:
     """Validate catalog text; raise CatalogError naming the source and field."""
-    expanded = expand_variables(text, os.environ if env is None else env, source)
     try:
-        data = yaml.safe_load(expanded)
+        data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise CatalogError(f"{source}: not valid YAML: {exc}") from exc
-    if data is None:
-        data = {}
+    if data is None or data == {}:
+        raise CatalogError(f"{source}: the catalog is empty (it needs products and vendors)")
     if not isinstance(data, dict):
         raise CatalogError(f"{source}: the catalog must be a mapping with products and vendors")
+    _expand_fields(data, os.environ if env is None else env, source)
     try:
-        return Catalog.model_validate(data)
+        catalog = Catalog.model_validate(data)
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
-            where = format_location(tuple(err["loc"]))
+            loc = tuple(p for p in err["loc"] if not str(p).startswith("function-"))
+            where = format_location(loc)
             message = str(err["msg"]).removeprefix("Value error, ")
+            if err["type"] == "extra_forbidden":
+                message = unknown_key(Catalog, loc)
+            elif err["type"] == "missing" and len(loc) == 1:
+                message = "missing (is the file complete?)"
             problems.append(f"{source}: {where}: {message}" if where else f"{source}: {message}")
         raise CatalogError("\n".join(problems)) from exc
+    if not catalog.products and not catalog.vendors:
+        raise CatalogError(f"{source}: the catalog has no products and no vendors")
+    return catalog
 
 
 def load_catalog(path: Path, env: Mapping[str, str] | None = None) -> Catalog:

@@ -12,24 +12,32 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from tracker.schedules import parse_duration
+from tracker.spelling import did_you_mean, keys_at, likely
 from tracker.urls import is_http_url, require_http_url
 
 CONFIG_FILE_NAME = "tracker.toml"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-BUILTIN_TEMPLATES = PROJECT_ROOT / "templates"
+# Inside the package (package data), so that an installed tracker has them too.
+BUILTIN_TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 
 class ConfigError(Exception):
     """A configuration file or variable an operator must fix."""
 
 
-class SiteSettings(BaseModel):
+class _Section(BaseModel):
+    """A table of the file: a key it does not know is an error, not silently ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class SiteSettings(_Section):
     """How the published site shows prices."""
 
     locale: str = "en_US"
@@ -68,7 +76,7 @@ class SiteSettings(BaseModel):
         return [origin.rstrip("/") for origin in value]
 
 
-class CrawlSettings(BaseModel):
+class CrawlSettings(_Section):
     """Politeness and limits of the Scrapy crawls."""
 
     contact_url: str = "https://example.com/about-our-price-checker"
@@ -84,7 +92,7 @@ class CrawlSettings(BaseModel):
     flush_seconds: float = Field(2.0, gt=0)
 
 
-class PublishSettings(BaseModel):
+class PublishSettings(_Section):
     """The publish gate: how a suspicious reading is confirmed before it is shown."""
 
     confirm_after: str = "1h"  # a later reading at least this long after the first confirms it
@@ -100,7 +108,7 @@ class PublishSettings(BaseModel):
         return parse_duration(self.confirm_after)
 
 
-class ScheduleSettings(BaseModel):
+class ScheduleSettings(_Section):
     """The scheduler: default schedule, crawls at once, runner."""
 
     default_every: str = "6h"
@@ -123,7 +131,11 @@ class Settings(BaseSettings):
     """Every setting of the tracker in one object."""
 
     model_config = SettingsConfigDict(
-        env_prefix="TRACKER_", env_nested_delimiter="__", extra="ignore"
+        # Unknown keys of the file and of [section]s fail; other TRACKER_* variables (such as
+        # TRACKER_CONFIG) are not settings and are never read as such.
+        env_prefix="TRACKER_",
+        env_nested_delimiter="__",
+        extra="forbid",
     )
 
     root: Path = Field(default_factory=Path.cwd)
@@ -199,9 +211,34 @@ def load_settings(config_file: str | os.PathLike[str] | None = None) -> Settings
     try:
         settings = Settings(**values)  # type: ignore[arg-type]
     except ValidationError as exc:
-        where = path or "environment"
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
-        )
-        raise ConfigError(f"{where}: {problems}") from exc
+        problems = [_problem(dict(err), values, path) for err in exc.errors()]
+        raise ConfigError("; ".join(problems)) from exc
     return settings.resolved()
+
+
+def _in_file(values: dict[str, Any], loc: tuple[Any, ...]) -> bool:
+    found: Any = values
+    for part in loc:
+        if not isinstance(found, dict) or part not in found:
+            return False
+        found = found[part]
+    return True
+
+
+def _problem(err: dict[str, Any], values: dict[str, Any], path: Path | None) -> str:
+    """One error, named where the operator wrote it: the file's [section] key, or the variable."""
+    loc = tuple(str(part) for part in err["loc"])
+    from_file = path is not None and _in_file(values, loc)
+    where = str(path) if from_file else "environment"
+    if err["type"] != "extra_forbidden":
+        return f"{where}: {'.'.join(loc)}: {err['msg']}"
+    meant = likely(loc[-1], keys_at(Settings, loc[:-1]))
+    if not from_file:
+        variable = "TRACKER_" + "__".join(loc).upper()
+        better = "TRACKER_" + "__".join((*loc[:-1], meant)).upper() if meant else None
+        return f"{where}: {variable}: unknown variable{did_you_mean(better)}"
+    if len(loc) == 1 and isinstance(err.get("input"), dict):
+        section = f"[{meant}]" if meant else None
+        return f"{where}: [{loc[0]}]: unknown section{did_you_mean(section)}"
+    section = "".join(f"[{part}] " for part in loc[:-1])
+    return f"{where}: {section}{loc[-1]}: unknown key{did_you_mean(meant)}"

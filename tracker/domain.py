@@ -286,6 +286,9 @@ class ListingState:
     last_status: CheckStatus | None
     last_error: str | None
     consecutive_failures: int
+    # Where the vendor's links may lead (checked again at render): its site and template's host.
+    vendor_homepage: str
+    vendor_affiliate_template: str | None
     held_reason: str | None = None  # why the publish gate holds the current price back
     # What the last page read showed of stock, with or without a price, and when.
     seen_availability: str | None = None

@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
-from tracker.catalog import load_catalog
+from tracker.catalog import check_removals, load_catalog
 from tracker.config import Settings
 from tracker.domain import ListingState
 from tracker.publishing.render import render_vendor_articles
@@ -27,7 +27,7 @@ from tracker.scheduling.scheduler import SchedulerContext, run_scheduler
 from tracker.scheduling.scrapyd import ScrapydRunner
 from tracker.scheduling.status import StatusReport, status_report
 from tracker.store import provenance, repo, review
-from tracker.store.engine import Store, open_store
+from tracker.store.engine import Store, open_existing, open_store
 from tracker.store.provenance import ListingProvenance
 from tracker.store.review import Reviewed
 
@@ -35,16 +35,31 @@ log = logging.getLogger("tracker.schedule")
 
 
 def open_settings_store(settings: Settings) -> Store:
-    """Open the database, migrated to the newest schema."""
+    """Open the database for a command that writes: created and migrated to the newest schema."""
     return open_store(settings.database_url)
 
 
+def open_existing_store(settings: Settings) -> Store:
+    """Open the database for a command that only reads it: never created nor migrated."""
+    return open_existing(settings.database_url)
+
+
 def sync_catalog_file(
-    store: Store, path: Path, env: Mapping[str, str] | None = None
+    store: Store,
+    path: Path,
+    env: Mapping[str, str] | None = None,
+    *,
+    allow_removals: bool = False,
 ) -> repo.SyncReport:
-    """Validate the catalog file, then upsert it in one transaction (all or nothing)."""
+    """Validate the catalog file, then upsert it in one transaction (all or nothing).
+
+    A file that would deactivate more than half of the active products or listings is refused
+    (CatalogError) unless ``allow_removals``.
+    """
     catalog = load_catalog(path, env)
     with store.sessions.begin() as session:
+        if not allow_removals:
+            check_removals(catalog, str(path), *repo.active_catalog(session))
         return repo.sync_catalog(session, catalog)
 
 
@@ -88,7 +103,7 @@ def current_prices(store: Store, product: str | None = None) -> list[ListingStat
 
 def status_at(settings: Settings, now: datetime) -> StatusReport:
     """What ran, what runs next, and what needs the operator."""
-    store = open_settings_store(settings)
+    store = open_existing_store(settings)
     try:
         return status_report(store, settings, now)
     finally:

@@ -10,6 +10,7 @@ from tracker import services
 from tracker.cli.output import (
     crawl_with_progress,
     operator_errors,
+    plain,
     print_runs,
     settings_of,
 )
@@ -64,7 +65,7 @@ def extract_page(
     settings = settings_of(ctx)
     hints = ExtractHints()
     if vendor_slug:
-        store = services.open_settings_store(settings)
+        store = services.open_existing_store(settings)
         try:
             hints = pagecheck.vendor_hints(store, vendor_slug)
         finally:
@@ -77,13 +78,14 @@ def extract_page(
         data = pagecheck.result_json(checked.result)
         if checked.follow_up_result is not None:
             data["follow_up_result"] = pagecheck.result_json(checked.follow_up_result)
-        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        # ASCII only: a page's control characters reach the terminal as \u escapes.
+        click.echo(json.dumps(data, ensure_ascii=True, indent=2))
         return
     for index, result in enumerate(results):
         if index:
-            click.echo(f"follow-up {checked.result.follow_up}:")
+            click.echo(plain(f"follow-up {checked.result.follow_up}:"))
         for line in pagecheck.result_lines(result, hints.currency):
-            click.echo(line)
+            click.echo(plain(line))
         if explain:
             for line in pagecheck.explain_lines(result):
-                click.echo(line)
+                click.echo(plain(line))

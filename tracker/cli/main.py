@@ -7,12 +7,13 @@ import click
 from tracker import services
 from tracker.cli.catalog import catalog
 from tracker.cli.crawl import crawl, extract_page
-from tracker.cli.output import console, operator_errors, settings_of
+from tracker.cli.output import console, escaped, operator_errors, settings_of
 from tracker.cli.prices import prices
 from tracker.cli.render import render
 from tracker.cli.schedule import schedule, status
 from tracker.cli.site import demo, sample_site, serve
 from tracker.config import load_settings
+from tracker.store.engine import database_name
 
 
 @click.group()
@@ -37,7 +38,7 @@ def init(ctx: click.Context) -> None:
     """Create or migrate the database to the newest schema."""
     settings = settings_of(ctx)
     services.open_settings_store(settings).close()
-    console.print(f"Database ready: {settings.database_url}")
+    console.print(f"Database ready: {escaped(database_name(settings.database_url))}")
 
 
 for command in (init, catalog, crawl, extract_page, render, serve, prices, sample_site, demo):

@@ -1,12 +1,17 @@
 """What the commands print: the console, times, the tables several commands share, and errors.
 
-One place for each: every time is printed by ``when`` (UTC to the minute), and every error an
-operator can act on is turned into a one-line message by ``operator_errors``.
+One place for each: every time is printed by ``when`` (UTC to the minute), every error an
+operator can act on is turned into a one-line message by ``operator_errors``, and every text
+that came from a vendor page, the catalog or the database goes through ``escaped`` (for rich) or
+``plain`` (for click.echo) before it reaches the terminal.
 """
 
 from __future__ import annotations
 
+import errno
 import functools
+import logging
+import re
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -14,8 +19,10 @@ from typing import Any, TypeVar
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from sqlalchemy.exc import InterfaceError, InternalError, OperationalError
 
 from tracker import services
 from tracker.catalog import CatalogError
@@ -29,11 +36,17 @@ from tracker.scheduling.jobstore import JobStoreError
 from tracker.scheduling.runners import CrawlOutcome, RunSnapshot
 from tracker.scheduling.scheduler import SchedulerError
 from tracker.scheduling.scrapyd import ScrapydError
-from tracker.store.engine import Store
+from tracker.store.engine import Store, StoreUnavailable, failure_text
 
 F = TypeVar("F", bound=Callable[..., Any])
-# Wide tables when piped (a log or CI), the terminal's width otherwise.
-console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
+# Wide tables when piped (a log or CI), the terminal's width otherwise. No emoji codes: a
+# listing key or a vendor's text such as ":fire:" is printed as written.
+console = Console(highlight=False, emoji=False, width=None if sys.stdout.isatty() else 160)
+
+# C0 and C1 controls (escape sequences, carriage returns, bells) and the invisible marks that
+# reorder text on screen (bidirectional overrides and isolates).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_SPACES = {"\n": " ", "\r": " ", "\t": " "}
 
 # The errors an operator can act on: their message says what is wrong and what to do.
 OPERATOR_ERRORS: tuple[type[Exception], ...] = (
@@ -50,6 +63,33 @@ OPERATOR_ERRORS: tuple[type[Exception], ...] = (
 )
 
 
+def plain(value: object) -> str:
+    """Untrusted text made safe for a terminal: each control character shown as an escape.
+
+    A newline or tab becomes a space; an ESC becomes the four characters ``\\x1b``, so a vendor
+    page can neither colour, move nor clear the operator's terminal.
+    """
+    return _CONTROL.sub(
+        lambda m: _SPACES.get(m.group(), m.group().encode("unicode_escape").decode("ascii")),
+        str(value),
+    )
+
+
+def escaped(value: object) -> str:
+    """Untrusted text for ``console.print`` and table cells: ``plain``, and no rich markup."""
+    return escape(plain(value))
+
+
+class PlainFormatter(logging.Formatter):
+    """Log records through ``plain``: a message is one line of text; a traceback keeps its lines."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802 - logging's name
+        return plain(super().formatMessage(record))
+
+    def formatException(self, ei: Any) -> str:  # noqa: N802 - logging's name
+        return "\n".join(plain(line) for line in super().formatException(ei).split("\n"))
+
+
 def when(moment: datetime | None) -> str:
     """Print a time: UTC to the minute (the tables say "Times in UTC.")."""
     return time_text(moment)
@@ -62,15 +102,46 @@ def operator_message(exc: Exception) -> str:
     return str(exc)
 
 
+# The database cannot be reached or written: down, wrong URL, read-only, full. Exit code 2.
+DATABASE_ERRORS = (StoreUnavailable, OperationalError, InterfaceError, InternalError)
+# A file the tracker must write (an article, a crawl log, the render lock) cannot be written.
+_WRITE_ERRNOS = {errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EPERM, errno.EDQUOT}
+
+
+class DatabaseProblem(click.ClickException):
+    """The database cannot be used: one line naming it (never its password), exit code 2."""
+
+    exit_code = 2
+
+
+def database_message(exc: Exception) -> str:
+    """One line naming the configured database and the driver's reason, without a password."""
+    if isinstance(exc, StoreUnavailable):
+        return str(exc)
+    context = click.get_current_context(silent=True)
+    settings = context.find_object(Settings) if context else None
+    return failure_text(settings.database_url if settings else "", exc)
+
+
 def operator_errors(func: F) -> F:
-    """Turn the errors an operator can act on into a one-line message and exit code 1."""
+    """Turn the errors an operator can act on into a one-line message and exit code 1.
+
+    A database that cannot be reached or written gives exit code 2 (``DatabaseProblem``).
+    """
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
+        except DATABASE_ERRORS as exc:
+            raise DatabaseProblem(plain(database_message(exc))) from exc
         except OPERATOR_ERRORS as exc:
-            raise click.ClickException(operator_message(exc)) from exc
+            raise click.ClickException(plain(operator_message(exc))) from exc
+        except OSError as exc:
+            if exc.errno not in _WRITE_ERRNOS:
+                raise
+            where = f"{exc.filename}: " if exc.filename else ""
+            raise click.ClickException(plain(f"{where}{exc.strerror}")) from exc
 
     return wrapper  # type: ignore[return-value]
 
@@ -109,9 +180,8 @@ def print_runs(outcome: CrawlOutcome) -> None:
     several = len(outcome.runs) > 1
     for run in outcome.runs:
         last = run is outcome.runs[-1]
-        table.add_row(
-            str(run.run_id), run.vendor or "-", *_run_cells(run), end_section=several and last
-        )
+        vendor = escaped(run.vendor or "-")
+        table.add_row(str(run.run_id), vendor, *_run_cells(run), end_section=several and last)
     if several:
         table.add_row("all", "", *_run_cells(outcome))
     console.print(table)
@@ -120,9 +190,9 @@ def print_runs(outcome: CrawlOutcome) -> None:
         if run.error:
             vendors_by_error.setdefault(run.error, []).append(run.vendor or "-")
     for error, vendors in vendors_by_error.items():
-        console.print(f"[red]{', '.join(vendors)}: {error}[/red]", soft_wrap=True)
+        console.print(f"[red]{escaped(', '.join(vendors))}: {escaped(error)}[/red]", soft_wrap=True)
     if outcome.log_file:
-        console.print(f"Scrapy log: {outcome.log_file}")
+        console.print(f"Scrapy log: {escaped(outcome.log_file)}")
 
 
 def _run_cells(run: RunSnapshot | CrawlOutcome) -> list[str]:
@@ -158,16 +228,16 @@ def print_prices(states: list[ListingState], settings: Settings, now: datetime) 
             problems.append(f"{s.listing_id}: {s.last_status}: {s.last_error}")
         table.add_row(
             str(s.listing_id),
-            s.product_slug,
-            s.vendor_name,
-            s.label,
-            price,
-            stock,
+            escaped(s.product_slug),
+            escaped(s.vendor_name),
+            escaped(s.label),
+            escaped(price),
+            escaped(stock),
             when(s.last_seen_at),
             when(s.last_checked_at),
-            s.last_status or "never checked",
+            escaped(s.last_status or "never checked"),
         )
     console.print(table)
     console.print("Times in UTC.")
     for line in problems:
-        console.print(line, soft_wrap=True)
+        console.print(escaped(line), soft_wrap=True)

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import click
 
 from tracker import services
-from tracker.cli.output import console, operator_errors, print_prices, settings_of
+from tracker.cli.output import console, escaped, operator_errors, print_prices, settings_of
 from tracker.cli.provenance import print_provenance
 
 
@@ -52,7 +52,7 @@ def prices(
     if sum(option is not None for option in (listing_id, accept_id, reject_id)) > 1:
         raise click.UsageError("give one of --why, --accept, --reject")
     settings = settings_of(ctx)
-    store = services.open_settings_store(settings)
+    store = services.open_existing_store(settings)
     try:
         if listing_id is not None:
             print_provenance(console, services.listing_provenance(store, listing_id))
@@ -62,12 +62,12 @@ def prices(
             ident = accept_id if accept_id is not None else reject_id
             assert ident is not None
             done = services.review_held(store, ident, accept=accept, now=datetime.now(UTC))
-            reading = f"{done.price:.2f} {done.currency}"
+            reading = escaped(f"{done.price:.2f} {done.currency}")
             if done.accepted:
                 console.print(f"listing {done.listing_id}: {reading} accepted and published")
             else:
                 stays = (
-                    f"{done.restored[0]:.2f} {done.restored[1]} stays"
+                    escaped(f"{done.restored[0]:.2f} {done.restored[1]} stays")
                     if done.restored
                     else "no price is shown"
                 )

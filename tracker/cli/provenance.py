@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
-from tracker.cli.output import when
+from tracker.cli.output import escaped, when
 from tracker.store.provenance import ListingProvenance, SpanRecord
 
 
@@ -14,35 +13,34 @@ def print_provenance(console: Console, p: ListingProvenance) -> None:
     """Print the current span with its provenance, the check state and the last spans."""
     state = "" if p.active else " (inactive)"
     console.print(
-        f"Listing {p.listing_id}{state}: {escape(p.product)} at {escape(p.vendor)}, "
-        f"{escape(p.label)}"
+        f"Listing {p.listing_id}{state}: {escaped(p.product)} at {escaped(p.vendor)}, "
+        f"{escaped(p.label)}"
     )
-    console.print(f"  url: {escape(p.url)}", soft_wrap=True)
+    console.print(f"  url: {escaped(p.url)}", soft_wrap=True)
     span = p.current
     if span is None:
         console.print("Current price: none read yet")
     else:
-        console.print(f"Current price: {_money(span)}, {span.availability}, {_verdict(span)}")
-        console.print(f"  source: {span.source or '-'}")
-        console.print(f"  sources that agreed: {', '.join(span.agreed) or '-'}")
+        money, stock = escaped(_money(span)), escaped(span.availability)
+        console.print(f"Current price: {money}, {stock}, {_verdict(span)}")
+        console.print(f"  source: {escaped(span.source or '-')}")
+        console.print(f"  sources that agreed: {escaped(', '.join(span.agreed) or '-')}")
         if span.held_reason:
-            console.print(f"  held: {escape(span.held_reason)}", soft_wrap=True)
-        raw = escape(repr(span.raw_price)) if span.raw_price else "-"
+            console.print(f"  held: {escaped(span.held_reason)}", soft_wrap=True)
+        raw = escaped(repr(span.raw_price)) if span.raw_price else "-"
         console.print(f"  raw price text: {raw}")
-        console.print(f"  page hash: {span.page_hash or '-'}")
+        console.print(f"  page hash: {escaped(span.page_hash or '-')}")
         console.print(
             f"  first seen: {when(span.first_seen_at)}, last seen: "
             f"{when(span.last_seen_at)}, seen {span.seen_count} time(s)"
         )
     console.print("Check state:")
+    console.print(f"  last checked: {when(p.last_checked_at)}, last success: {when(p.last_ok_at)}")
     console.print(
-        f"  last checked: {when(p.last_checked_at)}, last success: {when(p.last_ok_at)}"
-    )
-    console.print(
-        f"  last status: {p.last_status or 'never checked'}, consecutive failures: "
+        f"  last status: {escaped(p.last_status or 'never checked')}, consecutive failures: "
         f"{p.consecutive_failures}"
     )
-    console.print(f"  last error: {escape(p.last_error) if p.last_error else '-'}", soft_wrap=True)
+    console.print(f"  last error: {escaped(p.last_error or '-')}", soft_wrap=True)
     if not p.history:
         return
     table = Table(
@@ -62,13 +60,13 @@ def print_provenance(console: Console, p: ListingProvenance) -> None:
         table.add_row(
             when(s.first_seen_at),
             when(s.last_seen_at),
-            _money(s),
-            s.availability,
+            escaped(_money(s)),
+            escaped(s.availability),
             _verdict(s),
-            s.source or "-",
-            ", ".join(s.agreed) or "-",
-            escape(s.raw_price or "-"),
-            s.page_hash or "-",
+            escaped(s.source or "-"),
+            escaped(", ".join(s.agreed) or "-"),
+            escaped(s.raw_price or "-"),
+            escaped(s.page_hash or "-"),
         )
     console.print(table)
     console.print("Times in UTC.")
@@ -85,4 +83,3 @@ def _money(span: SpanRecord) -> str:
     if span.regular_price is not None:
         text += f" (regular {span.regular_price:.2f})"
     return text
-

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from tracker import services
-from tracker.cli.output import console, operator_errors, settings_of
+from tracker.cli.output import console, escaped, operator_errors, plain, settings_of
 from tracker.publishing.render import render_articles
 
 
@@ -36,7 +36,7 @@ def render(
     if in_place and out_dir:
         raise click.UsageError("give --out or --in-place, not both")
     settings = settings_of(ctx)
-    store = services.open_settings_store(settings)
+    store = services.open_existing_store(settings)
     try:
         report = render_articles(
             settings,
@@ -54,10 +54,10 @@ def render(
             state = "would change" if result.changed else "up to date"
         else:
             state = "written" if result.changed else "unchanged"
-        console.print(f"{result.target} ({result.boxes} boxes, {state})")
+        console.print(f"{escaped(result.target)} ({result.boxes} boxes, {state})")
         if result.diff:
-            click.echo(result.diff, nl=False)
+            click.echo("\n".join(plain(line) for line in result.diff.split("\n")), nl=False)
     for error in report.errors:
-        console.print(f"[red]error:[/red] {error}", soft_wrap=True)
+        console.print(f"[red]error:[/red] {escaped(error)}", soft_wrap=True)
     if report.errors or (check and any(r.changed for r in report.results)):
         raise click.exceptions.Exit(1)

@@ -11,7 +11,14 @@ import click
 from rich.table import Table
 
 from tracker import services
-from tracker.cli.output import console, operator_errors, settings_of, when
+from tracker.cli.output import (
+    PlainFormatter,
+    console,
+    escaped,
+    operator_errors,
+    settings_of,
+    when,
+)
 from tracker.config import Settings
 from tracker.scheduling.jobstore import run_now, set_paused
 from tracker.scheduling.status import StatusReport, VendorStatus
@@ -28,11 +35,9 @@ def schedule() -> None:
 @operator_errors
 def schedule_run(ctx: click.Context) -> None:
     """Run the scheduler in the foreground until SIGINT or SIGTERM (one per database)."""
-    logging.basicConfig(
-        level=logging.INFO,
-        stream=sys.stderr,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(PlainFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=logging.INFO, handlers=[handler])
     settings = settings_of(ctx)
     services.start_scheduler(settings)
 
@@ -47,11 +52,11 @@ def schedule_list(ctx: click.Context) -> None:
     for row in report.vendors:
         run = row.last_run
         table.add_row(
-            row.vendor,
-            row.schedule,
+            escaped(row.vendor),
+            escaped(row.schedule),
             _next_run(row),
-            f"{run.id} ({run.trigger})" if run else "-",
-            run.status if run else "never",
+            escaped(f"{run.id} ({run.trigger})") if run else "-",
+            escaped(run.status) if run else "never",
             when(run.finished_at) if run else "-",
         )
     console.print(table)
@@ -59,12 +64,12 @@ def schedule_list(ctx: click.Context) -> None:
 
 
 def _vendor_command(settings: Settings, action: Callable[[Store], str]) -> None:
-    store = services.open_settings_store(settings)
+    store = services.open_existing_store(settings)
     try:
         message = action(store)
     finally:
         store.close()
-    console.print(message)
+    console.print(escaped(message))
 
 
 @schedule.command("pause")
@@ -122,9 +127,9 @@ def status(ctx: click.Context) -> None:
     for row in report.vendors:
         run = row.last_run
         table.add_row(
-            row.vendor,
+            escaped(row.vendor),
             when(run.started_at) if run else "never",
-            run.status if run else "-",
+            escaped(run.status) if run else "-",
             str(run.pages) if run else "-",
             str(run.offers) if run else "-",
             str(run.failures) if run else "-",
@@ -133,20 +138,19 @@ def status(ctx: click.Context) -> None:
     console.print(table)
     _print_footer(report)
     for problem in report.problems:
-        console.print(f"[red]needs attention:[/red] {problem}", soft_wrap=True)
+        console.print(f"[red]needs attention:[/red] {escaped(problem)}", soft_wrap=True)
     if report.needs_operator:
         raise click.exceptions.Exit(1)
     console.print("All good.")
 
 
 def _print_footer(report: StatusReport) -> None:
-    console.print(f"Times in UTC. Scheduler: {report.scheduler}.")
+    console.print(f"Times in UTC. Scheduler: {escaped(report.scheduler)}.")
     for note in report.notes:
-        console.print(f"note: {note}", soft_wrap=True)
+        console.print(f"note: {escaped(note)}", soft_wrap=True)
 
 
 def _next_run(row: VendorStatus) -> str:
     if not row.scheduled:
         return "not scheduled"
     return "paused" if row.paused else when(row.next_run)
-

@@ -9,9 +9,13 @@ import click
 
 from tracker import services
 from tracker.cli.output import (
+    DATABASE_ERRORS,
     console,
     crawl_with_progress,
+    database_message,
+    escaped,
     operator_errors,
+    plain,
     print_prices,
     print_runs,
     settings_of,
@@ -39,6 +43,11 @@ def serve(ctx: click.Context, host: str, port: int) -> None:
         raise click.ClickException(f"cannot listen on {host}:{port}: {reason}") from exc
     port = sock.getsockname()[1]  # what port 0 got: this line is how a caller learns it
     console.print(f"Serving live buy boxes at http://{host}:{port}/ (Ctrl-C stops it)")
+    try:
+        services.open_existing_store(settings).close()
+    except DATABASE_ERRORS as exc:
+        message = plain(database_message(exc))
+        click.echo(f"warning: {message}; /healthz answers 503 until it can be used", err=True)
     web.serve(settings, sock)
 
 
@@ -88,9 +97,9 @@ def demo(ctx: click.Context) -> None:
     console.print("Sample vendor site stopped.")
     console.print("Rendered articles:")
     for result in rendered.results:
-        console.print(f"  {result.target}")
+        console.print(f"  {escaped(result.target)}")
     for error in rendered.errors:
-        console.print(f"[red]error:[/red] {error}")
+        console.print(f"[red]error:[/red] {escaped(error)}")
     print_prices(states, settings, datetime.now(UTC))
     if rendered.errors or outcome.status not in ("ok", "partial"):
         raise click.exceptions.Exit(1)

@@ -9,11 +9,10 @@ import re
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from urllib.parse import ParseResult, SplitResult, parse_qsl, urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
-from tracker.urls import is_http_url
+from tracker.urls import host_key, is_http_url
 
-_DEFAULT_PORTS = {"http": 80, "https": 443}
 _HOME_PATHS = {"", "/index.html", "/index.htm", "/index.php", "/home", "/default.aspx", "/shop"}
 _LOCALE_HOME = re.compile(r"^/[a-z]{2}(?:[-_][a-z]{2})?$")
 _SEARCH_SEGMENTS = {"search", "catalogsearch", "suche", "recherche", "buscar", "ricerca", "poisk"}
@@ -33,25 +32,6 @@ _CATEGORY_SEGMENTS = {
     "catalogue",
 }
 _PRODUCT_SEGMENTS = {"products", "product", "p", "produkt", "produit", "producto", "prodotto"}
-
-
-def host_key(url: str | SplitResult | ParseResult) -> str | None:
-    """The host a URL talks to: lower case, without ``www.``, with a non-default port.
-
-    Takes a URL or its already split parts (Scrapy caches them per request).
-    """
-    try:
-        parts = urlsplit(url) if isinstance(url, str) else url
-        port = parts.port
-    except ValueError:
-        return None
-    host = (parts.hostname or "").lower().rstrip(".")
-    if not host:
-        return None
-    host = host.removeprefix("www.")
-    if port is not None and port != _DEFAULT_PORTS.get(parts.scheme.lower()):
-        return f"{host}:{port}"
-    return host
 
 
 def vendor_hosts(homepage: str, urls: Iterable[str]) -> frozenset[str]:

@@ -14,8 +14,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import replace
 from decimal import Decimal
 
-from babel.numbers import list_currencies
-
 from tracker.domain import CheckStatus, ExtractHints, ExtractResult, Offer
 from tracker.extract import blocked, jsonld, meta, microdata, shopify, woocommerce
 from tracker.extract.corroborate import Claim, decide
@@ -24,10 +22,10 @@ from tracker.extract.page import Page
 from tracker.extract.selectors import selector_offers
 from tracker.extract.values import MAX_PRICE, is_free_text
 from tracker.extract.visible import CURRENT, NO_EVIDENCE, read_evidence
+from tracker.vocabulary import CURRENCIES
 
 __all__ = ["Claim", "extract", "extract_page", "read_claims"]
 
-_CURRENCIES = frozenset(list_currencies())
 _AMBIGUOUS = {
     "microdata": "microdata: several products or prices compete, or only a lowest price "
     "('as low as', 'from') is given",
@@ -171,7 +169,7 @@ def _usable(offers: list[Offer], page: Page) -> list[Offer]:
         if offer.currency is None and page.hints.currency:
             offer = replace(offer, currency=page.hints.currency)
         price = offer.price
-        if price is None or offer.currency not in _CURRENCIES:
+        if price is None or offer.currency not in CURRENCIES:
             continue
         if price > MAX_PRICE or price < 0:
             continue

@@ -20,7 +20,7 @@ from tracker.domain import (
 from tracker.pricing import comparable_price, orders_first, unit_prices
 from tracker.publishing.sparkline import build_sparkline
 from tracker.rules import shown
-from tracker.urls import is_http_url
+from tracker.urls import link_allowed
 
 ORDERS = ("price", "catalog")
 STYLES = ("cards", "table")
@@ -61,8 +61,14 @@ def offer_row(
     live: bool = False,
     link_base: str | None = None,
 ) -> OfferRow | None:
-    """One row; the price only when confirmed and fresh. None when the link is unsafe."""
-    if not is_http_url(state.affiliate_url):
+    """One row; the price only when confirmed and fresh.
+
+    None when the link is unsafe or leads off the vendor's hosts (a row changed behind the
+    catalog's back): that row is left out of the box.
+    """
+    if not link_allowed(
+        state.affiliate_url, state.vendor_homepage, state.vendor_affiliate_template
+    ):
         return None
     link = f"{link_base}/go/{state.listing_id}" if link_base else state.affiliate_url
     row_state = shown(state, now, max_age).state

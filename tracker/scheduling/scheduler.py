@@ -34,7 +34,9 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.base import STATE_STOPPED
 from apscheduler.schedulers.blocking import BlockingScheduler
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
+from sqlalchemy.engine import CursorResult
+from sqlalchemy.exc import IntegrityError
 
 from tracker.config import Settings
 from tracker.rules import GOOD_RUNS, needs_catch_up, scheduler_silent
@@ -58,6 +60,7 @@ log = logging.getLogger(__name__)
 
 STATE_NAME = "scheduler"
 HEARTBEAT_JOB = "tracker:heartbeat"
+CLAIM_ATTEMPTS = 5  # reads of the scheduler's row when other schedulers keep changing it
 
 AfterCrawl = Callable[[str, RunSnapshot], None]
 
@@ -142,27 +145,58 @@ def beat(store: Store, now: datetime) -> None:
             state.beat_at = now
 
 
-def claim(store: Store, settings: Settings, now: datetime) -> None:
-    """Record this process as the scheduler; refuse when another one is alive."""
-    host, pid = socket.gethostname(), os.getpid()
-    with store.sessions.begin() as session:
-        state = session.get(SchedulerState, STATE_NAME)
-        if state is not None and state.pid != pid:
-            if state.host == host:
-                alive = pid_alive(state.pid)
+def claim(
+    store: Store,
+    settings: Settings,
+    now: datetime,
+    *,
+    host: str | None = None,
+    pid: int | None = None,
+) -> None:
+    """Record this process as the scheduler; refuse when another one is alive.
+
+    Atomic on every database: the row is read, judged, then taken by an UPDATE that matches
+    only the row as it was read (or an INSERT that fails when another process inserted first).
+    Two schedulers that start together both read the same row, but only one write succeeds;
+    the other reads again and finds the winner alive.
+    """
+    host, pid = host or socket.gethostname(), pid or os.getpid()
+    for _attempt in range(CLAIM_ATTEMPTS):
+        with store.readers.begin() as session:
+            state = session.get(SchedulerState, STATE_NAME)
+            seen = None if state is None else (state.host, state.pid, state.beat_at)
+        if seen is not None and (seen[0], seen[1]) != (host, pid):
+            other_host, other_pid, beat_at = seen
+            if other_host == host:
+                alive = pid_alive(other_pid)
             else:
-                alive = not scheduler_silent(state.beat_at, now, settings.schedule.resync_seconds)
+                alive = not scheduler_silent(beat_at, now, settings.schedule.resync_seconds)
             if alive:
                 raise SchedulerError(
-                    f"another scheduler is running (host {state.host}, pid {state.pid}); "
+                    f"another scheduler is running (host {other_host}, pid {other_pid}); "
                     "run one scheduler per database"
                 )
-        if state is None:
-            session.add(
-                SchedulerState(name=STATE_NAME, host=host, pid=pid, started_at=now, beat_at=now)
-            )
-        else:
-            state.host, state.pid, state.started_at, state.beat_at = host, pid, now, now
+        mine = {"host": host, "pid": pid, "started_at": now, "beat_at": now}
+        try:
+            with store.sessions.begin() as session:
+                if seen is None:
+                    session.add(SchedulerState(name=STATE_NAME, **mine))
+                    return
+                taken: CursorResult[Any] = session.execute(  # type: ignore[assignment]
+                    update(SchedulerState)
+                    .where(
+                        SchedulerState.name == STATE_NAME,
+                        SchedulerState.host == seen[0],
+                        SchedulerState.pid == seen[1],
+                        SchedulerState.beat_at == seen[2],
+                    )
+                    .values(**mine)
+                )
+                if taken.rowcount == 1:
+                    return
+        except IntegrityError:
+            pass  # another scheduler inserted the row first: judge it
+    raise SchedulerError("the scheduler's row keeps changing under this one; try again")
 
 
 def release(store: Store) -> None:

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tracker.domain import SpanPoint
-from tracker.store.models import Click, Listing, ObservationSpan
+from tracker.store.models import Click, Listing, ObservationSpan, Vendor
 
 
 def price_history(
@@ -44,11 +44,15 @@ def price_history(
     return out
 
 
-def affiliate_target(session: Session, listing_id: int) -> str | None:
-    """The stored affiliate URL of an active listing, or None."""
-    return session.scalar(
-        select(Listing.affiliate_url).where(Listing.id == listing_id, Listing.active)
+def affiliate_target(session: Session, listing_id: int) -> tuple[str, str, str | None] | None:
+    """An active listing's stored affiliate URL, its vendor's homepage and template, or None."""
+    query = (
+        select(Listing.affiliate_url, Vendor.homepage, Vendor.affiliate_template)
+        .join(Vendor, Listing.vendor_id == Vendor.id)
+        .where(Listing.id == listing_id, Listing.active)
     )
+    row = session.execute(query).one_or_none()
+    return None if row is None else (row[0], row[1], row[2])
 
 
 def record_click(session: Session, listing_id: int, now: datetime) -> None:

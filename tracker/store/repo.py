@@ -135,6 +135,14 @@ def sync_catalog(session: Session, catalog: Catalog) -> SyncReport:
     return report
 
 
+def active_catalog(session: Session) -> tuple[set[str], set[tuple[str, str]]]:
+    """The slugs of the active products and the (vendor slug, key) of the active listings."""
+    products = set(session.scalars(select(Product.slug).where(Product.active)))
+    query = select(Vendor.slug, Listing.key).join(Vendor, Listing.vendor_id == Vendor.id)
+    listings = {(vendor, key) for vendor, key in session.execute(query.where(Listing.active))}
+    return products, listings
+
+
 def crawl_targets(session: Session, vendor_slug: str | None = None) -> list[CrawlTarget]:
     """The active listings to check, each with its vendor's profile."""
     query = (
@@ -290,6 +298,8 @@ def listing_states(
                 last_status=listing.last_status,
                 last_error=listing.last_error,
                 consecutive_failures=listing.consecutive_failures,
+                vendor_homepage=vendor.homepage,
+                vendor_affiliate_template=vendor.affiliate_template,
                 held_reason=current.held_reason if current and not current.confirmed else None,
                 seen_availability=listing.seen_availability,
                 seen_availability_at=listing.seen_availability_at,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
 import socket
 import threading
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
@@ -33,12 +34,22 @@ from tracker.domain import BoxGroup
 from tracker.publishing.buybox import BoxRenderer, static_text
 from tracker.publishing.publisher import Publisher
 from tracker.publishing.viewmodel import STYLES, amount_text
-from tracker.store.engine import Store, open_store
+from tracker.store.engine import (
+    Store,
+    StoreUnavailable,
+    connect,
+    failure_text,
+    newest_schema,
+    stored_schema,
+)
 from tracker.store.history import affiliate_target, record_click
 from tracker.store.repo import listing_states, products_by_slug
-from tracker.urls import is_http_url
+from tracker.urls import link_allowed
+
+log = logging.getLogger(__name__)
 
 CACHE_ENTRIES = 256
+RETRY_AFTER_SECONDS = 30
 MAX_AGE_SECONDS = 60
 MAX_ID = 2**31 - 1  # the largest listing id the databases store
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
@@ -174,9 +185,14 @@ class LiveBoxes:
 def create_app(
     settings: Settings, *, store: Store | None = None, clock: Clock | None = None
 ) -> Starlette:
-    """The server's ASGI app; tests pass their own store and a fixed clock."""
+    """The server's ASGI app; tests pass their own store and a fixed clock.
+
+    The app never creates the database and starts whether or not the database answers:
+    /healthz says 503 and the data routes 503 until it does (at the newest schema).
+    """
     owned = store is None
-    store = store or open_store(settings.database_url)
+    store = store or connect(settings.database_url)
+    schema = newest_schema()
     live = LiveBoxes(settings, store, clock or (lambda: datetime.now(UTC)))
     embed_js = static_text(settings.templates_dir, "embed.js").encode("utf-8")
     embed_item = Cached(embed_js, _etag(embed_js), "application/javascript; charset=utf-8")
@@ -218,21 +234,37 @@ def create_app(
         if listing_id > MAX_ID:
             return PlainTextResponse("unknown link", status_code=404)
         with live.db_lock, store.sessions.begin() as session:
-            target = affiliate_target(session, listing_id)
-            # Only ever the listing's own stored URL, checked again: never a URL from the request.
-            if target is None or not is_http_url(target):
+            found = affiliate_target(session, listing_id)
+            # Only ever the listing's own stored URL, checked again (http(s), on the vendor's
+            # hosts or its template's): never a URL from the request.
+            if found is None or not link_allowed(*found):
                 return PlainTextResponse("unknown link", status_code=404)
+            target = found[0]
             if request.method == "GET":
                 record_click(session, listing_id, live.clock())
         return RedirectResponse(target, status_code=302, headers={"Cache-Control": "no-store"})
 
     def healthz(request: Request) -> Response:
+        no_store = {"Cache-Control": "no-store"}
         try:
             with store.readers.begin() as session:
-                session.execute(text("SELECT 1"))
-        except Exception as exc:  # noqa: BLE001 - the health check reports any database failure
-            return JSONResponse({"status": "error", "error": str(exc)[:200]}, status_code=503)
-        return JSONResponse({"status": "ok"}, headers={"Cache-Control": "no-store"})
+                stored = stored_schema(session.connection())
+        except (DBAPIError, StoreUnavailable) as exc:
+            log.warning("healthz: %s", failure_text(settings.database_url, exc))
+            error = "the database cannot be reached or has no tracker tables"
+            return JSONResponse({"status": "error", "error": error}, 503, no_store)
+        if stored != schema:
+            error = "the database schema is not this version's: run `tracker init`"
+            return JSONResponse({"status": "error", "error": error}, 503, no_store)
+        return JSONResponse({"status": "ok"}, headers=no_store)
+
+    def unavailable(request: Request, exc: Exception) -> Response:
+        log.warning("%s: %s", request.url.path, failure_text(settings.database_url, exc))
+        return PlainTextResponse(
+            "prices are unavailable right now; try again later",
+            status_code=503,
+            headers={"Cache-Control": "no-store", "Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
 
     def index(request: Request) -> Response:
         with store.readers.begin() as session:
@@ -266,7 +298,12 @@ def create_app(
             if owned:
                 store.close()
 
-    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
+    app = Starlette(
+        routes=routes,
+        middleware=middleware,
+        lifespan=lifespan,
+        exception_handlers={DBAPIError: unavailable, StoreUnavailable: unavailable},
+    )
     app.state.live = live
     return app
 
