@@ -83,7 +83,8 @@ def test_fragment_changes_when_the_data_does(client: TestClient, seeded: Store) 
     check_all(seeded, NOW, changed)
     after = client.get("/boxes/cortexin.html", headers={"If-None-Match": before.headers["etag"]})
     assert after.status_code == 200 and after.headers["etag"] != before.headers["etag"]
-    assert "$70.00" in after.text and "$75.00" not in after.text
+    assert '<span class="tracker-offer__price">$70.00</span>' in after.text
+    assert '<span class="tracker-offer__price">$75.00</span>' not in after.text
     assert "just now" in after.text
 
 
@@ -120,7 +121,8 @@ def test_offers_json(client: TestClient) -> None:
         True,
     )
     assert ten["availability"] == "InStock" and ten["link"].startswith("http://testserver/go/")
-    assert ten["unit_prices"][-1] == {"amount": "0.75", "currency": "USD", "per": "mg"}
+    # Amounts are strings: prices to the currency's minor unit, unit prices to 4 places.
+    assert ten["unit_prices"][-1] == {"amount": "0.7500", "currency": "USD", "per": "mg"}
     etag = response.headers["etag"]
     assert (
         client.get("/api/products/cortexin/offers", headers={"If-None-Match": etag}).status_code

@@ -33,7 +33,7 @@ from tracker.config import Settings
 from tracker.domain import BoxGroup
 from tracker.publishing.buybox import BoxRenderer, static_text
 from tracker.publishing.publisher import Publisher
-from tracker.publishing.viewmodel import STYLES, amount_text
+from tracker.publishing.viewmodel import STYLES, amount_text, unit_amount_text
 from tracker.store.engine import (
     Store,
     StoreUnavailable,
@@ -125,13 +125,16 @@ def _offers_json(group: BoxGroup) -> bytes:
                 "vendor": r.vendor,
                 "label": r.label,
                 "state": str(r.state),
-                "price": None if r.price is None else amount_text(r.price),
+                "price": None if r.price is None else amount_text(r.price, r.currency or ""),
                 "currency": r.currency,
-                "regular_price": None if r.regular_price is None else amount_text(r.regular_price),
+                "regular_price": None
+                if r.regular_price is None
+                else amount_text(r.regular_price, r.currency or ""),
+                "regular_price_source": r.regular_source,
                 "availability": str(r.availability),
                 "checked_at": r.checked_at.isoformat() if r.checked_at else None,
                 "unit_prices": [
-                    {"amount": amount_text(u.amount), "currency": u.currency, "per": u.per}
+                    {"amount": unit_amount_text(u.amount), "currency": u.currency, "per": u.per}
                     for u in r.unit_prices
                 ],
                 "best": r.is_best,
