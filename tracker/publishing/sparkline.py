@@ -14,6 +14,8 @@ from tracker.claims import in_currency, past_prices
 from tracker.domain import SpanPoint, Sparkline
 
 WINDOW = timedelta(days=90)
+# A shorter history draws no line: at the chart's scale it would be a stray dot.
+MIN_DRAWN = timedelta(days=2)
 WIDTH = 120
 HEIGHT = 28
 PAD = 3
@@ -49,7 +51,7 @@ def build_sparkline(
 
     What it may claim (the window's range, "lowest") is decided by ``claims.past_prices``:
     a history shorter than the window is labelled with its start, never as the window.
-    One day of history draws no line (a line needs two points); the text still says it.
+    Less than MIN_DRAWN of history draws no line; the text still says what there is.
     """
     past = past_prices(spans, currency, current_price, now, window)
     if past is None:
@@ -61,7 +63,7 @@ def build_sparkline(
     days = max(1, _day(now, since) + 1)
     step = WIDTH / days
     points = []
-    if len(lows) > 1:
+    if now - past.since >= MIN_DRAWN and len(lows) > 1:
         for day in sorted(lows):
             y = _y(lows[day], past.low, past.high)
             points.append(f"{day * step:.1f},{y:.1f}")

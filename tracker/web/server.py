@@ -199,6 +199,8 @@ def create_app(
     live = LiveBoxes(settings, store, clock or (lambda: datetime.now(UTC)))
     embed_js = static_text(settings.templates_dir, "embed.js").encode("utf-8")
     embed_item = Cached(embed_js, _etag(embed_js), "application/javascript; charset=utf-8")
+    css = live.renderer.stylesheet().encode("utf-8")
+    css_item = Cached(css, _etag(css), "text/css; charset=utf-8")
     public = f"public, max-age={MAX_AGE_SECONDS}"
     renderer = live.renderer
 
@@ -231,6 +233,9 @@ def create_app(
 
     def embed(request: Request) -> Response:
         return _cached_response(request, embed_item, "public, max-age=3600")
+
+    def stylesheet(request: Request) -> Response:
+        return _cached_response(request, css_item, "public, max-age=3600")
 
     def go(request: Request) -> Response:
         listing_id = request.path_params["listing_id"]
@@ -279,6 +284,7 @@ def create_app(
         Route("/", index, methods=["GET"]),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/embed.js", embed, methods=["GET"]),
+        Route("/tracker-buy.css", stylesheet, methods=["GET"]),
         Route("/boxes/{product}.html", product_route("html"), methods=["GET"]),
         Route("/api/products/{product}/offers", product_route("json"), methods=["GET"]),
         Route("/go/{listing_id:int}", go, methods=["GET"]),
