@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -9,7 +11,7 @@ from click.testing import CliRunner
 
 from tests.test_render import CLOSE, OPEN, site  # noqa: F401  (the fixture)
 from tracker.cli import main
-from tracker.config import Settings
+from tracker.config import PROJECT_ROOT, Settings
 from tracker.publishing.buybox import STYLESHEET
 
 BOX = f"{OPEN.format('cortexin', '')}\n{CLOSE}\n"
@@ -102,3 +104,49 @@ def test_vendor_text_cannot_end_the_raw_block_or_the_shortcode() -> None:
     hugo = wrap_for(".md", "<p>{{< /tracker-box >}} {{% x %}}</p>", "tracker-box")
     assert hugo.count("{{<") == 2 and "{{%" not in hugo
     assert wrap_for(".html", "<p>{% x %}</p>", "tracker-box") == "<p>{% x %}</p>"
+
+
+HUGO = shutil.which("hugo")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(HUGO is None, reason="hugo is absent (apt-get install hugo)")
+def test_hugo_with_its_default_markdown_shows_the_shortcode_box(
+    site: Settings,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """Real Hugo, default config (raw HTML dropped): the plain box vanishes, the wrapped shows."""
+    plain = write(site, "plain.md", "# Plain\n\n" + BOX)
+    assert render(str(plain))[0] == 0
+    config = Path(site.config_path or tmp_path / "tracker.toml")
+    config.write_text(
+        config.read_text(encoding="utf-8") + '[site]\nhugo_shortcode = "tracker-box"\n',
+        encoding="utf-8",
+    )
+    wrapped = write(site, "wrapped.md", "# Wrapped\n\n" + BOX)
+    assert render(str(wrapped))[0] == 0
+    hugo_site = tmp_path / "hugo"
+    shutil.copytree(PROJECT_ROOT / "examples" / "hugo", hugo_site)
+    (hugo_site / "hugo.toml").write_text('baseURL = "https://example.org/"\n', encoding="utf-8")
+    (hugo_site / "layouts" / "_default").mkdir(parents=True)
+    (hugo_site / "layouts" / "_default" / "single.html").write_text(
+        "<main>{{ .Content }}</main>\n", encoding="utf-8"
+    )
+    (hugo_site / "content").mkdir()
+    for name in ("plain.md", "wrapped.md"):
+        body = (site.out_dir / name).read_text(encoding="utf-8")
+        (hugo_site / "content" / name).write_text(
+            f'---\ntitle: "{name}"\n---\n{body}', encoding="utf-8"
+        )
+    result = subprocess.run(
+        [str(HUGO), "--source", str(hugo_site), "--quiet"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    shown = (hugo_site / "public" / "wrapped" / "index.html").read_text(encoding="utf-8")
+    assert '<div class="tracker-buy tracker-buy--cards">' in shown and "$75.00" in shown
+    assert 'rel="sponsored noopener"' in shown and "{{<" not in shown
+    dropped = (hugo_site / "public" / "plain" / "index.html").read_text(encoding="utf-8")
+    assert "$75.00" not in dropped and "raw HTML omitted" in dropped
