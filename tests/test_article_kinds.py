@@ -150,3 +150,12 @@ def test_hugo_with_its_default_markdown_shows_the_shortcode_box(
     assert 'rel="sponsored noopener"' in shown and "{{<" not in shown
     dropped = (hugo_site / "public" / "plain" / "index.html").read_text(encoding="utf-8")
     assert "$75.00" not in dropped and "raw HTML omitted" in dropped
+
+
+def test_inline_css_puts_the_sheet_in_each_box_only_when_asked() -> None:
+    from tests.test_viewmodel import TEN, html_of
+    from tracker.config import SiteSettings
+
+    assert "<style" not in html_of(TEN)
+    inline = html_of(TEN, site=SiteSettings(inline_css=True))
+    assert inline.count("<style>") == 1 and ".tracker-offer__price{" in inline

@@ -140,6 +140,14 @@ def test_embed_script(client: TestClient) -> None:
     assert cached.status_code == 304
 
 
+def test_one_stylesheet_for_live_boxes(client: TestClient) -> None:
+    sheet = client.get("/tracker-buy.css")
+    assert sheet.status_code == 200 and sheet.headers["content-type"].startswith("text/css")
+    assert ".tracker-offer__stock--instock," in sheet.text and sheet.headers["etag"]
+    assert '"tracker-buy.css"' in client.get("/embed.js").text  # linked once by the script
+    assert "<style" not in client.get("/boxes/cortexin.html").text
+
+
 def test_embed_page_lists_the_products(client: TestClient) -> None:
     page = client.get("/")
     assert page.status_code == 200
