@@ -159,3 +159,13 @@ def test_inline_css_puts_the_sheet_in_each_box_only_when_asked() -> None:
     assert "<style" not in html_of(TEN)
     inline = html_of(TEN, site=SiteSettings(inline_css=True))
     assert inline.count("<style>") == 1 and ".tracker-offer__price{" in inline
+
+
+def test_a_rendered_page_renders_again_to_the_same_bytes(site: Settings) -> None:  # noqa: F811
+    """The stylesheet in the head marker holds no marker text: the output is a valid input."""
+    assert render()[0] == 0
+    once = site.out_dir / "cortexin-review.html"
+    again = write(site, "again.html", once.read_text(encoding="utf-8"))
+    code, output = render(str(again))
+    assert code == 0, output
+    assert (site.out_dir / "again.html").read_bytes() == once.read_bytes()

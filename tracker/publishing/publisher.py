@@ -237,7 +237,11 @@ class Publisher:
                 f"{source}:{block.line}: tracker:styles belongs in an HTML page's <head>; "
                 "link tracker-buy.css from your theme instead"
             )
-        return f"<style>\n{self.renderer.stylesheet().strip()}\n</style>"
+        css = self.renderer.stylesheet().strip()
+        if "<!--" in css or "</style" in css.lower():
+            # It would end the <style> element or read as a marker at the next render.
+            raise ArticleError(f"{source}:{block.line}: tracker-buy.css holds '<!--' or '</style'")
+        return f"<style>\n{css}\n</style>"
 
     def render_file(
         self, source: Path, target: Path, *, write: bool = True, diff: bool = False
