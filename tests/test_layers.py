@@ -31,6 +31,8 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "tracker.profile",
         "tracker.crawljob",
         "tracker.rules",
+        "tracker.claims",
+        "tracker.exchange",
     ),
     "state": ("tracker.store",),
     "crawling": ("tracker.crawling",),

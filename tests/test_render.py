@@ -56,10 +56,16 @@ def test_check_and_diff(site: Settings) -> None:
     assert code == 1 and "would change" in output
     assert not (site.out_dir / "cortexin-review.html").exists()  # --check writes nothing
 
-    code, output = render("--diff")
-    assert code == 0 and "written" in output
+    code, output = render("--diff")  # like black --diff: shows, writes nothing
+    assert code == 0 and "would change" in output and "written" not in output
     assert "+++ " in output and '+<div class="tracker-buy tracker-buy--cards">' in output
+    assert not (site.out_dir / "cortexin-review.html").exists()
+    assert not (site.out_dir / "tracker-buy.css").exists()
+
+    code, output = render("--diff", "--write")
+    assert code == 0 and "written" in output and "+++ " in output
     first = (site.out_dir / "cortexin-review.html").read_bytes()
+    assert (site.out_dir / "tracker-buy.css").read_text().startswith("/* The buy boxes")
 
     code, output = render("--check", "--diff")
     assert code == 0 and "up to date" in output and "+++" not in output

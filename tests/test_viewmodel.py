@@ -247,10 +247,13 @@ def test_unsafe_link_is_never_rendered() -> None:
 def test_html_has_as_of_time_sponsored_link_sale_and_note() -> None:
     sale = replace(TEN, regular_price=Decimal("90.00"))
     html = html_of(sale)
-    assert '<time datetime="2026-11-26T10:00:00Z" title="Nov 26, 2026, 10:00:00\u202fAM">' in html
-    assert "checked <time" in html and ">Nov 26, 10:00\u202fAM</time>" in html
+    assert (
+        '<time datetime="2026-11-26T10:00:00Z" title="Nov 26, 2026, 10:00:00\u202fAM UTC">' in html
+    )
+    assert "checked <time" in html and ">Nov 26, 10:00\u202fAM UTC</time>" in html
     assert 'rel="sponsored noopener"' in html and html.count("We earn.") == 1
-    assert '<span class="tracker-sr">was </span>$90.00</s>' in html
+    # No history covers the 30 days before: the struck price is labelled as the shop's.
+    assert 'the shop\'s "was" price <s>$90.00</s>' in html
     assert "accurate as of" in html and "subject to change" in html
     assert "\n\n" not in html  # safe inside Markdown
     assert "accurate as of" not in html_of(sale, site=SiteSettings(as_of_note=False))
@@ -311,9 +314,12 @@ def test_sparkline_from_spans_marks_the_low() -> None:
     assert row.history is not None
     assert (row.history.low, row.history.high) == (Decimal("75.00"), Decimal("80.00"))
     assert row.history.is_low and row.history.since == NOW - timedelta(days=60)
+    # The history we hold starts 60 days ago: nothing is said about 90 days.
+    assert not row.history.covered
     html = html_of(TEN, history=history)
-    assert "Lowest in 90 days" in html and "<svg" in html and "<polyline" in html
-    assert 'aria-label="Price over 90 days: low $75.00, high $80.00, since Sep 27, 2026"' in html
+    assert "Lowest since Sep 27, 2026" in html and "<svg" in html and "<polyline" in html
+    assert "90 days" not in html
+    assert 'aria-label="Tracked since Sep 27, 2026: $75.00 to $80.00"' in html
 
 
 def test_no_low_mark_when_the_price_is_high_or_never_moved() -> None:
@@ -322,7 +328,7 @@ def test_no_low_mark_when_the_price_is_high_or_never_moved() -> None:
     for history in (rising, flat):
         [row] = box(TEN, history=history).rows
         assert row.history is not None and not row.history.is_low
-        assert "Lowest in 90 days" not in html_of(TEN, history=history)
+        assert "Lowest" not in html_of(TEN, history=history)
 
 
 def test_jsonld_has_fresh_offers_only() -> None:

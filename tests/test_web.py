@@ -83,7 +83,8 @@ def test_fragment_changes_when_the_data_does(client: TestClient, seeded: Store) 
     check_all(seeded, NOW, changed)
     after = client.get("/boxes/cortexin.html", headers={"If-None-Match": before.headers["etag"]})
     assert after.status_code == 200 and after.headers["etag"] != before.headers["etag"]
-    assert "$70.00" in after.text and "$75.00" not in after.text
+    assert '<span class="tracker-offer__price">$70.00</span>' in after.text
+    assert '<span class="tracker-offer__price">$75.00</span>' not in after.text
     assert "just now" in after.text
 
 
@@ -120,7 +121,8 @@ def test_offers_json(client: TestClient) -> None:
         True,
     )
     assert ten["availability"] == "InStock" and ten["link"].startswith("http://testserver/go/")
-    assert ten["unit_prices"][-1] == {"amount": "0.75", "currency": "USD", "per": "mg"}
+    # Amounts are strings: prices to the currency's minor unit, unit prices to 4 places.
+    assert ten["unit_prices"][-1] == {"amount": "0.7500", "currency": "USD", "per": "mg"}
     etag = response.headers["etag"]
     assert (
         client.get("/api/products/cortexin/offers", headers={"If-None-Match": etag}).status_code
@@ -136,6 +138,14 @@ def test_embed_script(client: TestClient) -> None:
     assert "data-tracker-box" in response.text and response.headers["etag"]
     cached = client.get("/embed.js", headers={"If-None-Match": response.headers["etag"]})
     assert cached.status_code == 304
+
+
+def test_one_stylesheet_for_live_boxes(client: TestClient) -> None:
+    sheet = client.get("/tracker-buy.css")
+    assert sheet.status_code == 200 and sheet.headers["content-type"].startswith("text/css")
+    assert ".tracker-offer__stock--instock," in sheet.text and sheet.headers["etag"]
+    assert '"tracker-buy.css"' in client.get("/embed.js").text  # linked once by the script
+    assert "<style" not in client.get("/boxes/cortexin.html").text
 
 
 def test_embed_page_lists_the_products(client: TestClient) -> None:

@@ -10,6 +10,8 @@ import shlex
 from dataclasses import dataclass, field
 
 MARKER_NAME = "tracker:buy-box"
+# A pair in the page's <head> that receives the boxes' stylesheet (one per page).
+STYLES_MARKER = "tracker:styles"
 _ANY_MARKER = re.compile(r"<!--\s*(/?)\s*tracker:([\w-]*)(.*?)-->", re.DOTALL)
 _ATTRIBUTE = re.compile(r'\s*([a-z][a-z0-9_-]*)\s*=\s*"([^"]*)"\s*', re.IGNORECASE)
 KNOWN_OPTIONS = {"product", "style", "limit"}
@@ -29,6 +31,7 @@ class Block:
     line: int
     products: tuple[str, ...]
     options: dict[str, str] = field(default_factory=dict)
+    kind: str = "buy-box"  # or "styles"
 
 
 def _line_of(text: str, offset: int) -> int:
@@ -55,27 +58,40 @@ def find_blocks(text: str, source: str) -> list[Block]:
     """Return the marker pairs in order; raise MarkerError for anything malformed."""
     blocks: list[Block] = []
     open_at: tuple[int, int, dict[str, str]] | None = None
+    open_kind = ""
     for match in _ANY_MARKER.finditer(text):
         line = _line_of(text, match.start())
         where = f"{source}:{line}"
         closing, kind, rest = match.group(1) == "/", match.group(2), match.group(3)
-        if kind != "buy-box":
-            raise MarkerError(f"{where}: unknown marker 'tracker:{kind}' (expected {MARKER_NAME})")
+        if kind not in ("buy-box", "styles"):
+            raise MarkerError(
+                f"{where}: unknown marker 'tracker:{kind}' (expected {MARKER_NAME} "
+                f"or {STYLES_MARKER})"
+            )
         if closing:
             if rest.strip():
                 raise MarkerError(f"{where}: the closing marker takes no attributes")
-            if open_at is None:
+            if open_at is None or open_kind != kind:
                 raise MarkerError(f"{where}: closing marker without an opening marker")
             start, start_line, attributes = open_at
+            open_at = None
+            if kind == "styles":
+                blocks.append(Block(start, match.start(), start_line, (), kind="styles"))
+                continue
             products = tuple(p.strip() for p in attributes["product"].split(",") if p.strip())
             options = {k: v for k, v in attributes.items() if k != "product"}
             blocks.append(Block(start, match.start(), start_line, products, options))
-            open_at = None
             continue
         if open_at is not None:
             raise MarkerError(
-                f"{where}: a buy-box marker opens inside the one opened at line {open_at[1]}"
+                f"{where}: a {kind} marker opens inside the one opened at line {open_at[1]}"
             )
+        open_kind = kind
+        if kind == "styles":
+            if rest.strip():
+                raise MarkerError(f"{where}: the {STYLES_MARKER} marker takes no attributes")
+            open_at = (match.end(), line, {})
+            continue
         attributes = _parse_attributes(rest, where)
         named = [p.strip() for p in attributes.get("product", "").split(",") if p.strip()]
         if not named:
@@ -87,7 +103,7 @@ def find_blocks(text: str, source: str) -> list[Block]:
             raise MarkerError(f"{where}: limit must be a whole number")
         open_at = (match.end(), line, attributes)
     if open_at is not None:
-        raise MarkerError(f"{source}:{open_at[1]}: the buy-box marker is never closed")
+        raise MarkerError(f"{source}:{open_at[1]}: the {open_kind} marker is never closed")
     return blocks
 
 

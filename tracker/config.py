@@ -51,7 +51,12 @@ class SiteSettings(_Section):
     as_of_note: bool = True
     as_of_text: str = "Prices and availability are accurate as of {time} and subject to change."
     jsonld: bool = False
-    inline_css: bool = True
+    # True puts a <style> element in every box (invalid HTML in a body; for hosts that can
+    # neither link tracker-buy.css nor hold a tracker:styles head marker).
+    inline_css: bool = False
+    # Wrap the boxes of Markdown articles in this Hugo shortcode (e.g. "tracker-box"), so that
+    # Hugo's default Markdown renderer, which drops raw HTML, still shows them.
+    hugo_shortcode: str | None = None
     public_url: str | None = None
     origins: list[str] = []
 
@@ -74,6 +79,20 @@ class SiteSettings(_Section):
             if origin != "*" and not is_http_url(origin):
                 raise ValueError(f"{origin!r} is not an http(s) origin")
         return [origin.rstrip("/") for origin in value]
+
+
+class CurrencySettings(_Section):
+    """Prices in other currencies converted for comparison, from the ECB's reference rates."""
+
+    rates_file: Path | None = None  # the ECB's eurofxref-daily.xml or eurofxref.csv
+    compare_to: str | None = None  # the currency converted prices are shown in, e.g. "EUR"
+
+    @field_validator("compare_to")
+    @classmethod
+    def _code(cls, value: str | None) -> str | None:
+        if value is not None and not (len(value) == 3 and value.isalpha() and value.isupper()):
+            raise ValueError("must be an ISO 4217 code such as EUR")
+        return value
 
 
 class CrawlSettings(_Section):
@@ -147,6 +166,7 @@ class Settings(BaseSettings):
     var_dir: Path = Path("var")
     config_path: Path | None = None
     site: SiteSettings = SiteSettings()
+    currency: CurrencySettings = CurrencySettings()
     crawl: CrawlSettings = CrawlSettings()
     publish: PublishSettings = PublishSettings()
     schedule: ScheduleSettings = ScheduleSettings()
@@ -181,6 +201,13 @@ class Settings(BaseSettings):
                 "out_dir": absolute(self.out_dir),
                 "templates_dir": absolute(self.templates_dir) if self.templates_dir else None,
                 "var_dir": var_dir,
+                "currency": self.currency.model_copy(
+                    update={
+                        "rates_file": absolute(self.currency.rates_file)
+                        if self.currency.rates_file
+                        else None
+                    }
+                ),
             }
         )
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -174,8 +174,10 @@ class Sparkline:
     low: Decimal
     high: Decimal
     currency: str
-    since: datetime
-    is_low: bool  # the current price is within a few percent of the window's low
+    since: datetime  # where the history inside the window begins
+    is_low: bool  # the current price is the window's lowest (and the price has moved)
+    covered: bool = False  # the history covers the whole window: "in N days" may be said
+    days: int = 90  # the window's length
 
 
 class RowState(enum.StrEnum):
@@ -185,6 +187,15 @@ class RowState(enum.StrEnum):
     CHECK = "check"  # stale, held or never checked: a "check the price" link
     UNAVAILABLE = "unavailable"  # the page says out of stock or discontinued, and no price
     LINK_ONLY = "link_only"  # the vendor's terms forbid showing prices
+
+
+@dataclass(frozen=True, slots=True)
+class Conversion:
+    """A price converted for comparison only, at a dated reference rate."""
+
+    amount: Decimal
+    currency: str
+    rate_date: date
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,6 +216,17 @@ class OfferRow:
     state: RowState = RowState.CHECK
     checked_ago: str | None = None  # relative text, live fragments only
     history: Sparkline | None = None
+    # Whose claim the struck price is: "history" (the 30-day low before the cut) or "shop".
+    regular_source: str | None = None
+    converted: Conversion | None = None  # for comparison, in the site's compare currency
+
+
+@dataclass(frozen=True, slots=True)
+class OfferGroup:
+    """The rows of one currency (``None``: the rows without a price), best first."""
+
+    currency: str | None
+    rows: tuple[OfferRow, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,6 +241,11 @@ class BuyBox:
     extra: dict[str, str] = field(default_factory=dict)
     jsonld: dict[str, Any] | None = None
     hidden_rows: int = 0  # rows left out by the marker's limit
+    groups: tuple[OfferGroup, ...] = ()  # the rows by currency, in the order shown
+
+    @property
+    def mixed_currencies(self) -> bool:
+        return len([g for g in self.groups if g.currency is not None]) > 1
 
 
 @dataclass(frozen=True, slots=True)

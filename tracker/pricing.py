@@ -57,6 +57,21 @@ def unit_prices(
     return tuple(out)
 
 
+def unit_price_places(amount: Decimal, minor_digits: int) -> int:
+    """Decimal places a unit price is shown with: what the amount needs, no false precision.
+
+    Below one unit of currency, two significant digits (0.75, 0.012, 0.9998 -> 1.00) and at
+    least the currency's minor unit; from one up, the minor unit while that keeps at most
+    four significant digits (12.35), else whole units (123, 1235).
+    """
+    if amount == 0:
+        return minor_digits
+    magnitude = abs(amount).adjusted()  # 0.75 -> -1, 12.3 -> 1
+    if magnitude < 0:
+        return max(minor_digits, 1 - magnitude)
+    return minor_digits if magnitude + 1 + minor_digits <= 4 else 0
+
+
 def comparable_price(price: Decimal, units: tuple[UnitPrice, ...]) -> Decimal:
     """The number the best offer is chosen by: the finest unit price, else the price."""
     return units[-1].amount if units else price

@@ -21,7 +21,10 @@ from tracker.publishing.render import render_articles
 )
 @click.option("--in-place", is_flag=True, help="Rewrite the articles themselves.")
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 when an article would change.")
-@click.option("--diff", "show_diff", is_flag=True, help="Show each change as a unified diff.")
+@click.option(
+    "--diff", "show_diff", is_flag=True, help="Show each change as a unified diff; write nothing."
+)
+@click.option("--write", "also_write", is_flag=True, help="With --diff: write the changes too.")
 @click.pass_context
 @operator_errors
 def render(
@@ -31,10 +34,14 @@ def render(
     in_place: bool,
     check: bool,
     show_diff: bool,
+    also_write: bool,
 ) -> None:
     """Fill the buy boxes of ARTICLES (default: every article with markers in content_dir)."""
     if in_place and out_dir:
         raise click.UsageError("give --out or --in-place, not both")
+    if also_write and (check or not show_diff):
+        raise click.UsageError("--write goes with --diff (and not with --check)")
+    write = not check and (not show_diff or also_write)
     settings = settings_of(ctx)
     store = services.open_existing_store(settings)
     try:
@@ -44,19 +51,25 @@ def render(
             list(articles) or None,
             out_dir=out_dir,
             in_place=in_place,
-            write=not check,
+            write=write,
             diff=show_diff,
         )
     finally:
         store.close()
     for result in report.results:
-        if check:
+        if not write:
             state = "would change" if result.changed else "up to date"
         else:
             state = "written" if result.changed else "unchanged"
         console.print(f"{escaped(result.target)} ({result.boxes} boxes, {state})")
         if result.diff:
             click.echo("\n".join(plain(line) for line in result.diff.split("\n")), nl=False)
+    if report.stylesheet is not None:
+        sheet = report.stylesheet
+        state = ("written" if write else "would change") if sheet.changed else "unchanged"
+        console.print(f"{escaped(sheet.target)} (the boxes' stylesheet, {state})")
+    for note in report.skipped:
+        console.print(f"[yellow]skipped:[/yellow] {escaped(note)}", soft_wrap=True)
     for error in report.errors:
         console.print(f"[red]error:[/red] {escaped(error)}", soft_wrap=True)
     if report.errors or (check and any(r.changed for r in report.results)):

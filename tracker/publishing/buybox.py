@@ -2,17 +2,28 @@
 
 from __future__ import annotations
 
+import copy
 from datetime import datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from babel import Locale
 from babel.dates import format_datetime, format_skeleton, format_time
-from babel.numbers import format_currency
+from babel.numbers import (
+    format_currency,
+    get_currency_name,
+    get_currency_precision,
+    get_territory_currencies,
+)
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
 
 from tracker.config import BUILTIN_TEMPLATES, SiteSettings
 from tracker.domain import Availability, BoxGroup, BuyBox
+from tracker.pricing import unit_price_places
+
+STYLESHEET = "tracker-buy.css"
 
 AVAILABILITY_TEXT = {
     Availability.IN_STOCK: "In stock",
@@ -41,8 +52,12 @@ class BoxRenderer:
             lstrip_blocks=True,
             keep_trailing_newline=False,
         )
+        self.locale = Locale.parse(site.locale)
+        self.env.globals["stylesheet"] = Markup(static_text(templates_dir, STYLESHEET))
         self.env.filters.update(
             money=self.money,
+            unitmoney=self.unit_money,
+            currencyname=self.currency_name,
             sitetime=self.sitetime,
             shorttime=self.shorttime,
             sitedate=self.sitedate,
@@ -51,23 +66,44 @@ class BoxRenderer:
         )
 
     def money(self, amount: Decimal, currency: str) -> str:
-        if abs(amount) < 1:
-            digits = "¤#,##0.00##"
-            return format_currency(
-                amount, currency, format=digits, locale=self.site.locale, currency_digits=False
-            )
-        return format_currency(amount, currency, locale=self.site.locale)
+        """A price as the shop states it, in the currency's minor unit ("$75.00")."""
+        return format_currency(amount, currency, locale=self.locale)
+
+    def unit_money(self, amount: Decimal, currency: str) -> str:
+        """A unit price rounded to what it needs ("$0.75", "$0.012", "$1.00", "$123")."""
+        places = unit_price_places(amount, int(get_currency_precision(currency)))
+        pattern = copy.copy(self.locale.currency_formats["standard"])
+        pattern.frac_prec = (places, places)
+        rounded = amount.quantize(Decimal(1).scaleb(-places), ROUND_HALF_EVEN)
+        return pattern.apply(rounded, self.locale, currency=currency, currency_digits=False)
+
+    def currency_name(self, currency: str) -> str:
+        """ "euros (EUR)": a group heading's words."""
+        return f"{get_currency_name(currency, count=2, locale=self.locale)} ({currency})"
+
+    @property
+    def home_currency(self) -> str | None:
+        """The currency of the site locale's territory: its group comes first."""
+        territory = self.locale.territory
+        found = get_territory_currencies(territory) if territory else []
+        return found[0] if found else None
+
+    def zone_name(self, moment: datetime) -> str:
+        return format_datetime(moment, "z", tzinfo=self.zone, locale=self.locale)
 
     def sitetime(self, moment: datetime) -> str:
-        return format_datetime(moment, "medium", tzinfo=self.zone, locale=self.site.locale)
+        """ "Dec 3, 2026, 10:00:00 AM UTC": the site's time zone, named."""
+        text = format_datetime(moment, "medium", tzinfo=self.zone, locale=self.locale)
+        return f"{text} {self.zone_name(moment)}"
 
     def shorttime(self, moment: datetime) -> str:
-        """A stable short form for static pages: "Nov 26, 10:00 AM" (site time zone)."""
-        day = format_skeleton("MMMd", moment, tzinfo=self.zone, locale=self.site.locale)
-        return f"{day}, {format_time(moment, 'short', tzinfo=self.zone, locale=self.site.locale)}"
+        """A stable short form for static pages: "Nov 26, 10:00 AM UTC" (site time zone)."""
+        day = format_skeleton("MMMd", moment, tzinfo=self.zone, locale=self.locale)
+        time = format_time(moment, "short", tzinfo=self.zone, locale=self.locale)
+        return f"{day}, {time} {self.zone_name(moment)}"
 
     def sitedate(self, moment: datetime) -> str:
-        return format_skeleton("yMMMd", moment, tzinfo=self.zone, locale=self.site.locale)
+        return format_skeleton("yMMMd", moment, tzinfo=self.zone, locale=self.locale)
 
     def render_box(self, box: BuyBox, style: str = "cards") -> str:
         """One product's box on its own, with the disclosure and note of the site."""
@@ -79,6 +115,10 @@ class BoxRenderer:
             show_note=self.site.as_of_note,
         )
         return self.render(group)
+
+    def stylesheet(self) -> str:
+        """The boxes' stylesheet, for tracker-buy.css or a page's tracker:styles marker."""
+        return str(self.env.globals["stylesheet"])
 
     def render(self, group: BoxGroup, template: str = "buy_box.html") -> str:
         html = self.env.get_template(template).render(group=group, site=self.site)

@@ -13,9 +13,10 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from tracker.articles import MarkerError, find_blocks, splice
-from tracker.config import Settings
+from tracker.articles import Block, MarkerError, find_blocks, splice
+from tracker.config import ConfigError, Settings
 from tracker.domain import BoxGroup, ListingState
+from tracker.exchange import Rates, RatesError, parse_rates
 from tracker.publishing.buybox import BoxRenderer
 from tracker.publishing.sparkline import WINDOW
 from tracker.publishing.viewmodel import STYLES, build_buy_box, build_group
@@ -23,7 +24,16 @@ from tracker.rules import max_age
 from tracker.store.history import price_history
 from tracker.store.repo import listing_states, products_by_slug
 
-ARTICLE_SUFFIXES = {".html", ".htm", ".md", ".markdown"}
+MARKDOWN_SUFFIXES = {".md", ".markdown"}
+# Templates of Nunjucks (Eleventy) and Liquid (Jekyll, Eleventy): the box goes inside a raw
+# block, so that the engine never reads a vendor's text as its own syntax.
+TEMPLATE_SUFFIXES = {".njk", ".liquid"}
+ARTICLE_SUFFIXES = {".html", ".htm"} | MARKDOWN_SUFFIXES | TEMPLATE_SUFFIXES
+# Article kinds the renderer cannot fill, and what to do instead (reported, never silent).
+UNSUPPORTED_SUFFIXES = {
+    ".mdx": "MDX takes neither HTML comments (the markers) nor raw HTML; put the box in a "
+    "component that loads the live server's /api/products/SLUG/offers, or embed.js",
+}
 
 
 class ArticleError(Exception):
@@ -46,6 +56,43 @@ def read_article(path: Path) -> str:
         raise ArticleError(f"{path}: cannot read: {exc.strerror or exc}") from exc
     except UnicodeDecodeError as exc:
         raise ArticleError(f"{path}: not UTF-8 text (byte {exc.start})") from exc
+
+
+_RATES_CACHE: dict[tuple[Path, int], Rates] = {}
+
+
+def load_rates(path: Path | None) -> Rates | None:
+    """The operator's ECB rates file (read again when it changes); None without one."""
+    if path is None:
+        return None
+    try:
+        stamp = path.stat().st_mtime_ns
+        if (path, stamp) not in _RATES_CACHE:
+            text = path.read_text(encoding="utf-8")
+            _RATES_CACHE.clear()
+            _RATES_CACHE[(path, stamp)] = parse_rates(text, str(path))
+        return _RATES_CACHE[(path, stamp)]
+    except OSError as exc:
+        raise ConfigError(f"[currency] rates_file {path}: {exc.strerror or exc}") from exc
+    except (RatesError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"[currency] rates_file {exc}") from exc
+
+
+def _no_template_tags(html: str, *openers: str) -> str:
+    """Neutralise a template engine's tag openers in rendered HTML (``{%`` -> ``{&#37;``)."""
+    for opener in openers:
+        html = html.replace(opener, opener[:-1] + f"&#{ord(opener[-1])};")
+    return html
+
+
+def wrap_for(suffix: str, html: str, hugo_shortcode: str | None) -> str:
+    """The box's HTML as the article's kind needs it between the markers."""
+    if suffix in TEMPLATE_SUFFIXES:
+        return "{% raw %}\n" + _no_template_tags(html, "{%") + "\n{% endraw %}"
+    if suffix in MARKDOWN_SUFFIXES and hugo_shortcode:
+        inner = _no_template_tags(html, "{{<", "{{%")
+        return f"{{{{< {hugo_shortcode} >}}}}\n{inner}\n{{{{< /{hugo_shortcode} >}}}}"
+    return html
 
 
 def atomic_write(path: Path, data: bytes) -> None:
@@ -86,6 +133,7 @@ class Publisher:
         # A long-lived caller (the server) passes its renderer: Jinja compiles templates once.
         self.renderer = renderer or BoxRenderer(settings.site, settings.templates_dir)
         self.max_age = timedelta(hours=settings.site.max_age_hours)
+        self.rates = load_rates(settings.currency.rates_file)
 
     def groups(
         self,
@@ -131,6 +179,9 @@ class Publisher:
                     live=live,
                     link_base=link_base if link_base is not None else site.public_url,
                     jsonld=site.jsonld,
+                    home_currency=self.settings.currency.compare_to or self.renderer.home_currency,
+                    rates=self.rates,
+                    compare_to=self.settings.currency.compare_to,
                 )
                 for slug in slugs
             ]
@@ -147,10 +198,11 @@ class Publisher:
             blocks = find_blocks(text, source)
         except MarkerError as exc:
             raise ArticleError(str(exc)) from exc
+        boxes = [b for b in blocks if b.kind == "buy-box"]
         if not blocks:
             return text, 0
         requests = []
-        for block in blocks:
+        for block in boxes:
             style = block.options.get("style", "cards")
             if style not in STYLES:
                 raise ArticleError(
@@ -160,15 +212,36 @@ class Publisher:
             limit = int(block.options["limit"]) if "limit" in block.options else None
             requests.append((block.products, style, limit))
         try:
-            groups = self.groups(requests)
+            groups = self.groups(requests) if requests else []
         except LookupError as exc:
             slug = exc.args[0]
-            line = next(b.line for b in blocks if slug in b.products)
+            line = next(b.line for b in boxes if slug in b.products)
             raise ArticleError(
                 f"{source}:{line}: unknown product {slug!r} (not in the catalog)"
             ) from exc
-        contents = [self.renderer.render(group) for group in groups]
-        return splice(text, blocks, contents), len(blocks)
+        suffix = Path(source).suffix.lower()
+        shortcode = self.settings.site.hugo_shortcode
+        rendered = iter(
+            wrap_for(suffix, self.renderer.render(group), shortcode) for group in groups
+        )
+        contents = [
+            self._styles(block, source) if block.kind == "styles" else next(rendered)
+            for block in blocks
+        ]
+        return splice(text, blocks, contents), len(boxes)
+
+    def _styles(self, block: Block, source: str) -> str:
+        """The stylesheet for a page's tracker:styles marker (HTML pages only)."""
+        if Path(source).suffix.lower() not in {".html", ".htm"} | TEMPLATE_SUFFIXES:
+            raise ArticleError(
+                f"{source}:{block.line}: tracker:styles belongs in an HTML page's <head>; "
+                "link tracker-buy.css from your theme instead"
+            )
+        css = self.renderer.stylesheet().strip()
+        if "<!--" in css or "</style" in css.lower():
+            # It would end the <style> element or read as a marker at the next render.
+            raise ArticleError(f"{source}:{block.line}: tracker-buy.css holds '<!--' or '</style'")
+        return f"<style>\n{css}\n</style>"
 
     def render_file(
         self, source: Path, target: Path, *, write: bool = True, diff: bool = False
@@ -195,13 +268,26 @@ class Publisher:
         return RenderResult(source=source, target=target, boxes=boxes, changed=changed, diff=change)
 
 
-def article_files(folder: Path) -> list[Path]:
+def article_files(folder: Path, suffixes: set[str] | None = None) -> list[Path]:
     """Files of the content folder that may hold markers, in a stable order."""
+    wanted = ARTICLE_SUFFIXES if suffixes is None else suffixes
     return sorted(
         p
         for p in folder.rglob("*")
-        if p.is_file() and p.suffix.lower() in ARTICLE_SUFFIXES and not p.name.startswith(".")
+        if p.is_file() and p.suffix.lower() in wanted and not p.name.startswith(".")
     )
+
+
+def unsupported_note(path: Path) -> str | None:
+    """Why an article of this kind is not rendered, or None when it is."""
+    suffix = path.suffix.lower()
+    if suffix in UNSUPPORTED_SUFFIXES:
+        return f"{path}: not rendered: {UNSUPPORTED_SUFFIXES[suffix]}"
+    if suffix not in ARTICLE_SUFFIXES:
+        kinds = ", ".join(sorted(ARTICLE_SUFFIXES))
+        kind = suffix or "a file without extension"
+        return f"{path}: not rendered: {kind} is not an article kind ({kinds})"
+    return None
 
 
 def has_markers(path: Path) -> bool:

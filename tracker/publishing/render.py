@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 from tracker.articles import MarkerError, find_blocks
 from tracker.config import Settings
+from tracker.publishing.buybox import STYLESHEET
 from tracker.publishing.locking import exclusive_lock
 from tracker.publishing.publisher import (
+    UNSUPPORTED_SUFFIXES,
     ArticleError,
     Publisher,
     RenderResult,
     article_files,
+    atomic_write,
     has_markers,
     read_article,
+    unsupported_note,
 )
 from tracker.store import repo
 from tracker.store.engine import Store
@@ -27,6 +31,9 @@ RENDER_LOCK_TIMEOUT = 300.0
 class RenderReport:
     results: list[RenderResult]
     errors: list[str]
+    # Articles with markers of a kind the renderer cannot fill, each with what to do instead.
+    skipped: list[str] = field(default_factory=list)
+    stylesheet: RenderResult | None = None  # tracker-buy.css beside the rendered articles
 
 
 def render_articles(
@@ -48,12 +55,23 @@ def render_articles(
     interleaving; LockBusy when another one holds it longer than ``lock_timeout`` seconds.
     """
     content_dir = settings.content_dir
+    report = RenderReport([], [])
     if articles:
-        sources = list(articles)
+        sources = []
+        for path in articles:
+            note = unsupported_note(path)
+            if note:
+                report.errors.append(note)
+            else:
+                sources.append(path)
     else:
         sources = [p for p in article_files(content_dir) if has_markers(p)]
+        report.skipped = [
+            note
+            for p in article_files(content_dir, set(UNSUPPORTED_SUFFIXES))
+            if has_markers(p) and (note := unsupported_note(p))
+        ]
     target_dir = out_dir or settings.out_dir
-    report = RenderReport([], [])
     lock = settings.var_dir / "render.lock"
     with exclusive_lock(lock, lock_timeout), store.readers.begin() as session:
         publisher = Publisher(settings, session, now or datetime.now(UTC))
@@ -63,7 +81,19 @@ def render_articles(
                 report.results.append(publisher.render_file(source, target, write=write, diff=diff))
             except ArticleError as exc:
                 report.errors.append(str(exc))
+        if report.results:
+            folder = content_dir if in_place else target_dir
+            report.stylesheet = write_stylesheet(publisher, folder / STYLESHEET, write=write)
     return report
+
+
+def write_stylesheet(publisher: Publisher, target: Path, *, write: bool) -> RenderResult:
+    """tracker-buy.css, the one stylesheet of every box, beside the rendered articles."""
+    data = publisher.renderer.stylesheet().encode("utf-8")
+    changed = not target.exists() or target.read_bytes() != data
+    if changed and write:
+        atomic_write(target, data)
+    return RenderResult(source=target, target=target, boxes=0, changed=changed)
 
 
 def _relative_name(source: Path, content_dir: Path) -> Path:

@@ -10,14 +10,15 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from tracker.claims import in_currency, past_prices
 from tracker.domain import SpanPoint, Sparkline
 
 WINDOW = timedelta(days=90)
+# A shorter history draws no line: at the chart's scale it would be a stray dot.
+MIN_DRAWN = timedelta(days=2)
 WIDTH = 120
 HEIGHT = 28
 PAD = 3
-# "Lowest in 90 days" when the current price is at most this share above the window's low.
-LOW_MARGIN = Decimal("0.03")
 
 
 def _day(moment: datetime, since: datetime) -> int:
@@ -46,34 +47,38 @@ def build_sparkline(
     now: datetime,
     window: timedelta = WINDOW,
 ) -> Sparkline | None:
-    """Sparkline data for the spans in ``currency``; None when there is nothing to draw."""
-    since = now - window
-    mine = [s for s in spans if s.currency == currency and s.last_seen_at >= since]
-    if not mine:
+    """Sparkline data for the spans in ``currency``; None when there is nothing to draw.
+
+    What it may claim (the window's range, "lowest") is decided by ``claims.past_prices``:
+    a history shorter than the window is labelled with its start, never as the window.
+    Less than MIN_DRAWN of history draws no line; the text still says what there is.
+    """
+    past = past_prices(spans, currency, current_price, now, window)
+    if past is None:
         return None
-    lows = daily_lows(mine, since, now)
+    since = now - window
+    lows = daily_lows(in_currency(spans, currency), since, now)
     if not lows:
         return None
-    prices = [s.price for s in mine]
-    low, high = min(prices), max(prices)
     days = max(1, _day(now, since) + 1)
     step = WIDTH / days
     points = []
-    for day in sorted(lows):
-        y = _y(lows[day], low, high)
-        points.append(f"{day * step:.1f},{y:.1f}")
-        points.append(f"{(day + 1) * step:.1f},{y:.1f}")
-    first_seen = max(since, min(s.first_seen_at for s in mine))
-    is_low = high > low and current_price <= low * (1 + LOW_MARGIN)
+    if now - past.since >= MIN_DRAWN and len(lows) > 1:
+        for day in sorted(lows):
+            y = _y(lows[day], past.low, past.high)
+            points.append(f"{day * step:.1f},{y:.1f}")
+            points.append(f"{(day + 1) * step:.1f},{y:.1f}")
     return Sparkline(
         points=" ".join(points),
         width=WIDTH,
         height=HEIGHT,
-        low=low,
-        high=high,
+        low=past.low,
+        high=past.high,
         currency=currency,
-        since=first_seen,
-        is_low=is_low,
+        since=past.since,
+        is_low=past.is_low,
+        covered=past.covered,
+        days=window.days,
     )
 
 

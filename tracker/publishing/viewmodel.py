@@ -5,18 +5,24 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
+from babel.numbers import get_currency_precision
+
+from tracker.claims import prior_price
 from tracker.domain import (
     Availability,
     BoxGroup,
     BuyBox,
+    Conversion,
     ListingState,
+    OfferGroup,
     OfferRow,
     RowState,
     SpanPoint,
 )
+from tracker.exchange import Rates
 from tracker.pricing import comparable_price, orders_first, unit_prices
 from tracker.publishing.sparkline import build_sparkline
 from tracker.rules import shown
@@ -34,10 +40,19 @@ def _availability(value: str | None) -> Availability:
         return Availability.UNKNOWN
 
 
-def amount_text(amount: Decimal) -> str:
-    """A plain decimal for JSON: two places when that loses nothing ("75.00"), else all."""
-    cents = amount.quantize(Decimal("0.01"))
-    return str(cents) if cents == amount else str(amount.normalize())
+def minor_digits(currency: str) -> int:
+    """Decimal places of the currency's minor unit (2 for USD, 0 for JPY, 3 for KWD)."""
+    return int(get_currency_precision(currency))
+
+
+def amount_text(amount: Decimal, currency: str) -> str:
+    """An amount for JSON: a string quantised to the currency's minor unit ("75.00")."""
+    return str(amount.quantize(Decimal(1).scaleb(-minor_digits(currency)), ROUND_HALF_EVEN))
+
+
+def unit_amount_text(amount: Decimal) -> str:
+    """A unit price for JSON: a string to 4 places ("0.7500")."""
+    return str(amount.quantize(Decimal("0.0001"), ROUND_HALF_EVEN))
 
 
 def relative_age(then: datetime, now: datetime) -> str:
@@ -91,6 +106,7 @@ def offer_row(
             checked_ago=relative_age(seen, now) if live and seen else None,
         )
     checked_at = state.last_seen_at
+    prior = prior_price(history, state.currency, state.price, state.regular_price)
     return OfferRow(
         listing_id=state.listing_id,
         vendor=state.vendor_name,
@@ -100,11 +116,8 @@ def offer_row(
         currency=state.currency,
         availability=_availability(state.availability),
         checked_at=checked_at,
-        regular_price=(
-            state.regular_price
-            if state.regular_price is not None and state.regular_price > state.price
-            else None
-        ),
+        regular_price=prior.amount if prior else None,
+        regular_source=prior.source if prior else None,
         unit_prices=unit_prices(
             state.price,
             state.currency,
@@ -135,14 +148,40 @@ def _group(row: OfferRow) -> int:
 def _sort_key(order: str) -> Any:
     def key(row: OfferRow) -> tuple[Any, ...]:
         if order == "price" and row.price is not None:
-            return (_group(row), row.currency or "", comparable_price(row.price, row.unit_prices))
-        return (_group(row), "", Decimal(0))
+            return (_group(row), comparable_price(row.price, row.unit_prices))
+        return (_group(row), Decimal(0))
 
     return key
 
 
+def currency_groups(
+    rows: Sequence[OfferRow], order: str, home_currency: str | None = None
+) -> list[OfferGroup]:
+    """The rows by currency, each group in ``order``; last, a group (currency None) of the
+    rows without a price and those out of stock.
+
+    Prices of different currencies are never ranked against each other: the site's home
+    currency comes first, then the currency with more offers, then by code.
+    """
+    by_currency: dict[str | None, list[OfferRow]] = {}
+    for row in rows:
+        code = row.currency if row.price is not None and _group(row) < 3 else None
+        by_currency.setdefault(code, []).append(row)
+    codes = sorted(
+        (c for c in by_currency if c is not None),
+        key=lambda c: (c != home_currency, -len(by_currency[c]), c),
+    )
+    groups = [
+        OfferGroup(code, tuple(_mark_best(sorted(by_currency[code], key=_sort_key(order)))))
+        for code in codes
+    ]
+    if None in by_currency:
+        groups.append(OfferGroup(None, tuple(sorted(by_currency[None], key=_sort_key(order)))))
+    return groups
+
+
 def _mark_best(rows: list[OfferRow]) -> list[OfferRow]:
-    """Mark the lowest unit price among priced, in-stock rows of one currency."""
+    """Mark the lowest unit price among priced, in-stock rows of one currency group."""
     candidates = [r for r in rows if r.price is not None and r.availability in BUYABLE]
     if len(candidates) < 2 or len({r.currency for r in candidates}) != 1:
         return rows
@@ -152,40 +191,84 @@ def _mark_best(rows: list[OfferRow]) -> list[OfferRow]:
     return [replace(r, is_best=True) if r is best else r for r in rows]
 
 
+def keep_best(groups: Sequence[OfferGroup], limit: int | None) -> list[OfferGroup]:
+    """At most ``limit`` rows: the best of each currency first, then the second best, …
+
+    Rows without a price come after every priced row; the groups keep their order.
+    """
+    if limit is None or limit <= 0:
+        return list(groups)
+    ranked = sorted(
+        (
+            (g.currency is None, place, index, row)
+            for index, g in enumerate(groups)
+            for place, row in enumerate(g.rows)
+        ),
+        key=lambda item: item[:3],
+    )
+    kept = {id(item[3]) for item in ranked[:limit]}
+    out = [OfferGroup(g.currency, tuple(r for r in g.rows if id(r) in kept)) for g in groups]
+    return [g for g in out if g.rows]
+
+
+def convert_rows(
+    rows: Sequence[OfferRow], rates: Rates | None, compare_to: str | None, now: datetime
+) -> list[OfferRow]:
+    """Add a comparison price in ``compare_to`` to rows in other currencies (rates permitting)."""
+    if rates is None or compare_to is None or not rates.usable(now.date()):
+        return list(rows)
+    out = []
+    for row in rows:
+        amount = (
+            rates.convert(row.price, row.currency, compare_to)
+            if row.price is not None and row.currency and row.currency != compare_to
+            else None
+        )
+        out.append(
+            replace(row, converted=Conversion(amount, compare_to, rates.day)) if amount else row
+        )
+    return out
+
+
+def _offer_jsonld(row: OfferRow) -> dict[str, Any]:
+    offer = {
+        "@type": "Offer",
+        "price": amount_text(row.price, row.currency),  # type: ignore[arg-type]
+        "priceCurrency": row.currency,
+        "availability": f"https://schema.org/{row.availability}"
+        if row.availability is not Availability.UNKNOWN
+        else None,
+        "url": row.link,
+        "name": row.label,
+        "seller": {"@type": "Organization", "name": row.vendor},
+    }
+    return {k: v for k, v in offer.items() if v is not None}
+
+
 def product_jsonld(product_name: str, rows: Sequence[OfferRow]) -> dict[str, Any] | None:
-    """schema.org Product with an AggregateOffer of the fresh prices (one currency)."""
+    """schema.org Product: an AggregateOffer per currency, each offer in its own currency."""
     priced = [r for r in rows if r.state is RowState.PRICED and r.price is not None]
     if not priced:
         return None
-    currency = priced[0].currency
-    same = [r for r in priced if r.currency == currency]
-    prices = [r.price for r in same if r.price is not None]
-    offers = [
-        {
-            "@type": "Offer",
-            "price": amount_text(r.price),  # type: ignore[arg-type]
-            "priceCurrency": r.currency,
-            "availability": f"https://schema.org/{r.availability}"
-            if r.availability is not Availability.UNKNOWN
-            else None,
-            "url": r.link,
-            "name": r.label,
-            "seller": {"@type": "Organization", "name": r.vendor},
-        }
-        for r in same
-    ]
+    aggregates = []
+    for code in dict.fromkeys(r.currency for r in priced):
+        same = [r for r in priced if r.currency == code]
+        prices = [r.price for r in same if r.price is not None]
+        aggregates.append(
+            {
+                "@type": "AggregateOffer",
+                "lowPrice": amount_text(min(prices), code),  # type: ignore[arg-type]
+                "highPrice": amount_text(max(prices), code),  # type: ignore[arg-type]
+                "offerCount": len(same),
+                "priceCurrency": code,
+                "offers": [_offer_jsonld(r) for r in same],
+            }
+        )
     return {
         "@context": "https://schema.org",
         "@type": "Product",
         "name": product_name,
-        "offers": {
-            "@type": "AggregateOffer",
-            "lowPrice": amount_text(min(prices)),
-            "highPrice": amount_text(max(prices)),
-            "offerCount": len(same),
-            "priceCurrency": currency,
-            "offers": [{k: v for k, v in offer.items() if v is not None} for offer in offers],
-        },
+        "offers": aggregates[0] if len(aggregates) == 1 else aggregates,
     }
 
 
@@ -203,8 +286,15 @@ def build_buy_box(
     live: bool = False,
     link_base: str | None = None,
     jsonld: bool = False,
+    home_currency: str | None = None,
+    rates: Rates | None = None,
+    compare_to: str | None = None,
 ) -> BuyBox:
-    """The box of one product. ``live`` adds relative check times ("3 h ago")."""
+    """The box of one product. ``live`` adds relative check times ("3 h ago").
+
+    The rows come grouped by currency (``BuyBox.groups``; ``rows`` is the same rows in the
+    same order); ``limit`` keeps the best offers of each currency first.
+    """
     history = history or {}
     rows = [
         r
@@ -221,9 +311,10 @@ def build_buy_box(
         )
         if r is not None
     ]
-    rows.sort(key=_sort_key(order))
-    rows = _mark_best(rows)
-    shown = rows[:limit] if limit is not None and limit > 0 else rows
+    rows = convert_rows(rows, rates, compare_to, now)
+    groups = currency_groups(rows, order, home_currency)
+    kept = keep_best(groups, limit)
+    shown = [row for group in kept for row in group.rows]
     return BuyBox(
         product_slug=product_slug,
         product_name=product_name,
@@ -232,6 +323,7 @@ def build_buy_box(
         generated_at=now,
         jsonld=product_jsonld(product_name, shown) if jsonld else None,
         hidden_rows=len(rows) - len(shown),
+        groups=tuple(kept),
     )
 
 

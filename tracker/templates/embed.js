@@ -39,8 +39,23 @@
       });
   }
 
+  /* One stylesheet for every box of the page, unless the page already links it. */
+  function linkStyles() {
+    if (document.querySelector("link[data-tracker-styles], style[data-tracker-styles]")) {
+      return;
+    }
+    var link = document.createElement("link");
+    link.rel = "stylesheet";
+    link.href = new URL("tracker-buy.css", base).href;
+    link.setAttribute("data-tracker-styles", "");
+    document.head.appendChild(link);
+  }
+
   function start() {
     var boxes = document.querySelectorAll("[data-tracker-box]");
+    if (boxes.length) {
+      linkStyles();
+    }
     for (var i = 0; i < boxes.length; i += 1) {
       fill(boxes[i]);
     }

@@ -33,7 +33,7 @@ from tracker.config import Settings
 from tracker.domain import BoxGroup
 from tracker.publishing.buybox import BoxRenderer, static_text
 from tracker.publishing.publisher import Publisher
-from tracker.publishing.viewmodel import STYLES, amount_text
+from tracker.publishing.viewmodel import STYLES, amount_text, unit_amount_text
 from tracker.store.engine import (
     Store,
     StoreUnavailable,
@@ -125,13 +125,16 @@ def _offers_json(group: BoxGroup) -> bytes:
                 "vendor": r.vendor,
                 "label": r.label,
                 "state": str(r.state),
-                "price": None if r.price is None else amount_text(r.price),
+                "price": None if r.price is None else amount_text(r.price, r.currency or ""),
                 "currency": r.currency,
-                "regular_price": None if r.regular_price is None else amount_text(r.regular_price),
+                "regular_price": None
+                if r.regular_price is None
+                else amount_text(r.regular_price, r.currency or ""),
+                "regular_price_source": r.regular_source,
                 "availability": str(r.availability),
                 "checked_at": r.checked_at.isoformat() if r.checked_at else None,
                 "unit_prices": [
-                    {"amount": amount_text(u.amount), "currency": u.currency, "per": u.per}
+                    {"amount": unit_amount_text(u.amount), "currency": u.currency, "per": u.per}
                     for u in r.unit_prices
                 ],
                 "best": r.is_best,
@@ -196,6 +199,8 @@ def create_app(
     live = LiveBoxes(settings, store, clock or (lambda: datetime.now(UTC)))
     embed_js = static_text(settings.templates_dir, "embed.js").encode("utf-8")
     embed_item = Cached(embed_js, _etag(embed_js), "application/javascript; charset=utf-8")
+    css = live.renderer.stylesheet().encode("utf-8")
+    css_item = Cached(css, _etag(css), "text/css; charset=utf-8")
     public = f"public, max-age={MAX_AGE_SECONDS}"
     renderer = live.renderer
 
@@ -228,6 +233,9 @@ def create_app(
 
     def embed(request: Request) -> Response:
         return _cached_response(request, embed_item, "public, max-age=3600")
+
+    def stylesheet(request: Request) -> Response:
+        return _cached_response(request, css_item, "public, max-age=3600")
 
     def go(request: Request) -> Response:
         listing_id = request.path_params["listing_id"]
@@ -276,6 +284,7 @@ def create_app(
         Route("/", index, methods=["GET"]),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/embed.js", embed, methods=["GET"]),
+        Route("/tracker-buy.css", stylesheet, methods=["GET"]),
         Route("/boxes/{product}.html", product_route("html"), methods=["GET"]),
         Route("/api/products/{product}/offers", product_route("json"), methods=["GET"]),
         Route("/go/{listing_id:int}", go, methods=["GET"]),
