@@ -101,7 +101,8 @@ def main() -> None:
         counts = {stage: count(stage, Path(folder)) for stage in STAGES}
     base = counts["load"]
     parse = counts["parse"] - base
-    print(f"lxml.html parse: {parse / 1e9:.3f} G instructions over {PAGES.stop - PAGES.start} pages")
+    pages = PAGES.stop - PAGES.start
+    print(f"lxml.html parse: {parse / 1e9:.3f} G instructions over {pages} pages")
     previous = base
     for stage in ("tree", "claims", "anchors", "area"):
         own = counts[stage] - previous
