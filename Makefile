@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: venv demo test test-fast lint accuracy bench bench-render bench-extract bench-schedule clean
+.PHONY: venv demo test test-fast lint accuracy bench bench-render bench-extract bench-extract-stages bench-schedule clean
 
 venv: $(STAMP)
 
@@ -39,6 +39,10 @@ bench-render: venv
 
 bench-extract: venv
 	$(BIN)/python bench/extract_bench.py
+
+# The same work counted in instructions (valgrind): stable on a busy machine.
+bench-extract-stages: venv
+	$(BIN)/python bench/extract_stages.py
 
 bench-schedule: venv
 	$(BIN)/python bench/schedule_bench.py
