@@ -9,7 +9,7 @@ from rich.table import Table
 
 from tracker import services
 from tracker.catalog import load_catalog
-from tracker.cli.output import console, escaped, operator_errors, settings_of
+from tracker.cli.output import console, escaped, moved_lines, operator_errors, settings_of
 from tracker.scheduling.jobstore import sync_store_jobs
 
 
@@ -49,6 +49,8 @@ def catalog_sync(ctx: click.Context, file: Path | None, allow_removals: bool) ->
         console.print(f"updated {escaped(line)}")
     for line in report.deactivated:
         console.print(f"deactivated {escaped(line)}")
+    for line in moved_lines(report):
+        console.print(line)
     console.print(
         f"{escaped(path)}: {len(report.added)} added, {len(report.updated)} updated, "
         f"{len(report.deactivated)} deactivated, {report.unchanged} listings unchanged"

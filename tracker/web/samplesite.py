@@ -12,6 +12,25 @@ from typing import Any, Self
 from tracker.config import PROJECT_ROOT
 
 SAMPLE_SITE_DIR = PROJECT_ROOT / "examples" / "site"
+# The demo's site listens here when it can, so that the catalog's addresses (and so the
+# synced listings) are the same from one run to the next.
+DEMO_PORT = 8700
+
+
+def sample_site_dir(root: Path) -> Path:
+    """The sample vendor site of a clone: ``examples/site`` under the configuration's folder.
+
+    An installed tracker run from a clone finds it there; the package's own folder is the
+    fallback (an editable install).
+    """
+    found = root / "examples" / "site"
+    if found.is_dir():
+        return found
+    if SAMPLE_SITE_DIR.is_dir():
+        return SAMPLE_SITE_DIR
+    raise FileNotFoundError(
+        f"{found}: no sample site here; run the demo from a clone of the project"
+    )
 
 
 class _QuietHandler(SimpleHTTPRequestHandler):
@@ -65,3 +84,11 @@ class StaticSite(BackgroundServer):
             raise FileNotFoundError(f"{root}: no such folder to serve")
         handler = partial(_QuietHandler, directory=str(root))
         super().__init__(_Server((host, port), handler))
+
+
+def demo_site(root: Path) -> StaticSite:
+    """The sample site on ``DEMO_PORT``, or on any free port when that one is taken."""
+    try:
+        return StaticSite(root, port=DEMO_PORT)
+    except OSError:
+        return StaticSite(root)
