@@ -133,4 +133,3 @@ def scrapy_overrides(crawl: CrawlSettings) -> dict[str, Any]:
         "DOWNLOAD_MAXSIZE": crawl.max_page_bytes,
         "CLOSESPIDER_TIMEOUT": crawl.time_limit_seconds,
     }
-

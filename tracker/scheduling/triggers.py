@@ -31,9 +31,7 @@ class Schedule:
     timezone: str
 
     @classmethod
-    def of(
-        cls, entry: ScheduleEntry | None, default_every: str, default_jitter: str
-    ) -> Schedule:
+    def of(cls, entry: ScheduleEntry | None, default_every: str, default_jitter: str) -> Schedule:
         """Combine a vendor's own schedule (its profile's) with the site-wide defaults.
 
         A vendor without its own jitter gets the default jitter, capped at a tenth of its

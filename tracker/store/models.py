@@ -216,9 +216,7 @@ class CrawlRun(Base):
     node: Mapped[str | None] = mapped_column(String(300))  # Scrapyd node URL, no credentials
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    status: Mapped[RunStatus] = mapped_column(
-        StrEnumType(RunStatus, 16), default=RunStatus.RUNNING
-    )
+    status: Mapped[RunStatus] = mapped_column(StrEnumType(RunStatus, 16), default=RunStatus.RUNNING)
     pages: Mapped[int] = mapped_column(Integer, default=0)
     checks: Mapped[int] = mapped_column(Integer, default=0)
     offers: Mapped[int] = mapped_column(Integer, default=0)
