@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 from protego import Protego  # type: ignore[import-untyped]
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from sqlalchemy.exc import InterfaceError, InternalError, OperationalError
 
 from tracker.catalog import TEXT_LENGTH, parse_catalog
 from tracker.config import Settings, load_settings
@@ -36,7 +37,7 @@ from tracker.domain import CheckStatus, ExtractHints, ExtractResult, Offer, Vari
 from tracker.matching import match_offer
 from tracker.publishing.buybox import AVAILABILITY_TEXT
 from tracker.services import open_settings_store
-from tracker.store.engine import database_name
+from tracker.store.engine import StoreUnavailable, database_name, failure_text
 from tracker.vocabulary import AMOUNT_UNITS, PACK_UNITS, pack_unit
 
 __all__ = ["Preview", "SiteInit", "init_site", "preview_url", "require_public_address"]
@@ -290,8 +291,9 @@ def suggest_selector(body: bytes, raw_price: str) -> str | None:
     if not raw or not body:
         return None
     page = Selector(text=body.decode("utf-8", "replace"))
-    elements = page.xpath("//body//*[contains(text(), $raw)]", raw=raw)
-    for element in reversed(elements):
+    exact = page.xpath("//body//*[normalize-space(text()) = $raw]", raw=raw)
+    within = page.xpath("//body//*[contains(text(), $raw)]", raw=raw)
+    for element in [*exact, *reversed(within)]:
         own = _css_of(element)
         if own and len(page.css(own)) == 1:
             return own
@@ -401,6 +403,9 @@ def init_site(folder: Path) -> SiteInit:
         else:
             report.written.append(target)
     settings = load_settings(folder / "tracker.toml")
-    open_settings_store(settings).close()
+    try:
+        open_settings_store(settings).close()
+    except (OperationalError, InterfaceError, InternalError) as exc:
+        raise StoreUnavailable(failure_text(settings.database_url, exc)) from exc
     report.database = database_name(settings.database_url)
     return report

@@ -58,7 +58,7 @@ def serve(ctx: click.Context, host: str, port: int) -> None:
 @operator_errors
 def sample_site(ctx: click.Context, port: int) -> None:
     """Serve the offline sample vendor site until interrupted (set SAMPLE_SITE to its URL)."""
-    site = StaticSite(sample_site_dir(settings_of(ctx).root), port=port).start()
+    site = StaticSite(sample_site_dir(settings_of(ctx)), port=port).start()
     console.print(f"Sample vendor site at {site.url} (Ctrl-C stops it)")
     console.print(f"  export SAMPLE_SITE={site.url}")
     try:
@@ -75,7 +75,7 @@ def sample_site(ctx: click.Context, port: int) -> None:
 def demo(ctx: click.Context) -> None:
     """Run the whole job on the offline sample site: sync, crawl, render, show prices."""
     settings = settings_of(ctx)
-    with demo_site(sample_site_dir(settings.root)) as site:
+    with demo_site(sample_site_dir(settings)) as site:
         console.print(f"Sample vendor site started at {site.url}")
         env = {**os.environ, "SAMPLE_SITE": site.url}
         store = services.open_settings_store(settings)

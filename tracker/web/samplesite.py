@@ -9,7 +9,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
-from tracker.config import PROJECT_ROOT
+from tracker.config import PROJECT_ROOT, Settings
 
 SAMPLE_SITE_DIR = PROJECT_ROOT / "examples" / "site"
 # The demo's site listens here when it can, so that the catalog's addresses (and so the
@@ -17,19 +17,19 @@ SAMPLE_SITE_DIR = PROJECT_ROOT / "examples" / "site"
 DEMO_PORT = 8700
 
 
-def sample_site_dir(root: Path) -> Path:
-    """The sample vendor site of a clone: ``examples/site`` under the configuration's folder.
+def sample_site_dir(settings: Settings) -> Path:
+    """The sample vendor site of a clone: ``examples/site`` under the configuration's folder,
+    or ``site`` beside the catalog (``examples/catalog.yaml``).
 
-    An installed tracker run from a clone finds it there; the package's own folder is the
-    fallback (an editable install).
+    An installed (not editable) tracker run in a clone finds it there; the source tree's own
+    folder is the fallback.
     """
-    found = root / "examples" / "site"
-    if found.is_dir():
-        return found
-    if SAMPLE_SITE_DIR.is_dir():
-        return SAMPLE_SITE_DIR
+    candidates = (settings.root / "examples" / "site", settings.catalog.parent / "site")
+    for found in (*candidates, SAMPLE_SITE_DIR):
+        if found.is_dir():
+            return found
     raise FileNotFoundError(
-        f"{found}: no sample site here; run the demo from a clone of the project"
+        f"{candidates[0]}: no sample site here; run the demo in a clone of the project"
     )
 
 
