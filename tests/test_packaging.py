@@ -1,8 +1,11 @@
-"""A non-editable install ships the templates: the wheel holds them, and `tracker render` run
-from the unpacked wheel alone (no work tree on the path) fills the boxes."""
+"""A non-editable install is a whole tracker: the wheel holds the templates, the migrations and
+the site scaffold, builds without a deprecation warning, and run from the unpacked wheel alone
+(no work tree on the path) `tracker render` fills the boxes, `tracker init DIR` makes a site
+and `tracker demo` runs in a clone."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -39,7 +42,7 @@ def build_wheel(folder: Path) -> Path:
     for package in ("tracker", "spiders"):
         shutil.copytree(PROJECT_ROOT / package, source / package, ignore=ignore)
     dist = folder / "dist"
-    subprocess.run(
+    built = subprocess.run(
         [
             sys.executable,
             "-m",
@@ -54,9 +57,38 @@ def build_wheel(folder: Path) -> Path:
         check=True,
         timeout=240,
         cwd=folder,
+        capture_output=True,
+        text=True,
     )
+    said = (built.stdout + built.stderr).lower()
+    assert "deprecat" not in said and "warning: " not in said.replace("warning: location", ""), said
     [wheel] = dist.glob("*.whl")
     return wheel
+
+
+@pytest.fixture(scope="module")
+def unpacked(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The wheel, built once for this module and unpacked as an install would lay it out."""
+    folder = tmp_path_factory.mktemp("wheel")
+    wheel = build_wheel(folder)
+    installed = folder / "installed"
+    zipfile.ZipFile(wheel).extractall(installed)
+    return installed
+
+
+def run_installed(installed: Path, code: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """Python code run with the unpacked wheel first on the path and no site processing (the
+    editable install never loads); a crawl child finds the same through PYTHONPATH."""
+    purelib = sysconfig.get_paths()["purelib"]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join((str(installed), purelib))}
+    return subprocess.run(
+        [sys.executable, "-S", "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        cwd=cwd,
+        env=env,
+    )
 
 
 @pytest.mark.slow
@@ -103,3 +135,46 @@ def test_an_installed_tracker_renders_with_its_own_templates(tmp_path: Path) -> 
     assert f"templates: {installed / 'tracker' / 'templates'}" in result.stdout
     article = (tmp_path / "out" / "cortexin-review.html").read_text(encoding="utf-8")
     assert 'class="tracker-buy' in article and "$75.00" in article, result.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_an_installed_tracker_starts_a_site_and_runs_the_demo(
+    unpacked: Path, tmp_path: Path
+) -> None:
+    names = {str(p.relative_to(unpacked)) for p in unpacked.rglob("*") if p.is_file()}
+    for name in ("tracker.toml", "catalog.yaml", "content/example-review.html"):
+        assert f"tracker/scaffold/{name}" in names
+    assert "tracker/store/migrations/env.py" in names
+    assert any(n.startswith("tracker/store/migrations/versions/0006") for n in names)
+
+    site = tmp_path / "mysite"
+    code = (
+        "import tracker\n"
+        "print('tracker from', tracker.__file__)\n"
+        "from tracker.cli import main\n"
+        f"main(['init', {str(site)!r}])\n"
+    )
+    result = run_installed(unpacked, code, tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"tracker from {unpacked / 'tracker' / '__init__.py'}" in result.stdout
+    assert (site / "var" / "tracker.db").is_file() and (site / "catalog.yaml").is_file()
+
+    # The demo of a clone, run by the installed tracker (its output goes to tmp_path).
+    shutil.copytree(PROJECT_ROOT / "examples" / "content", tmp_path / "content")
+    config = tmp_path / "tracker.toml"
+    config.write_text(
+        f'catalog = "{PROJECT_ROOT / "examples" / "catalog.yaml"}"\n'
+        'content_dir = "content"\nout_dir = "out"\n'
+        '[crawl]\ndownload_delay = 0\ncontact_url = "http://127.0.0.1/tests"\n',
+        encoding="utf-8",
+    )
+    demo = f"from tracker.cli import main\nmain(['--config', {str(config)!r}, 'demo'])\n"
+    result = run_installed(unpacked, demo, tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "16 added" in result.stdout and "In stock" in result.stdout
+    article = (tmp_path / "out" / "cortexin-review.html").read_text(encoding="utf-8")
+    assert 'class="tracker-buy' in article and "$75.00" in article
+    again = run_installed(unpacked, demo, tmp_path)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "0 added, 0 updated" in again.stdout
