@@ -3,8 +3,9 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-# An editable install that puts this folder on the path (a .pth file): no build banner.
-EDITABLE := --quiet --config-settings editable_mode=compat -e
+# An editable install: pyproject's package-dir makes it one .pth line that puts this folder on
+# the path (no import hook, no build banner).
+EDITABLE := --quiet -e
 RUNTIME_STAMP := $(VENV)/.runtime-stamp
 DEV_STAMP := $(VENV)/.dev-stamp
 
