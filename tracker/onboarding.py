@@ -185,7 +185,7 @@ def _entry(
     product_slug = product or slug_of(name)
     currencies = Counter(o.currency for o in offers if o.currency)
     listings = []
-    for position, offer in enumerate(chosen or (None,), 1):
+    for offer in chosen or (None,):
         label = _clip((offer and (offer.variant or offer.name)) or name)
         listing: dict[str, Any] = {"product": product_slug, "label": label, "url": url}
         if offer is not None and len(offers) > 1:
@@ -194,7 +194,7 @@ def _entry(
             elif offer.variant:
                 listing["variant"] = {"text": _clip(offer.variant)}
             else:
-                listing["variant"] = {"position": offers.index(offer) + 1 or position}
+                listing["variant"] = {"position": offers.index(offer) + 1}
         listing.update(pack_of(label))
         listings.append(listing)
     vendor_entry: dict[str, Any] = {
