@@ -1,20 +1,32 @@
-# Two commands matter: `make demo` and `make test`. Both set up the virtual environment first.
+# Two commands matter: `make demo` and `make test`. Each sets up the virtual environment first:
+# the demo installs only the tracker and what it runs on; the tests add the developer tools.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-stamp
+# An editable install: pyproject's package-dir makes it one .pth line that puts this folder on
+# the path (no import hook, no build banner).
+EDITABLE := --quiet -e
+RUNTIME_STAMP := $(VENV)/.runtime-stamp
+DEV_STAMP := $(VENV)/.dev-stamp
 
-.PHONY: venv demo test test-fast lint accuracy bench bench-render bench-extract bench-extract-stages bench-schedule clean
+.PHONY: venv demo-venv demo test test-fast lint accuracy bench bench-render bench-extract bench-extract-stages bench-schedule clean
 
-venv: $(STAMP)
+venv: $(DEV_STAMP)
+demo-venv: $(RUNTIME_STAMP)
 
-$(STAMP): pyproject.toml
+$(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	touch $(STAMP)
 
-demo: venv
+$(RUNTIME_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install $(EDITABLE) .
+	touch $(RUNTIME_STAMP)
+
+$(DEV_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install $(EDITABLE) '.[dev]'
+	touch $(DEV_STAMP) $(RUNTIME_STAMP)
+
+demo: demo-venv
 	$(BIN)/tracker demo
 
 test: venv

@@ -39,7 +39,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
     "scheduling": ("tracker.scheduling",),
     "publishing": ("tracker.publishing",),
     "web": ("tracker.web",),
-    "services": ("tracker.services",),
+    "services": ("tracker.services", "tracker.onboarding", "tracker.catalogfile"),
     "cli": ("tracker.cli", "tracker.__main__"),
     "spiders": ("spiders",),
 }

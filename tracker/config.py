@@ -109,6 +109,9 @@ class CrawlSettings(_Section):
     suspect_change_share: float = Field(0.5, gt=0)
     batch_size: int = Field(500, ge=1)
     flush_seconds: float = Field(2.0, gt=0)
+    # `tracker extract --catalog-entry` and `tracker catalog add URL` refuse pages on private,
+    # loopback and link-local addresses unless this is on (the demo and the tests turn it on).
+    allow_private_addresses: bool = False
 
 
 class PublishSettings(_Section):

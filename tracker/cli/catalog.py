@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import click
 from rich.table import Table
 
-from tracker import services
+from tracker import catalogfile, onboarding, services
 from tracker.catalog import load_catalog
-from tracker.cli.output import console, escaped, operator_errors, settings_of
+from tracker.cli.entry import echo_entry, entry_options, preview_arguments
+from tracker.cli.output import console, escaped, moved_lines, operator_errors, settings_of
 from tracker.scheduling.jobstore import sync_store_jobs
 
 
@@ -49,6 +52,8 @@ def catalog_sync(ctx: click.Context, file: Path | None, allow_removals: bool) ->
         console.print(f"updated {escaped(line)}")
     for line in report.deactivated:
         console.print(f"deactivated {escaped(line)}")
+    for line in moved_lines(report):
+        console.print(line)
     console.print(
         f"{escaped(path)}: {len(report.added)} added, {len(report.updated)} updated, "
         f"{len(report.deactivated)} deactivated, {report.unchanged} listings unchanged"
@@ -57,6 +62,47 @@ def catalog_sync(ctx: click.Context, file: Path | None, allow_removals: bool) ->
         f"scheduler jobs: {len(jobs.added)} added, {len(jobs.changed)} changed, "
         f"{len(jobs.removed)} removed"
     )
+
+
+@catalog.command("add")
+@click.argument("source", metavar="URL_OR_FILE")
+@click.option(
+    "--file",
+    "catalog_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The catalog file to append to (default: the configured one).",
+)
+@entry_options
+@click.pass_context
+@operator_errors
+def catalog_add(
+    ctx: click.Context, source: str, catalog_file: Path | None, **naming: str | None
+) -> None:
+    """Append a vendor's product page (URL) or an edited entry (FILE, - for stdin) to the catalog.
+
+    A URL is read as `tracker extract URL --catalog-entry` reads it. The file keeps its
+    comments and order; a vendor it has gets the new listings; the result is validated
+    before it is written. Then run `tracker catalog sync`.
+    """
+    settings = settings_of(ctx)
+    path = catalog_file or settings.catalog
+    if urlsplit(source).scheme in ("http", "https"):
+        preview = onboarding.preview_url(source, settings, **preview_arguments(naming))
+        echo_entry(preview)
+        text, origin = preview.yaml, source
+    elif source == "-":
+        text, origin = sys.stdin.read(), "stdin"
+    else:
+        text, origin = Path(source).read_text(encoding="utf-8"), source
+    done = catalogfile.append_entry(path, text, origin)
+    for line in done.added:
+        console.print(f"added {escaped(line)}")
+    for line in done.present:
+        console.print(f"already there: {escaped(line)}")
+    if done.added:
+        console.print(f"{escaped(path)}: {len(done.added)} added; now run `tracker catalog sync`")
+    else:
+        console.print(f"{escaped(path)}: nothing to add")
 
 
 @catalog.command("show")

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from urllib.parse import urlsplit
 
 import click
 
-from tracker import services
+from tracker import onboarding, services
+from tracker.cli.entry import echo_entry, entry_options, preview_arguments
 from tracker.cli.output import (
     crawl_with_progress,
     operator_errors,
@@ -46,6 +48,12 @@ def crawl(ctx: click.Context, vendor: str | None) -> None:
 @click.option(
     "--explain", is_flag=True, help="Show each source's reading, what agreed, and the decision."
 )
+@click.option(
+    "--catalog-entry",
+    is_flag=True,
+    help="Print the catalog YAML (vendor, one listing per variant) that would track this URL.",
+)
+@entry_options
 @click.pass_context
 @operator_errors
 def extract_page(
@@ -55,14 +63,28 @@ def extract_page(
     vendor_slug: str | None,
     as_json: bool,
     explain: bool,
+    catalog_entry: bool,
+    **naming: str | None,
 ) -> None:
     """Show what a product page yields before you add its vendor: offers, source, what was tried.
 
     FILE_OR_URL is a saved page or an http(s) URL to fetch. The same extraction chain as the
     crawl runs on it. --explain shows why a page abstains: each source's claim, whether the
-    page shows it, and the decision.
+    page shows it, and the decision. --catalog-entry (a URL only) reads the page as the crawl
+    would (robots.txt, public addresses, size limit) and prints the catalog entry to paste,
+    or to append with `tracker catalog add`.
     """
     settings = settings_of(ctx)
+    if catalog_entry:
+        if urlsplit(source).scheme not in ("http", "https"):
+            raise click.UsageError("--catalog-entry reads an http(s) URL, not a saved file")
+        preview = onboarding.preview_url(source, settings, **preview_arguments(naming))
+        if as_json:
+            data = {"entry": preview.entry, "yaml": preview.yaml, "notes": list(preview.notes)}
+            click.echo(json.dumps(data, ensure_ascii=True, indent=2))
+        else:
+            echo_entry(preview)
+        return
     hints = ExtractHints()
     if vendor_slug:
         store = services.open_existing_store(settings)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
-from tracker import services
+from tracker import onboarding, services
 from tracker.cli.catalog import catalog
 from tracker.cli.crawl import crawl, extract_page
 from tracker.cli.output import console, escaped, operator_errors, settings_of
@@ -32,13 +34,34 @@ def main(ctx: click.Context, config_file: str | None) -> None:
 
 
 @click.command()
+@click.argument("folder", required=False, type=click.Path(file_okay=False, path_type=Path))
 @click.pass_context
 @operator_errors
-def init(ctx: click.Context) -> None:
-    """Create or migrate the database to the newest schema."""
-    settings = settings_of(ctx)
-    services.open_settings_store(settings).close()
-    console.print(f"Database ready: {escaped(database_name(settings.database_url))}")
+def init(ctx: click.Context, folder: Path | None) -> None:
+    """Start a site in FOLDER, or create or migrate the configured database.
+
+    With FOLDER: writes a commented tracker.toml, a catalog with one example product and
+    vendor, and an article with a buy-box marker (an existing file is never overwritten),
+    then creates that site's database. Without it: creates or migrates the database only.
+    """
+    if folder is None:
+        settings = settings_of(ctx)
+        services.open_settings_store(settings).close()
+        console.print(f"Database ready: {escaped(database_name(settings.database_url))}")
+        return
+    try:
+        report = onboarding.init_site(folder)
+    except FileExistsError as exc:
+        raise click.ClickException(str(exc)) from exc
+    for path in report.written:
+        console.print(f"wrote {escaped(path)}")
+    for path in report.kept:
+        console.print(f"kept  {escaped(path)} (it exists: left as it was)")
+    console.print(f"Database ready: {escaped(report.database)}")
+    console.print(f"Next, in {escaped(report.folder)} (cd there first):")
+    console.print("  tracker catalog add URL --product SLUG   # your product's page at a vendor")
+    console.print("  tracker catalog sync && tracker crawl    # read the catalog, check prices")
+    console.print("  tracker render                           # fill the buy boxes into out/")
 
 
 for command in (init, catalog, crawl, extract_page, render, serve, prices, sample_site, demo):

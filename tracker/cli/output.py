@@ -16,6 +16,7 @@ import sys
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import click
 from rich.console import Console
@@ -28,7 +29,8 @@ from tracker import services
 from tracker.catalog import CatalogError
 from tracker.config import ConfigError, Settings
 from tracker.crawling.pagecheck import PageError
-from tracker.domain import ListingState, time_text
+from tracker.domain import Availability, ListingState, time_text
+from tracker.publishing.buybox import AVAILABILITY_TEXT
 from tracker.publishing.locking import LockBusy
 from tracker.publishing.publisher import ArticleError
 from tracker.rules import shown
@@ -37,6 +39,7 @@ from tracker.scheduling.runners import CrawlOutcome, RunSnapshot
 from tracker.scheduling.scheduler import SchedulerError
 from tracker.scheduling.scrapyd import ScrapydError
 from tracker.store.engine import Store, StoreUnavailable, failure_text
+from tracker.store.repo import SyncReport
 
 F = TypeVar("F", bound=Callable[..., Any])
 # Wide tables when piped (a log or CI), the terminal's width otherwise. No emoji codes: a
@@ -172,6 +175,24 @@ def crawl_with_progress(
         return services.crawl(settings, store, vendor, extra_env=extra_env, on_progress=show)
 
 
+def moved_lines(report: SyncReport) -> list[str]:
+    """A sync's entries whose addresses alone moved to another origin, one line per move."""
+    return [
+        f"{len(names)} entries: addresses moved from {escaped(masked_url(old))} to "
+        f"{escaped(masked_url(new))}, nothing else changed"
+        for (old, new), names in report.moved.items()
+    ]
+
+
+def masked_url(url: str) -> str:
+    """An address to print: a password in it is shown as ``***``."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.rsplit("@", 1)
+    return parts._replace(netloc=netloc[0].split(":", 1)[0] + ":***@" + netloc[1]).geturl()
+
+
 def print_runs(outcome: CrawlOutcome) -> None:
     """One row per vendor's run, and the totals when there are several."""
     table = Table(
@@ -207,25 +228,40 @@ def _run_cells(run: RunSnapshot | CrawlOutcome) -> list[str]:
     ]
 
 
+def stock_words(value: str | None) -> str:
+    """A schema.org availability value in words, as the buy box says it ("In stock")."""
+    if not value:
+        return "-"
+    try:
+        return AVAILABILITY_TEXT[Availability(value)]
+    except ValueError:
+        return value
+
+
 def print_prices(states: list[ListingState], settings: Settings, now: datetime) -> None:
-    """The prices table, then the reason of each listing that failed or is held back."""
+    """The prices table, then the reason of each listing that failed or is held back.
+
+    One time column: the last check. When the price shown was read before it (the last check
+    failed), the line below the table says when the price was seen.
+    """
     max_age = timedelta(hours=settings.site.max_age_hours)
-    table = Table(
-        "id", "product", "vendor", "listing", "price", "stock", "seen", "checked", "status"
-    )
+    table = Table("id", "product", "vendor", "listing", "price", "stock", "checked", "status")
     problems = []
     for s in states:
         price = f"{s.price:.2f} {s.currency}" if s.price is not None else "-"
         why = shown(s, now, max_age).why
-        stock = s.availability or "-"
+        stock = stock_words(s.availability)
         if why == "unavailable":
-            stock = f"{s.seen_availability} (no price)"
+            stock = f"{stock_words(s.seen_availability)} (no price)"
         if s.price is not None and why in ("held", "stale", "unavailable"):
             price += f" ({why})"
+        seen = ""
+        if s.last_seen_at is not None and s.last_seen_at != s.last_checked_at:
+            seen = f" (price last seen {when(s.last_seen_at)})"
         if s.price is not None and not s.confirmed:
             problems.append(f"{s.listing_id}: held: {s.held_reason or s.last_error or '-'}")
         elif s.last_error:
-            problems.append(f"{s.listing_id}: {s.last_status}: {s.last_error}")
+            problems.append(f"{s.listing_id}: {s.last_status}: {s.last_error}{seen}")
         table.add_row(
             str(s.listing_id),
             escaped(s.product_slug),
@@ -233,7 +269,6 @@ def print_prices(states: list[ListingState], settings: Settings, now: datetime) 
             escaped(s.label),
             escaped(price),
             escaped(stock),
-            when(s.last_seen_at),
             when(s.last_checked_at),
             escaped(s.last_status or "never checked"),
         )

@@ -14,6 +14,7 @@ from tracker.cli.output import (
     crawl_with_progress,
     database_message,
     escaped,
+    moved_lines,
     operator_errors,
     plain,
     print_prices,
@@ -21,7 +22,7 @@ from tracker.cli.output import (
     settings_of,
 )
 from tracker.publishing.render import render_articles
-from tracker.web.samplesite import SAMPLE_SITE_DIR, StaticSite
+from tracker.web.samplesite import StaticSite, demo_site, sample_site_dir
 
 
 @click.command()
@@ -53,9 +54,11 @@ def serve(ctx: click.Context, host: str, port: int) -> None:
 
 @click.command("sample-site")
 @click.option("--port", default=8700, show_default=True, help="Port on 127.0.0.1.")
-def sample_site(port: int) -> None:
+@click.pass_context
+@operator_errors
+def sample_site(ctx: click.Context, port: int) -> None:
     """Serve the offline sample vendor site until interrupted (set SAMPLE_SITE to its URL)."""
-    site = StaticSite(SAMPLE_SITE_DIR, port=port).start()
+    site = StaticSite(sample_site_dir(settings_of(ctx)), port=port).start()
     console.print(f"Sample vendor site at {site.url} (Ctrl-C stops it)")
     console.print(f"  export SAMPLE_SITE={site.url}")
     try:
@@ -72,16 +75,18 @@ def sample_site(port: int) -> None:
 def demo(ctx: click.Context) -> None:
     """Run the whole job on the offline sample site: sync, crawl, render, show prices."""
     settings = settings_of(ctx)
-    with StaticSite(SAMPLE_SITE_DIR) as site:
+    with demo_site(sample_site_dir(settings)) as site:
         console.print(f"Sample vendor site started at {site.url}")
         env = {**os.environ, "SAMPLE_SITE": site.url}
         store = services.open_settings_store(settings)
         try:
             report = services.sync_catalog_file(store, settings.catalog, env)
             console.print(
-                f"Catalog {settings.catalog}: {len(report.added)} added, "
+                f"Catalog {escaped(settings.catalog)}: {len(report.added)} added, "
                 f"{len(report.updated)} updated"
             )
+            for line in moved_lines(report):
+                console.print(line)
             # Our own loopback site: no need for the politeness delay of a real shop.
             outcome = crawl_with_progress(
                 settings,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -27,41 +28,73 @@ class PageError(Exception):
     """The page cannot be read; the message names the file or URL."""
 
 
+# Called with every address before it is requested (the first and each redirect's); raises
+# PageError to refuse it (e.g. a private address).
+Guard = Callable[[str], None]
+
+
 @dataclass(frozen=True)
 class CheckedPage:
     result: ExtractResult
     url: str
     follow_up_result: ExtractResult | None = None
+    body: bytes = b""
 
 
 class _HttpOnlyRedirects(urllib.request.HTTPRedirectHandler):
+    def __init__(self, guard: Guard | None = None) -> None:
+        self.guard = guard
+
     def redirect_request(
         self, req: Any, fp: Any, code: int, msg: str, headers: Any, newurl: str
     ) -> Any:
         if not is_http_url(newurl):
             raise PageError(f"{req.full_url}: redirects to {newurl!r}, not an http(s) URL")
+        if self.guard is not None:
+            self.guard(newurl)
         return super().redirect_request(req, fp, code, msg, headers, newurl)
 
 
-def fetch(url: str, settings: Settings) -> tuple[bytes, str]:
-    """GET one http(s) URL with the crawler's user agent, timeout and size limit."""
+def user_agent(settings: Settings) -> str:
+    """The crawler's User-Agent (with the operator's contact page)."""
+    return f"tracker-price-checker/{__version__} (+{settings.crawl.contact_url})"
+
+
+def fetch_status(
+    url: str, settings: Settings, guard: Guard | None = None
+) -> tuple[int, bytes, str]:
+    """GET one http(s) URL: (HTTP status, body, final URL); an error status is returned too.
+
+    The crawler's user agent, timeout and size limit; redirects only to http(s) addresses that
+    pass ``guard``.
+    """
     if not is_http_url(url):
         raise PageError(f"{url}: not an http(s) URL")
+    if guard is not None:
+        guard(url)
     crawl = settings.crawl
-    request = urllib.request.Request(
-        url, headers={"User-Agent": f"tracker-price-checker/{__version__} (+{crawl.contact_url})"}
-    )
-    opener = urllib.request.build_opener(_HttpOnlyRedirects)
+    request = urllib.request.Request(url, headers={"User-Agent": user_agent(settings)})
+    opener = urllib.request.build_opener(_HttpOnlyRedirects(guard))
     try:
         with opener.open(request, timeout=crawl.timeout_seconds) as response:
-            return _read_limited(response, url, crawl.max_page_bytes), response.geturl()
+            body = _read_limited(response, url, crawl.max_page_bytes)
+            return response.status, body, response.geturl()
     except urllib.error.HTTPError as exc:
-        if exc.code in _READ_ERROR_BODIES:
-            return _read_limited(exc, url, crawl.max_page_bytes), url
-        raise PageError(f"{url}: HTTP {exc.code} {exc.reason}") from exc
+        return exc.code, _read_limited(exc, url, crawl.max_page_bytes), url
     except (urllib.error.URLError, OSError, ValueError) as exc:
         reason = getattr(exc, "reason", exc)
         raise PageError(f"{url}: cannot fetch: {reason}") from exc
+
+
+def fetch(url: str, settings: Settings, guard: Guard | None = None) -> tuple[bytes, str]:
+    """GET one http(s) URL with the crawler's user agent, timeout and size limit."""
+    try:
+        status, body, final_url = fetch_status(url, settings, guard)
+    except urllib.error.HTTPError as exc:  # a failed redirect's error
+        raise PageError(f"{url}: HTTP {exc.code} {exc.reason}") from exc
+    if status >= 400 and status not in _READ_ERROR_BODIES:
+        raise PageError(f"{url}: HTTP {status}")
+    return body, final_url
 
 
 def _read_limited(response: Any, url: str, limit: int) -> bytes:
@@ -92,7 +125,11 @@ def vendor_hints(store: Store, slug: str) -> ExtractHints:
 
 
 def check_page(
-    source: str, url: str | None, hints: ExtractHints, settings: Settings
+    source: str,
+    url: str | None,
+    hints: ExtractHints,
+    settings: Settings,
+    guard: Guard | None = None,
 ) -> CheckedPage:
     """Extract a saved page (FILE with an optional URL) or a fetched URL, as the spider would.
 
@@ -100,7 +137,7 @@ def check_page(
     no price), that endpoint is fetched and extracted too, as the spider does.
     """
     if urlsplit(source).scheme in ("http", "https"):
-        body, final_url = fetch(source, settings)
+        body, final_url = fetch(source, settings, guard)
         page_url = url or final_url
     else:
         if url is not None and not is_http_url(url):
@@ -110,11 +147,11 @@ def check_page(
         page_url = url or path.resolve().as_uri()
     result = extract(body, page_url, hints)
     if result.follow_up and is_http_url(page_url) and _same_host(result.follow_up, page_url):
-        follow_body, follow_url = fetch(result.follow_up, settings)
+        follow_body, follow_url = fetch(result.follow_up, settings, guard)
         if hints.currency is None:  # the endpoint's JSON names no currency; its page may
             hints = replace(hints, currency=shopify.active_currency(body))
-        return CheckedPage(result, page_url, extract(follow_body, follow_url, hints))
-    return CheckedPage(result, page_url)
+        return CheckedPage(result, page_url, extract(follow_body, follow_url, hints), body)
+    return CheckedPage(result, page_url, body=body)
 
 
 def _same_host(a: str, b: str) -> bool:

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, aliased, joinedload
@@ -29,15 +30,53 @@ class SyncReport:
     updated: list[str] = field(default_factory=list)
     deactivated: list[str] = field(default_factory=list)
     unchanged: int = 0
+    # Entries whose only change is the origin of their addresses (a site that moved, such as
+    # the demo's sample site on another port): (old origin, new origin) -> entry names.
+    moved: dict[tuple[str, str], list[str]] = field(default_factory=dict)
+
+    def note(self, name: str, changes: Mapping[str, tuple[object, object]]) -> bool:
+        """Count an entry whose values changed: as moved when only its addresses' origin did."""
+        if not changes:
+            return False
+        origins = {_origin_move(old, new) for old, new in changes.values()}
+        if len(origins) == 1 and None not in origins:
+            [pair] = origins
+            assert pair is not None
+            self.moved.setdefault(pair, []).append(name)
+        elif name not in self.updated:
+            self.updated.append(name)
+        return True
+
+    def unmove(self, name: str) -> None:
+        """An entry counted as moved changed otherwise too: count it as updated."""
+        for names in self.moved.values():
+            if name in names:
+                names.remove(name)
+                self.updated.append(name)
+        self.moved = {pair: names for pair, names in self.moved.items() if names}
 
 
-def _assign(row: object, values: Mapping[str, object]) -> bool:
-    changed = False
+def _origin_move(old: object, new: object) -> tuple[str, str] | None:
+    """(old origin, new origin) when two addresses differ by scheme, host or port alone."""
+    if not (isinstance(old, str) and isinstance(new, str)):
+        return None
+    a, b = urlsplit(old), urlsplit(new)
+    if not (a.netloc and b.netloc) or (a.scheme, a.netloc) == (b.scheme, b.netloc):
+        return None
+    if (a.path, a.query, a.fragment) != (b.path, b.query, b.fragment):
+        return None
+    return f"{a.scheme}://{a.netloc}", f"{b.scheme}://{b.netloc}"
+
+
+def _assign(row: object, values: Mapping[str, object]) -> dict[str, tuple[object, object]]:
+    """Set the values that differ; return them as name -> (old, new)."""
+    changes: dict[str, tuple[object, object]] = {}
     for name, value in values.items():
-        if getattr(row, name) != value:
+        old = getattr(row, name)
+        if old != value:
             setattr(row, name, value)
-            changed = True
-    return changed
+            changes[name] = (old, value)
+    return changes
 
 
 def sync_catalog(session: Session, catalog: Catalog) -> SyncReport:
@@ -58,8 +97,8 @@ def sync_catalog(session: Session, catalog: Catalog) -> SyncReport:
             session.add(product)
             products[entry.slug] = product
             report.added.append(f"product {entry.slug}")
-        elif _assign(product, values):
-            report.updated.append(f"product {entry.slug}")
+        else:
+            report.note(f"product {entry.slug}", _assign(product, values))
     for slug, product in products.items():
         if slug not in {p.slug for p in catalog.products} and product.active:
             product.active = False
@@ -84,13 +123,15 @@ def sync_catalog(session: Session, catalog: Catalog) -> SyncReport:
             session.flush()
             vendors[v_entry.slug] = vendor
             report.added.append(f"vendor {v_entry.slug}")
-        elif _assign(vendor, values):
-            report.updated.append(f"vendor {v_entry.slug}")
+        else:
+            report.note(f"vendor {v_entry.slug}", _assign(vendor, values))
         profile = v_entry.profile()
         if vendor.profile != profile:
             vendor.profile = profile
             if f"vendor {v_entry.slug}" not in report.added + report.updated:
-                report.updated.append(f"vendor {v_entry.slug}")
+                report.unmove(f"vendor {v_entry.slug}")
+                if f"vendor {v_entry.slug}" not in report.updated:
+                    report.updated.append(f"vendor {v_entry.slug}")
         for position, l_entry in enumerate(v_entry.listings):
             strength = l_entry.strength_parts()
             variant = l_entry.variant
@@ -117,9 +158,7 @@ def sync_catalog(session: Session, catalog: Catalog) -> SyncReport:
                 session.add(listing)
                 session.flush()
                 report.added.append(name)
-            elif _assign(listing, l_values):
-                report.updated.append(name)
-            else:
+            elif not report.note(name, _assign(listing, l_values)):
                 report.unchanged += 1
             seen_listings.add(listing.id)
     for (_vendor_id, key), listing in listings.items():

@@ -9,9 +9,28 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
-from tracker.config import PROJECT_ROOT
+from tracker.config import PROJECT_ROOT, Settings
 
 SAMPLE_SITE_DIR = PROJECT_ROOT / "examples" / "site"
+# The demo's site listens here when it can, so that the catalog's addresses (and so the
+# synced listings) are the same from one run to the next.
+DEMO_PORT = 8700
+
+
+def sample_site_dir(settings: Settings) -> Path:
+    """The sample vendor site of a clone: ``examples/site`` under the configuration's folder,
+    or ``site`` beside the catalog (``examples/catalog.yaml``).
+
+    An installed (not editable) tracker run in a clone finds it there; the source tree's own
+    folder is the fallback.
+    """
+    candidates = (settings.root / "examples" / "site", settings.catalog.parent / "site")
+    for found in (*candidates, SAMPLE_SITE_DIR):
+        if found.is_dir():
+            return found
+    raise FileNotFoundError(
+        f"{candidates[0]}: no sample site here; run the demo in a clone of the project"
+    )
 
 
 class _QuietHandler(SimpleHTTPRequestHandler):
@@ -65,3 +84,11 @@ class StaticSite(BackgroundServer):
             raise FileNotFoundError(f"{root}: no such folder to serve")
         handler = partial(_QuietHandler, directory=str(root))
         super().__init__(_Server((host, port), handler))
+
+
+def demo_site(root: Path) -> StaticSite:
+    """The sample site on ``DEMO_PORT``, or on any free port when that one is taken."""
+    try:
+        return StaticSite(root, port=DEMO_PORT)
+    except OSError:
+        return StaticSite(root)
