@@ -71,9 +71,9 @@ def _counts() -> tuple[ColumnElement[int], ColumnElement[int]]:
 
 
 def click_report(session: Session, since: datetime, until: datetime) -> ClickReport:
-    """Total and unique clicks per listing, vendor and referring article in [since, until)."""
+    """Total and unique clicks per listing, vendor and referring article in [since, until]."""
     total, unique = _counts()
-    window = (Click.clicked_at >= since, Click.clicked_at < until)
+    window = (Click.clicked_at >= since, Click.clicked_at <= until)
     by_listing = session.execute(
         select(Click.listing_id, Product.slug, Vendor.name, Listing.label, total, unique)
         .join(Listing, Listing.id == Click.listing_id)

@@ -34,7 +34,7 @@ NEVER_CHECKED = "never checked"
 @dataclass(frozen=True)
 class VendorRow:
     status: VendorStatus
-    states: dict[str, int]  # check state -> listings
+    states: dict[str, int]  # last check's status (or held) -> listings
 
 
 @dataclass(frozen=True)
@@ -54,10 +54,11 @@ def overview(store: Store, settings: Settings, now: datetime) -> Overview:
         states = repo.listing_states(session)
     for state in states:
         counts = by_vendor.setdefault(state.vendor_slug, Counter())
-        counts[str(state.last_status) if state.last_status else NEVER_CHECKED] += 1
         if _why(state, settings, now) == "held":
             counts["held"] += 1
             held += 1
+        else:
+            counts[str(state.last_status) if state.last_status else NEVER_CHECKED] += 1
     products: Counter[tuple[str, str]] = Counter((s.product_slug, s.product_name) for s in states)
     return Overview(
         report,
@@ -109,13 +110,14 @@ def product_page(
             raise LookupError(slug)
         ids = [s.listing_id for s in states]
         history = price_history(session, ids, since)
-        sources = dict(
-            session.execute(
+        sources = {
+            listing_id: source
+            for listing_id, source in session.execute(
                 select(Listing.id, ObservationSpan.source)
                 .join(ObservationSpan, ObservationSpan.id == Listing.current_span_id)
                 .where(Listing.id.in_(ids))
-            ).tuples()
-        )
+            )
+        }
         publisher = Publisher(settings, session, now.replace(second=0, microsecond=0), renderer)
         [group] = publisher.groups([((slug,), "cards", None)], live=True, link_base=link_base)
         box_html = publisher.renderer.render(group)
