@@ -377,3 +377,12 @@ def test_held_decisions_on_unknown_listings(client: TestClient) -> None:
     long = client.post("/admin/held/" + "9" * 5000 + "/accept", data={"csrf": token})
     assert long.status_code == 404
     assert HELD[0] in client.get("/admin/").text
+
+
+def test_one_client_cannot_fill_the_clicks_table(client: TestClient, seeded: Store) -> None:
+    first = listing_id(seeded, "cosmicnootropic", "10 vials x 10 mg")
+    for number in range(30):  # another user agent each time: another visitor each time
+        agent = {"User-Agent": f"{BROWSER} build/{number}"}
+        assert client.get(f"/go/{first}", headers=agent, follow_redirects=False).status_code == 302
+    with seeded.sessions.begin() as session:
+        assert click_counts(session) == {first: 20}  # at most 20 a minute from one address

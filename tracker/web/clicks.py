@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import re
+import threading
+from collections import deque
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 # Substrings of user agents (any case) that are never a reader: crawlers, link previews,
@@ -83,3 +85,29 @@ def article_of(referer: str | None) -> str | None:
         return None
     path = "".join(c for c in parts.path if c.isprintable())
     return path[:ARTICLE_LENGTH] or None
+
+
+class ClientLimit:
+    """At most ``per_window`` counted clicks per client address in ``window`` (in memory).
+
+    Past it the redirect still answers, but nothing is written: one client cannot fill the
+    table, whatever user agents it sends.
+    """
+
+    def __init__(self, per_window: int = 20, window: timedelta = timedelta(minutes=1)) -> None:
+        self.per_window = per_window
+        self.window = window
+        self.seen: dict[str, deque[datetime]] = {}
+        self.lock = threading.Lock()
+
+    def allow(self, client: str, now: datetime) -> bool:
+        with self.lock:
+            if len(self.seen) > 50_000:  # bounded memory under many addresses
+                self.seen.clear()
+            recent = self.seen.setdefault(client, deque())
+            while recent and recent[0] <= now - self.window:
+                recent.popleft()
+            if len(recent) >= self.per_window:
+                return False
+            recent.append(now)
+            return True

@@ -238,6 +238,8 @@ def create_app(
     def embed(request: Request) -> Response:
         return _cached_response(request, embed_item, "public, max-age=3600")
 
+    limit = clicks.ClientLimit()
+
     def go(request: Request) -> Response:
         raw = request.path_params["listing_id"]
         if not raw.isdigit() or len(raw) > 10 or int(raw) > MAX_ID:
@@ -250,13 +252,14 @@ def create_app(
             if found is None or not link_allowed(*found):
                 return PlainTextResponse("unknown link", status_code=404)
             target = found[0]
-            if clicks.counted(request.method, request.headers):
+            client = request.client.host if request.client else ""
+            now = live.clock()
+            if clicks.counted(request.method, request.headers) and limit.allow(client, now):
                 agent = request.headers.get("user-agent", "")
-                client = request.client.host if request.client else ""
                 record_visit(
                     session,
                     listing_id,
-                    live.clock(),
+                    now,
                     visitor=clicks.visitor_key(secret(session, "click-salt"), client, agent),
                     article=clicks.article_of(request.headers.get("referer")),
                     window=clicks.WINDOW,

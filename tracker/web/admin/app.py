@@ -41,6 +41,7 @@ from tracker.web.clicks import EXCLUDED_AGENTS
 Clock = Callable[[], datetime]
 PREFIX = "/admin"
 COOKIE_KEY = "admin-cookie"
+SHOWN_CHANGES = 30  # the newest price changes listed under each chart
 OFF = (
     "The dashboard is off: no operator account exists. "
     "Create one with `tracker admin create-user NAME`."
@@ -278,7 +279,14 @@ def product(request: Request, board: Dashboard, who: operators.LoggedIn) -> Resp
         )
     except LookupError:
         return board.page(request, "missing.html", 404, who=who, what=f"product {slug}")
-    return board.page(request, "product.html", who=who, data=data, periods=views.PERIODS)
+    return board.page(
+        request,
+        "product.html",
+        who=who,
+        data=data,
+        periods=views.PERIODS,
+        shown_changes=SHOWN_CHANGES,
+    )
 
 
 def listing(request: Request, board: Dashboard, who: operators.LoggedIn) -> Response:

@@ -71,23 +71,18 @@ def price_chart(spans: list[SpanPoint], since: datetime, until: datetime, days: 
     high = max(s.price for s in drawn)
     pad = (high - low) * Decimal("0.1") or (high * Decimal("0.05")) or Decimal(1)
     y_low, y_high = float(low - pad), float(high + pad)
-    span_seconds = max((until - since).total_seconds(), 1.0)
-    plot_w = WIDTH - LEFT - RIGHT
-    plot_h = HEIGHT - TOP - BOTTOM
-
-    def x(at: datetime) -> float:
-        share = (max(at, since) - since).total_seconds() / span_seconds
-        return LEFT + min(max(share, 0.0), 1.0) * plot_w
-
-    def y(price: Decimal) -> float:
-        return TOP + (1 - (float(price) - y_low) / (y_high - y_low)) * plot_h
-
+    start, seconds = since.timestamp(), max((until - since).total_seconds(), 1.0)
+    x_scale = (WIDTH - LEFT - RIGHT) / seconds
+    y_scale = (HEIGHT - TOP - BOTTOM) / (y_high - y_low)
+    x_max = float(WIDTH - RIGHT)
     coords: list[tuple[float, float]] = []
     for span in drawn:
-        level = y(span.price)
+        level = TOP + (y_high - float(span.price)) * y_scale
+        left = min(max(LEFT + (span.first_seen_at.timestamp() - start) * x_scale, LEFT), x_max)
+        right = min(max(LEFT + (span.last_seen_at.timestamp() - start) * x_scale, LEFT), x_max)
         if coords:
-            coords.append((x(span.first_seen_at), coords[-1][1]))  # the step
-        coords.append((x(span.first_seen_at), level))
-        coords.append((x(span.last_seen_at), level))
+            coords.append((left, coords[-1][1]))  # the step
+        coords.append((left, level))
+        coords.append((right, level))
     points = " ".join(f"{px:.1f},{py:.1f}" for px, py in coords)
     return Chart(days, currency, points, low, high, y_low, y_high, since, until, changes)
