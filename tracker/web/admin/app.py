@@ -56,6 +56,7 @@ class Dashboard:
         self.store = store
         self.clock = clock
         self.limiter = security.LoginLimiter()
+        self._cookie_key: str | None = None
         self.renderer = BoxRenderer(settings.site, settings.templates_dir)
         self.env = Environment(
             loader=FileSystemLoader(str(BUILTIN_TEMPLATES / "admin")),
@@ -69,8 +70,11 @@ class Dashboard:
     # --- sessions -------------------------------------------------------------------------
 
     def cookie_key(self) -> str:
-        with self.store.sessions.begin() as session:
-            return operators.secret(session, COOKIE_KEY)
+        """The signing key, made once per database and then kept in memory (no write per page)."""
+        if self._cookie_key is None:
+            with self.store.sessions.begin() as session:
+                self._cookie_key = operators.secret(session, COOKIE_KEY)
+        return self._cookie_key
 
     def enabled(self) -> bool:
         with self.store.readers.begin() as session:
