@@ -9,7 +9,7 @@ EDITABLE := --quiet -e
 RUNTIME_STAMP := $(VENV)/.runtime-stamp
 DEV_STAMP := $(VENV)/.dev-stamp
 
-.PHONY: venv demo-venv demo test test-fast lint accuracy bench bench-render bench-extract bench-extract-stages bench-schedule clean
+.PHONY: venv demo-venv demo test test-fast lint accuracy bench bench-render bench-extract bench-extract-stages bench-schedule bench-admin clean
 
 venv: $(DEV_STAMP)
 demo-venv: $(RUNTIME_STAMP)
@@ -58,6 +58,9 @@ bench-extract-stages: venv
 
 bench-schedule: venv
 	$(BIN)/python bench/schedule_bench.py
+
+bench-admin: venv
+	$(BIN)/python bench/admin_bench.py
 
 clean:
 	rm -rf $(VENV) var out build *.egg-info .pytest_cache

@@ -40,6 +40,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
     "publishing": ("tracker.publishing",),
     "web": ("tracker.web",),
     "services": ("tracker.services", "tracker.onboarding", "tracker.catalogfile"),
+    "admin": ("tracker.web.admin",),  # the dashboard: a shell over the services, mounted by cli
     "cli": ("tracker.cli", "tracker.__main__"),
     "spiders": ("spiders",),
 }
@@ -53,7 +54,18 @@ ALLOWED: dict[str, set[str]] = {
     "publishing": {"ground", "core", "state"},
     "web": {"ground", "core", "state", "publishing"},
     "services": {"ground", "core", "state", "crawling", "scheduling", "publishing", "web"},
-    "cli": {"ground", "core", "state", "crawling", "scheduling", "publishing", "web", "services"},
+    "admin": {"ground", "core", "state", "crawling", "scheduling", "publishing", "web", "services"},
+    "cli": {
+        "ground",
+        "core",
+        "state",
+        "crawling",
+        "scheduling",
+        "publishing",
+        "web",
+        "services",
+        "admin",
+    },
     "spiders": {"ground", "core", "state", "crawling"},
 }
 # What a layer must not import: frameworks, databases, HTTP (a module or any module below it).
@@ -99,10 +111,14 @@ def imports_of(name: str, path: Path) -> set[str]:
 
 
 def layer_of(name: str) -> str | None:
-    for layer, prefixes in LAYERS.items():
-        if is_under(name, set(prefixes)):
-            return layer
-    return None
+    """The layer of the longest prefix that holds the module (tracker.web.admin is not web)."""
+    found = [
+        (len(prefix), layer)
+        for layer, prefixes in LAYERS.items()
+        for prefix in prefixes
+        if is_under(name, {prefix})
+    ]
+    return max(found)[1] if found else None
 
 
 MODULES = modules()

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from tracker import onboarding, services
+from tracker.cli.admin import admin
 from tracker.cli.catalog import catalog
 from tracker.cli.crawl import crawl, extract_page
 from tracker.cli.output import console, escaped, operator_errors, settings_of
@@ -68,3 +69,4 @@ for command in (init, catalog, crawl, extract_page, render, serve, prices, sampl
     main.add_command(command)
 main.add_command(schedule)
 main.add_command(status)
+main.add_command(admin)

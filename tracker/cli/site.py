@@ -49,7 +49,9 @@ def serve(ctx: click.Context, host: str, port: int) -> None:
     except DATABASE_ERRORS as exc:
         message = plain(database_message(exc))
         click.echo(f"warning: {message}; /healthz answers 503 until it can be used", err=True)
-    web.serve(settings, sock)
+    from tracker.web.admin.app import admin_mount
+
+    web.serve(settings, sock, extensions=[admin_mount])
 
 
 @click.command("sample-site")

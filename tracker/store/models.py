@@ -236,6 +236,9 @@ class Click(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     listing_id: Mapped[int] = mapped_column(ForeignKey("listings.id"))
     clicked_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # A salted hash of the visitor (never the address itself) and the page the click came from.
+    visitor: Mapped[str | None] = mapped_column(String(32))
+    article: Mapped[str | None] = mapped_column(String(200))
 
 
 class SchedulerState(Base):
@@ -248,3 +251,36 @@ class SchedulerState(Base):
     pid: Mapped[int] = mapped_column(Integer)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     beat_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Operator(Base):
+    """An operator account of the dashboard: a name and an Argon2 hash of the password."""
+
+    __tablename__ = "operators"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class OperatorSession(Base):
+    """A dashboard login: the SHA-256 of its token (the cookie holds the token) and its end."""
+
+    __tablename__ = "operator_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    operator_id: Mapped[int] = mapped_column(ForeignKey("operators.id"), index=True)
+    csrf: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class SecretKey(Base):
+    """Secrets made once per database: the cookie signing key, the visitor-hash salt."""
+
+    __tablename__ = "secret_keys"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[str] = mapped_column(String(128))

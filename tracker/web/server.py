@@ -15,7 +15,7 @@ import re
 import socket
 import threading
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractContextManager, asynccontextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -27,13 +27,14 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from tracker.config import Settings
 from tracker.domain import BoxGroup
 from tracker.publishing.buybox import BoxRenderer, static_text
 from tracker.publishing.publisher import Publisher
 from tracker.publishing.viewmodel import STYLES, amount_text, unit_amount_text
+from tracker.store.clicks import record_visit
 from tracker.store.engine import (
     Store,
     StoreUnavailable,
@@ -42,9 +43,11 @@ from tracker.store.engine import (
     newest_schema,
     stored_schema,
 )
-from tracker.store.history import affiliate_target, record_click
+from tracker.store.history import affiliate_target
+from tracker.store.operators import secret
 from tracker.store.repo import listing_states, products_by_slug
 from tracker.urls import link_allowed
+from tracker.web import clicks
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +57,8 @@ MAX_AGE_SECONDS = 60
 MAX_ID = 2**31 - 1  # the largest listing id the databases store
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 Clock = Callable[[], datetime]
+# Routes added by the caller (the dashboard): built with the app's settings, store and clock.
+Extension = Callable[[Settings, Store, Clock], BaseRoute]
 
 
 @dataclass(frozen=True)
@@ -186,7 +191,11 @@ class LiveBoxes:
 
 
 def create_app(
-    settings: Settings, *, store: Store | None = None, clock: Clock | None = None
+    settings: Settings,
+    *,
+    store: Store | None = None,
+    clock: Clock | None = None,
+    extensions: Sequence[Extension] = (),
 ) -> Starlette:
     """The server's ASGI app; tests pass their own store and a fixed clock.
 
@@ -237,10 +246,13 @@ def create_app(
     def stylesheet(request: Request) -> Response:
         return _cached_response(request, css_item, "public, max-age=3600")
 
+    limit = clicks.ClientLimit()
+
     def go(request: Request) -> Response:
-        listing_id = request.path_params["listing_id"]
-        if listing_id > MAX_ID:
+        raw = request.path_params["listing_id"]
+        if not raw.isdigit() or len(raw) > 10 or int(raw) > MAX_ID:
             return PlainTextResponse("unknown link", status_code=404)
+        listing_id = int(raw)
         with live.db_lock, store.sessions.begin() as session:
             found = affiliate_target(session, listing_id)
             # Only ever the listing's own stored URL, checked again (http(s), on the vendor's
@@ -248,8 +260,18 @@ def create_app(
             if found is None or not link_allowed(*found):
                 return PlainTextResponse("unknown link", status_code=404)
             target = found[0]
-            if request.method == "GET":
-                record_click(session, listing_id, live.clock())
+            client = request.client.host if request.client else ""
+            now = live.clock()
+            if clicks.counted(request.method, request.headers) and limit.allow(client, now):
+                agent = request.headers.get("user-agent", "")
+                record_visit(
+                    session,
+                    listing_id,
+                    now,
+                    visitor=clicks.visitor_key(secret(session, "click-salt"), client, agent),
+                    article=clicks.article_of(request.headers.get("referer")),
+                    window=clicks.WINDOW,
+                )
         return RedirectResponse(target, status_code=302, headers={"Cache-Control": "no-store"})
 
     def healthz(request: Request) -> Response:
@@ -287,7 +309,8 @@ def create_app(
         Route("/tracker-buy.css", stylesheet, methods=["GET"]),
         Route("/boxes/{product}.html", product_route("html"), methods=["GET"]),
         Route("/api/products/{product}/offers", product_route("json"), methods=["GET"]),
-        Route("/go/{listing_id:int}", go, methods=["GET"]),
+        Route("/go/{listing_id}", go, methods=["GET"]),
+        *(extension(settings, store, live.clock) for extension in extensions),
     ]
     middleware = [
         Middleware(
@@ -323,8 +346,9 @@ def listen(host: str = "127.0.0.1", port: int = 8000) -> socket.socket:
     return socket.create_server((host, port), family=family, backlog=2048)
 
 
-def serve(settings: Settings, sock: socket.socket) -> None:
+def serve(settings: Settings, sock: socket.socket, extensions: Sequence[Extension] = ()) -> None:
     """Run the server with uvicorn on a listening socket until interrupted."""
     import uvicorn
 
-    uvicorn.Server(uvicorn.Config(create_app(settings), log_level="info")).run(sockets=[sock])
+    app = create_app(settings, extensions=extensions)
+    uvicorn.Server(uvicorn.Config(app, log_level="info")).run(sockets=[sock])

@@ -1,0 +1,1 @@
+"""The operator dashboard under /admin/ of `tracker serve` (see `app.admin_mount`)."""
