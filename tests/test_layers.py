@@ -31,12 +31,14 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "tracker.profile",
         "tracker.crawljob",
         "tracker.rules",
+        "tracker.alerts",
     ),
     "state": ("tracker.store",),
     "crawling": ("tracker.crawling",),
     "scheduling": ("tracker.scheduling",),
     "publishing": ("tracker.publishing",),
     "web": ("tracker.web",),
+    "notifying": ("tracker.notifying",),
     "services": ("tracker.services",),
     "cli": ("tracker.cli", "tracker.__main__"),
     "spiders": ("spiders",),
@@ -50,13 +52,21 @@ ALLOWED: dict[str, set[str]] = {
     "scheduling": {"ground", "core", "state"},
     "publishing": {"ground", "core", "state"},
     "web": {"ground", "core", "state", "publishing"},
-    "services": {"ground", "core", "state", "crawling", "scheduling", "publishing", "web"},
-    "cli": {"ground", "core", "state", "crawling", "scheduling", "publishing", "web", "services"},
+    "notifying": {"ground", "core", "state"},
+    "services": {
+        "ground", "core", "state", "crawling", "scheduling", "publishing", "web", "notifying"
+    },
+    "cli": {
+        "ground", "core", "state", "crawling", "scheduling", "publishing", "web", "notifying",
+        "services",
+    },
     "spiders": {"ground", "core", "state", "crawling"},
 }
 # What a layer must not import: frameworks, databases, HTTP (a module or any module below it).
 SHELL_FRAMEWORKS = {"apscheduler", "scrapy", "twisted", "jinja2", "click", "rich"}
-HTTP = {"starlette", "uvicorn", "httpx", "urllib.request", "http.client", "http.server"}
+HTTP = {
+    "starlette", "uvicorn", "httpx", "urllib.request", "http.client", "http.server", "apprise"
+}
 DATABASE = {"sqlalchemy", "alembic", "psycopg"}
 FORBIDDEN: dict[str, set[str]] = {
     "ground": SHELL_FRAMEWORKS | HTTP | DATABASE,

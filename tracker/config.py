@@ -17,6 +17,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from tracker.alerts.settings import AlertSettings
 from tracker.schedules import parse_duration
 from tracker.spelling import did_you_mean, keys_at, likely
 from tracker.urls import is_http_url, require_http_url
@@ -150,6 +151,7 @@ class Settings(BaseSettings):
     crawl: CrawlSettings = CrawlSettings()
     publish: PublishSettings = PublishSettings()
     schedule: ScheduleSettings = ScheduleSettings()
+    alerts: AlertSettings = AlertSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -55,17 +55,36 @@ def unavailable_since(state: ListingState, now: datetime, limit: timedelta) -> d
     return seen if is_fresh(seen, now, limit) else None
 
 
+def current_availability(state: ListingState) -> str | None:
+    """What the newest reading says of stock: the price span's, or a newer stock-only reading."""
+    seen = state.seen_availability_at
+    if seen is not None and (state.last_seen_at is None or seen > state.last_seen_at):
+        return state.seen_availability
+    return state.availability
+
+
+def page_gone(state: ListingState) -> bool:
+    """The last check found the listing's page gone (404 or 410 twice in one run, or a redirect
+    to the shop's home page) and nothing was read since: the listing leaves the box at once."""
+    if state.last_status is not CheckStatus.NOT_FOUND or state.last_checked_at is None:
+        return False
+    readings = [t for t in (state.last_seen_at, state.seen_availability_at) if t is not None]
+    return not readings or state.last_checked_at > max(readings)
+
+
 @dataclass(frozen=True, slots=True)
 class Shown:
     """What the box shows of a listing, and why when it shows no price."""
 
     state: RowState
-    why: str | None = None  # "held", "stale", "no price yet", "link only", "unavailable"
+    why: str | None = None  # "held", "stale", "no price yet", "link only", "unavailable", "gone"
 
 
 def shown(state: ListingState, now: datetime, site_max_age: timedelta) -> Shown:
     """A price only when the gate let it through, it is fresh (by the vendor's max age) and the
-    vendor allows prices."""
+    vendor allows prices; nothing at all when the page is gone."""
+    if page_gone(state):
+        return Shown(RowState.GONE, "gone")
     if state.link_only:
         return Shown(RowState.LINK_ONLY, "link only")
     limit = max_age(site_max_age, state.max_age_hours)
