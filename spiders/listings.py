@@ -37,7 +37,6 @@ from tracker.crawljob import CrawlJob, CrawlTarget
 from tracker.domain import CheckStatus
 from tracker.extract import extract
 
-
 CONFIRMING = "tracker_confirming_gone"  # request meta: the second look at a 404 or 410
 
 

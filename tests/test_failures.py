@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from scrapy.exceptions import IgnoreRequest
 from OpenSSL.SSL import Error as SSLError
+from scrapy.exceptions import IgnoreRequest
 from twisted.internet.error import ConnectionLost, ConnectionRefusedError, DNSLookupError
 from twisted.python.failure import Failure
 from twisted.web._newclient import ResponseFailed, ResponseNeverReceived

@@ -80,9 +80,7 @@ def crawl(
     """
     for line in close_dead_runs(store, settings, datetime.now(UTC), ask_nodes=False):
         log.warning("%s", line)
-    outcome = run_local_crawl(
-        settings, store, vendor, extra_env=extra_env, on_progress=on_progress
-    )
+    outcome = run_local_crawl(settings, store, vendor, extra_env=extra_env, on_progress=on_progress)
     alert_pass(store, settings, datetime.now(UTC))  # never raises: a channel cannot break it
     return outcome
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+from OpenSSL.SSL import Error as SSLError
 from scrapy.exceptions import (
     CannotResolveHostError,
     DownloadCancelledError,
@@ -25,7 +26,6 @@ from twisted.internet.error import (
     TCPTimedOutError,
     TimeoutError,
 )
-from OpenSSL.SSL import Error as SSLError
 from twisted.internet.error import ConnectionRefusedError as ConnectionRefused
 from twisted.python.failure import Failure
 from twisted.web._newclient import ResponseNeverReceived

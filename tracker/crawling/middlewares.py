@@ -32,8 +32,8 @@ from tracker.crawling.failures import (
     timed_out,
     unreachable_kind,
 )
-from tracker.domain import CheckStatus
 from tracker.crawling.policy import host_key, retry_after_seconds
+from tracker.domain import CheckStatus
 
 log = logging.getLogger(__name__)
 

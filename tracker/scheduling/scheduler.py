@@ -101,8 +101,13 @@ class SchedulerContext:
                     f"{snapshot.failures} failures"
                 )
                 if is_good_run(snapshot.status):
-                    log.info("vendor %s: run %s %s (%s)", vendor, snapshot.run_id,
-                             snapshot.status, counts)
+                    log.info(
+                        "vendor %s: run %s %s (%s)",
+                        vendor,
+                        snapshot.run_id,
+                        snapshot.status,
+                        counts,
+                    )
                 else:
                     log.warning(
                         "vendor %s: run %s %s: %s (%s)",
@@ -115,8 +120,9 @@ class SchedulerContext:
                 if self.after_crawl is not None:
                     self.after_crawl(vendor, snapshot)
         except Exception as exc:
-            log.warning("vendor %s: crawl failed: %s", vendor, exc or type(exc).__name__,
-                        exc_info=True)
+            log.warning(
+                "vendor %s: crawl failed: %s", vendor, exc or type(exc).__name__, exc_info=True
+            )
         finally:
             with self.lock:
                 self.running.discard(vendor)
