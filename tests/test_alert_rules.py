@@ -118,8 +118,12 @@ def drops(prices: list[str], rule: RuleSettings) -> list[bool]:
     for i, price in enumerate(prices):
         at = T0 + timedelta(hours=i)
         found = c.price_move(
-            state_of(price), rule, state.reference, drop=True,
-            armed=state.phase is Phase.ARMED, command="tracker",
+            state_of(price),
+            rule,
+            state.reference,
+            drop=True,
+            armed=state.phase is Phase.ARMED,
+            command="tracker",
         )
         moved = step(state, found.true, checked_at=at, now=at, hold=ONE, rearm=TWO)
         state = replace(moved.state, reference=found.reference)
@@ -151,14 +155,17 @@ def drops(prices: list[str], rule: RuleSettings) -> list[bool]:
     ],
     ids=["percent", "follows-rise", "adds-up", "rearm", "below"],
 )
-def test_price_drop_with_hysteresis(prices: list[str], rule: RuleSettings, fired: list[bool]) -> None:
+def test_price_drop_with_hysteresis(
+    prices: list[str], rule: RuleSettings, fired: list[bool]
+) -> None:
     assert drops(prices, rule) == fired
 
 
 def test_a_held_price_is_no_drop_and_says_how_to_decide() -> None:
     held = state_of("30", confirmed=False, held_reason="price moved -60 %")
-    assert not c.price_move(held, RuleSettings(percent=10), "75 USD", drop=True, armed=True,
-                            command="tracker").true
+    assert not c.price_move(
+        held, RuleSettings(percent=10), "75 USD", drop=True, armed=True, command="tracker"
+    ).true
     found = c.price_held(held, command="tracker")
     assert found.true and "tracker prices --accept 7" in found.todo
 
@@ -173,17 +180,22 @@ def test_stock_changes_need_the_other_side_first() -> None:
 
 def test_page_gone_stale_and_extraction_broken() -> None:
     gone = state_of(
-        "75", last_status=CheckStatus.NOT_FOUND, last_checked_at=T0 + timedelta(hours=1),
+        "75",
+        last_status=CheckStatus.NOT_FOUND,
+        last_checked_at=T0 + timedelta(hours=1),
         last_error="HTTP 404: the page is gone (confirmed by a second request)",
     )
     found = c.page_gone_condition(gone, command="tracker")
     assert found.true and "404" in found.what and "left the buy box" in found.what
-    assert c.listing_stale(state_of("75"), T0 + timedelta(hours=25), timedelta(hours=24),
-                           command="t").true
-    assert not c.listing_stale(state_of("75"), T0 + timedelta(hours=23), timedelta(hours=24),
-                               command="t").true
-    abstains = state_of("75", last_status=CheckStatus.NO_PRICE, consecutive_failures=3,
-                        last_error="no price")
+    assert c.listing_stale(
+        state_of("75"), T0 + timedelta(hours=25), timedelta(hours=24), command="t"
+    ).true
+    assert not c.listing_stale(
+        state_of("75"), T0 + timedelta(hours=23), timedelta(hours=24), command="t"
+    ).true
+    abstains = state_of(
+        "75", last_status=CheckStatus.NO_PRICE, consecutive_failures=3, last_error="no price"
+    )
     assert c.extraction_broken(abstains, RuleSettings(checks=3), command="t").true
     assert not c.extraction_broken(abstains, RuleSettings(checks=4), command="t").true
 

@@ -40,8 +40,13 @@ def settings_for(db_url: str, tmp_path: Path, **alerts: Any) -> Settings:
     return Settings(root=tmp_path, database_url=db_url, alerts=alerts).resolved()
 
 
-def read(store: Store, at: datetime, ident: int, price: str | None,
-         availability: Availability = Availability.IN_STOCK) -> None:
+def read(
+    store: Store,
+    at: datetime,
+    ident: int,
+    price: str | None,
+    availability: Availability = Availability.IN_STOCK,
+) -> None:
     offer = Offer(Decimal(price), "USD", availability) if price else None
     status = CheckStatus.OK if price else CheckStatus.NO_PRICE
     check = Check(ident, status, at, offer, availability=availability)
@@ -67,12 +72,17 @@ def test_a_price_drop_is_sent_once_rearms_and_fires_again(
     sync_sample(store)
     ident = listing_id(store, *PACK)
     settings = settings_for(
-        db_url, tmp_path, channels={"deals": hook.url()}, default_channels=[],
+        db_url,
+        tmp_path,
+        channels={"deals": hook.url()},
+        default_channels=[],
         rules={"price_drop": {"percent": 10, "channels": ["deals"]}},
     )
     # no other rule of this listing may speak here: only price_drop routes to "deals"
     hours = [now + timedelta(hours=h) for h in range(6)]
-    for at, price in zip(hours, ["75.00", "60.00", "60.00", "75.00", "75.00", "60.00"], strict=True):
+    for at, price in zip(
+        hours, ["75.00", "60.00", "60.00", "75.00", "75.00", "60.00"], strict=True
+    ):
         read(store, at, ident, price)
         alert_pass(store, settings, at)
     drops = [p for p in hook.payloads if p["title"].startswith("Price drop")]
@@ -92,7 +102,9 @@ def test_a_flap_is_suppressed_and_logged(
     sync_sample(store)
     ident = listing_id(store, *PACK)
     settings = settings_for(
-        db_url, tmp_path, channels={"ops": hook.url()},
+        db_url,
+        tmp_path,
+        channels={"ops": hook.url()},
         rules={"out_of_stock": {"hold_checks": 2}, "back_in_stock": {"enabled": False}},
     )
     steps = ["in", "out", "in", "out", "out"]
@@ -119,7 +131,11 @@ def test_a_channel_answering_500_keeps_the_alert_pending_and_retries_with_backof
     sync_sample(store)
     ident = listing_id(store, *PACK)
     settings = settings_for(
-        db_url, tmp_path, channels={"ops": hook.url()}, retry_first="1m", retry_max="10m",
+        db_url,
+        tmp_path,
+        channels={"ops": hook.url()},
+        retry_first="1m",
+        retry_max="10m",
     )
     check_all(store, now)
     alert_pass(store, settings, now)
@@ -152,7 +168,10 @@ def test_the_daily_cap_folds_the_rest_into_one_digest(
 ) -> None:
     sync_sample(store)
     settings = settings_for(
-        db_url, tmp_path, channels={"ops": hook.url()}, daily_cap=3,
+        db_url,
+        tmp_path,
+        channels={"ops": hook.url()},
+        daily_cap=3,
         rules={"price_held": {"enabled": False}},
     )
     check_all(store, now)
@@ -227,6 +246,8 @@ def test_the_alerts_commands(hook: Webhook, tmp_path: Path, now: datetime) -> No
     unknown = runner.invoke(main, ["--config", str(config), "alerts", "test", "pager"])
     assert unknown.exit_code != 0 and "no alert channel named 'pager'" in unknown.output
     listed = runner.invoke(main, ["--config", str(config), "alerts", "list"])
-    assert listed.exit_code == 0 and "price_drop" in listed.output and "channel ops" in listed.output
+    assert (
+        listed.exit_code == 0 and "price_drop" in listed.output and "channel ops" in listed.output
+    )
     log = runner.invoke(main, ["--config", str(config), "alerts", "log"])
     assert log.exit_code == 0 and "sent" in log.output and "failed" in log.output
