@@ -281,9 +281,8 @@ def listing_problems(
     or a page saying it is out of stock: ``unavailable_at``)."""
     problems = []
     if consecutive_failures >= FAILING_IN_A_ROW:
-        problems.append(
-            f"failed {consecutive_failures} times in a row ({last_status}: {last_error})"
-        )
+        why = last_error or (last_status.meaning if last_status else "no reason recorded")
+        problems.append(f"failed {consecutive_failures} times in a row ({last_status}: {why})")
     if unavailable_at is not None and (last_ok_at is None or unavailable_at > last_ok_at):
         if not is_fresh(unavailable_at, now, limit):
             hours = limit.total_seconds() / 3600

@@ -24,6 +24,7 @@ from tracker.rules import (
 )
 from tracker.scheduling.jobstore import job_rows, vendor_schedules
 from tracker.scheduling.recovery import close_dead_runs
+from tracker.store import alerts as stored_alerts
 from tracker.store.engine import Store
 from tracker.store.models import CrawlRun, Listing, SchedulerState, Vendor
 
@@ -123,6 +124,14 @@ def status_report(store: Store, settings: Settings, now: datetime) -> StatusRepo
             .where(Listing.active, Vendor.active)
             .order_by(Vendor.slug, Listing.position, Listing.id)
         ).all()
+    with store.sessions() as session:
+        failing = stored_alerts.failing_channels(session)
+    for channel, count, since, error in failing:
+        report.problems.append(
+            f"alerts: {count} message(s) for channel {channel} pending since "
+            f"{time_text(since)} UTC, the channel failed: {error or 'no reason recorded'} "
+            "(`tracker alerts log`)"
+        )
     for vendor, profile, listing in listings:
         for problem in listing_problems(
             consecutive_failures=listing.consecutive_failures,

@@ -182,6 +182,21 @@ def folded(session: Session, before: datetime | None = None) -> list[AlertMessag
     return list(session.scalars(query.order_by(AlertMessage.id)))
 
 
+def failing_channels(session: Session) -> list[tuple[str, int, datetime, str | None]]:
+    """Channels with pending messages that failed at least once: how many, since when, the
+    newest error."""
+    rows = session.scalars(
+        select(AlertMessage)
+        .where(AlertMessage.status == PENDING, AlertMessage.attempts > 0)
+        .order_by(AlertMessage.id)
+    )
+    found: dict[str, tuple[int, datetime, str | None]] = {}
+    for row in rows:
+        count, since, _ = found.get(row.channel, (0, row.created_at, None))
+        found[row.channel] = (count + 1, since, row.last_error)
+    return [(channel, *values) for channel, values in sorted(found.items())]
+
+
 def recent(session: Session, limit: int) -> list[AlertMessage]:
     return list(session.scalars(select(AlertMessage).order_by(AlertMessage.id.desc()).limit(limit)))
 
