@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from tracker.cli import main
 from tracker.alerts.settings import AlertSettings, RuleSettings
+from tracker.cli import main
 from tracker.config import (
     PROJECT_ROOT,
     CrawlSettings,

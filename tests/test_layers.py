@@ -39,6 +39,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
     "publishing": ("tracker.publishing",),
     "web": ("tracker.web",),
     "notifying": ("tracker.notifying",),
+    "linking": ("tracker.linking",),
     "services": ("tracker.services",),
     "cli": ("tracker.cli", "tracker.__main__"),
     "spiders": ("spiders",),
@@ -53,12 +54,14 @@ ALLOWED: dict[str, set[str]] = {
     "publishing": {"ground", "core", "state"},
     "web": {"ground", "core", "state", "publishing"},
     "notifying": {"ground", "core", "state"},
+    "linking": {"ground", "core", "state"},
     "services": {
-        "ground", "core", "state", "crawling", "scheduling", "publishing", "web", "notifying"
+        "ground", "core", "state", "crawling", "scheduling", "publishing", "web", "notifying",
+        "linking",
     },
     "cli": {
         "ground", "core", "state", "crawling", "scheduling", "publishing", "web", "notifying",
-        "services",
+        "linking", "services",
     },
     "spiders": {"ground", "core", "state", "crawling"},
 }

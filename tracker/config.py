@@ -128,6 +128,15 @@ class ScheduleSettings(_Section):
         return value
 
 
+class LinkSettings(_Section):
+    """`tracker links check`: how outbound affiliate links are requested."""
+
+    timeout_seconds: float = Field(10.0, gt=0)
+    max_redirects: int = Field(5, ge=0, le=20)
+    allow_private: bool = False  # request private and loopback addresses (tests, intranets)
+    exclude: list[str] = []  # listings never checked, as "vendor:listing key"
+
+
 class Settings(BaseSettings):
     """Every setting of the tracker in one object."""
 
@@ -152,6 +161,7 @@ class Settings(BaseSettings):
     publish: PublishSettings = PublishSettings()
     schedule: ScheduleSettings = ScheduleSettings()
     alerts: AlertSettings = AlertSettings()
+    links: LinkSettings = LinkSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -17,8 +17,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from urllib.parse import urlsplit
 
 from tracker.domain import Availability, CheckStatus, ListingState, RowState, RunStatus, time_text
+from tracker.urls import link_allowed
 
 # --- freshness -------------------------------------------------------------------------------
 
@@ -298,3 +300,42 @@ def listing_problems(
             f"last good price from {time_text(last_ok_at)} UTC, older than {hours:g} hours"
         )
     return problems
+
+
+# --- affiliate link health -------------------------------------------------------------------
+
+LINK_BROKEN_AFTER = 2  # consecutive failed link checks before a link counts as broken
+LINK_GONE = frozenset({404, 410})
+
+
+def link_failure(
+    status: int | None, final_url: str | None, homepage: str, template: str | None
+) -> str | None:
+    """Why an affiliate link's check failed, or None when it leads to a page of the vendor's.
+
+    A failure: the request could not be made (``status`` None: DNS, refused, a private
+    address), a 404 or 410, or redirects that land on another host than the vendor's (or its
+    affiliate template's) or on the shop's home page. Other answers (a 403 bot check, a 5xx)
+    say nothing about the link itself.
+    """
+    if status is None:
+        return "no answer"
+    if status in LINK_GONE:
+        return f"HTTP {status}"
+    if final_url is None:
+        return None
+    if not link_allowed(final_url, homepage, template):
+        return f"redirects to another host: {final_url[:200]}"
+    if _is_home(final_url, homepage):
+        return f"redirects to the shop's home page: {final_url[:200]}"
+    return None
+
+
+def _is_home(url: str, homepage: str) -> bool:
+    path = urlsplit(url).path.rstrip("/")
+    return path == "" or path == urlsplit(homepage).path.rstrip("/")
+
+
+def link_broken(consecutive_failures: int) -> bool:
+    """A link is broken after LINK_BROKEN_AFTER failed checks in a row (one may be a hiccup)."""
+    return consecutive_failures >= LINK_BROKEN_AFTER

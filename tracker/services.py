@@ -14,6 +14,8 @@ from pathlib import Path
 from tracker.catalog import check_removals, load_catalog
 from tracker.config import Settings
 from tracker.domain import ListingState
+from tracker.linking.run import LinkReport
+from tracker.linking.run import check_links as run_link_checks
 from tracker.notifying import views
 from tracker.notifying.service import AlertPass, alert_pass
 from tracker.publishing.render import render_vendor_articles
@@ -28,9 +30,9 @@ from tracker.scheduling.runners import (
 from tracker.scheduling.scheduler import SchedulerContext, run_scheduler
 from tracker.scheduling.scrapyd import ScrapydRunner
 from tracker.scheduling.status import StatusReport, status_report
-from tracker.store import provenance, repo, review
+from tracker.store import links, provenance, repo, review
 from tracker.store.engine import Store, open_existing, open_store
-from tracker.store.models import AlertMessage
+from tracker.store.models import AlertMessage, LinkCheck
 from tracker.store.provenance import ListingProvenance
 from tracker.store.review import Reviewed
 
@@ -110,6 +112,30 @@ def alert_overview(settings: Settings) -> views.Overview:
     store = open_settings_store(settings)
     try:
         return views.overview(store, settings.alerts)
+    finally:
+        store.close()
+
+
+def check_links(
+    settings: Settings, vendor: str | None, now: Callable[[], datetime]
+) -> LinkReport:
+    """Check the affiliate links now (one vendor's or all), then send the alerts that fired."""
+    store = open_settings_store(settings)
+    try:
+        report = run_link_checks(store, settings, now, vendor)
+        alert_pass(store, settings, now())
+        return report
+    finally:
+        store.close()
+
+
+def link_results(settings: Settings) -> list[tuple[str, str, LinkCheck]]:
+    store = open_settings_store(settings)
+    try:
+        with store.sessions() as session:
+            rows = links.results(session)
+            session.expunge_all()
+            return rows
     finally:
         store.close()
 

@@ -233,3 +233,32 @@ def vendor_broken(facts: VendorFacts, rule: RuleSettings, *, command: str) -> Co
         what = f"all {facts.listings} of its listings failed their last check"
     todo = f"Look at `{command} status` and the run's Scrapy log; is the shop up?"
     return Condition(True, None, what, todo)
+
+
+@dataclass(frozen=True, slots=True)
+class LinkFacts:
+    """A listing's last affiliate link check (`tracker links check`)."""
+
+    url: str
+    failure: str | None
+    failures: int  # in a row
+    broken_since: datetime | None
+    checked_at: datetime
+
+
+def link_broken_condition(
+    state: ListingState, link: LinkFacts | None, *, command: str
+) -> Condition:
+    """The listing's affiliate link failed its check twice in a row (rules.link_broken)."""
+    if link is None or link.broken_since is None:
+        return Condition(False)
+    what = (
+        f"{link.url} failed {link.failures} checks in a row, last "
+        f"{time_text(link.checked_at)} UTC: {link.failure or 'no reason recorded'}; broken since "
+        f"{time_text(link.broken_since)} UTC"
+    )
+    todo = (
+        "Readers clicking Buy land on an error or elsewhere: fix the listing's affiliate_url "
+        f"or the vendor's affiliate template. `{command} links list`"
+    )
+    return Condition(True, None, what, todo)

@@ -21,6 +21,7 @@ TITLES = {
     "extraction_broken": "Extraction broken",
     "price_held": "Price held by the publish gate",
     "page_gone": "Product page gone",
+    "link_broken": "Affiliate link broken",
     "test": "Test",
     "digest": "Digest",
 }

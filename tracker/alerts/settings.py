@@ -19,6 +19,7 @@ RuleName = Literal[
     "extraction_broken",
     "price_held",
     "page_gone",
+    "link_broken",
 ]
 RULE_NAMES: tuple[str, ...] = get_args(RuleName)
 VENDOR_RULES = frozenset({"vendor_broken"})  # the others are about one listing

@@ -8,6 +8,7 @@ from tracker import services
 from tracker.cli.alerts import alerts
 from tracker.cli.catalog import catalog
 from tracker.cli.crawl import crawl, extract_page
+from tracker.cli.links import links
 from tracker.cli.output import console, escaped, operator_errors, settings_of
 from tracker.cli.prices import prices
 from tracker.cli.render import render
@@ -47,3 +48,4 @@ for command in (init, catalog, crawl, extract_page, render, serve, prices, sampl
 main.add_command(schedule)
 main.add_command(status)
 main.add_command(alerts)
+main.add_command(links)

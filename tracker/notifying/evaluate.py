@@ -66,6 +66,7 @@ def _listing_condition(
     now: datetime,
     site_max_age: timedelta,
     command: str,
+    link: c.LinkFacts | None,
     before: RuleState,
 ) -> c.Condition:
     armed = before.phase is Phase.ARMED
@@ -85,6 +86,8 @@ def _listing_condition(
         return c.price_held(state, command=command)
     if name == "page_gone":
         return c.page_gone_condition(state, command=command)
+    if name == "link_broken":
+        return c.link_broken_condition(state, link, command=command)
     raise ValueError(f"unknown rule {name}")
 
 
@@ -151,6 +154,7 @@ def evaluate(store: Store, settings: Settings, now: datetime) -> EvaluateReport:
             elif moved.event is Event.REARM:
                 report.rearmed.append(label)
 
+        link_facts = stored.link_facts(session)
         for state in repo.listing_states(session):
             subject = Subject(
                 f"listing:{state.listing_id}",
@@ -163,13 +167,21 @@ def evaluate(store: Store, settings: Settings, now: datetime) -> EvaluateReport:
                 rule = alerts.rule(name, state.vendor_slug, state.product_slug)
                 if not rule.enabled:
                     continue
+                link = link_facts.get(state.listing_id)
                 advance(
                     name,
                     subject,
                     rule,
-                    state.last_checked_at,
+                    link.checked_at if name == "link_broken" and link else state.last_checked_at,
                     partial(
-                        _listing_condition, name, state, rule, now, site_max_age, alerts.command
+                        _listing_condition,
+                        name,
+                        state,
+                        rule,
+                        now,
+                        site_max_age,
+                        alerts.command,
+                        link,
                     ),
                 )
         runs_needed = max(

@@ -25,6 +25,7 @@ from tracker.rules import (
 from tracker.scheduling.jobstore import job_rows, vendor_schedules
 from tracker.scheduling.recovery import close_dead_runs
 from tracker.store import alerts as stored_alerts
+from tracker.store import links as stored_links
 from tracker.store.engine import Store
 from tracker.store.models import CrawlRun, Listing, SchedulerState, Vendor
 
@@ -126,6 +127,13 @@ def status_report(store: Store, settings: Settings, now: datetime) -> StatusRepo
         ).all()
     with store.sessions() as session:
         failing = stored_alerts.failing_channels(session)
+        link_rows = stored_links.results(session)
+    for vendor, key, check in link_rows:
+        if check.broken_since is not None:
+            report.problems.append(
+                f"listing {vendor}:{key}: affiliate link broken since "
+                f"{time_text(check.broken_since)} UTC: {check.failure or 'no reason recorded'}"
+            )
     for channel, count, since, error in failing:
         report.problems.append(
             f"alerts: {count} message(s) for channel {channel} pending since "

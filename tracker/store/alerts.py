@@ -9,9 +9,9 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from tracker.alerts.conditions import VendorFacts
+from tracker.alerts.conditions import LinkFacts, VendorFacts
 from tracker.alerts.machine import Phase, RuleState
-from tracker.store.models import AlertMessage, AlertState, CrawlRun, Listing, Vendor
+from tracker.store.models import AlertMessage, AlertState, CrawlRun, LinkCheck, Listing, Vendor
 
 PENDING = "pending"
 SENT = "sent"
@@ -101,6 +101,16 @@ def vendor_facts(session: Session, runs: int) -> list[VendorFacts]:
             )
         )
     return facts
+
+
+def link_facts(session: Session) -> dict[int, LinkFacts]:
+    """Each listing's last affiliate link check."""
+    return {
+        row.listing_id: LinkFacts(
+            row.url, row.failure, row.consecutive_failures, row.broken_since, row.checked_at
+        )
+        for row in session.scalars(select(LinkCheck))
+    }
 
 
 def add_message(

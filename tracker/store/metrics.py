@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tracker.rules import GOOD_RUNS, shown
-from tracker.store.models import AlertMessage, CrawlRun, Listing, Vendor
+from tracker.store.models import AlertMessage, CrawlRun, LinkCheck, Listing, Vendor
 from tracker.store.repo import listing_states
 
 
@@ -21,6 +21,7 @@ class MetricFacts:
     shown: dict[str, int] = field(default_factory=dict)  # listings by what the box shows
     alerts: dict[str, int] = field(default_factory=dict)  # alert messages by status
     last_good_run_age: dict[str, float] = field(default_factory=dict)  # vendor -> seconds
+    links: dict[str, int] = field(default_factory=dict)  # "ok", "failing", "broken"
 
 
 def metric_facts(session: Session, now: datetime, site_max_age: timedelta) -> MetricFacts:
@@ -58,6 +59,13 @@ def metric_facts(session: Session, now: datetime, site_max_age: timedelta) -> Me
         .where(CrawlRun.status.in_(GOOD_RUNS))
         .group_by(Vendor.slug)
     )
+    links: Counter[str] = Counter()
+    for check in session.scalars(select(LinkCheck)):
+        if check.broken_since is not None:
+            links["broken"] += 1
+        else:
+            links["failing" if check.failure else "ok"] += 1
+    facts.links = dict(links)
     facts.last_good_run_age = {
         slug: (now - finished).total_seconds() for slug, finished in good if finished is not None
     }

@@ -292,3 +292,19 @@ class AlertMessage(Base):
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class LinkCheck(Base):
+    """The last check of a listing's outbound affiliate link (`tracker links check`)."""
+
+    __tablename__ = "link_checks"
+
+    listing_id: Mapped[int] = mapped_column(ForeignKey("listings.id"), primary_key=True)
+    checked_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    url: Mapped[str] = mapped_column(String(2000))  # the link checked (after the template)
+    http_status: Mapped[int | None] = mapped_column(Integer)
+    final_url: Mapped[str | None] = mapped_column(String(2000))
+    final_host: Mapped[str | None] = mapped_column(String(300))
+    failure: Mapped[str | None] = mapped_column(Text)  # why the last check failed
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
+    broken_since: Mapped[datetime | None] = mapped_column(UTCDateTime)

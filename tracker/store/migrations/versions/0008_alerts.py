@@ -1,4 +1,4 @@
-"""alert rules' states and the alert messages (pending, sent, folded, suppressed)
+"""alert rules' states, the alert messages (pending, sent, folded, suppressed), link checks
 
 Revision ID: 0008_alerts
 Revises: 0006_seen_availability
@@ -60,7 +60,28 @@ def upgrade() -> None:
     )
 
 
+    op.create_table(
+        "link_checks",
+        sa.Column("listing_id", sa.Integer(), nullable=False),
+        sa.Column("checked_at", tracker.store.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("url", sa.String(length=2000), nullable=False),
+        sa.Column("http_status", sa.Integer(), nullable=True),
+        sa.Column("final_url", sa.String(length=2000), nullable=True),
+        sa.Column("final_host", sa.String(length=300), nullable=True),
+        sa.Column("failure", sa.Text(), nullable=True),
+        sa.Column("consecutive_failures", sa.Integer(), nullable=False),
+        sa.Column(
+            "broken_since", tracker.store.models.UTCDateTime(timezone=True), nullable=True
+        ),
+        sa.ForeignKeyConstraint(
+            ["listing_id"], ["listings.id"], name=op.f("fk_link_checks_listing_id_listings")
+        ),
+        sa.PrimaryKeyConstraint("listing_id", name=op.f("pk_link_checks")),
+    )
+
+
 def downgrade() -> None:
+    op.drop_table("link_checks")
     op.drop_index("ix_alert_messages_status_next", table_name="alert_messages")
     op.drop_table("alert_messages")
     op.drop_table("alert_states")
