@@ -39,10 +39,14 @@ def alerts_test(ctx: click.Context, channel: str | None) -> None:
 
 
 @alerts.command("list")
+@click.option(
+    "--all", "show_all", is_flag=True, help="Armed rules too (one row per rule and listing)."
+)
 @click.pass_context
 @operator_errors
-def alerts_list(ctx: click.Context) -> None:
-    """The channels, the rules and where they go, and each rule's state per listing/vendor."""
+def alerts_list(ctx: click.Context, show_all: bool) -> None:
+    """The channels, the rules and where they go, and each rule's state per listing/vendor
+    (those not armed; --all for every one)."""
     view = services.alert_overview(settings_of(ctx))
     if not view.channels:
         console.print("No alert channel configured: alerts are off (see README, Alerts).")
@@ -54,6 +58,8 @@ def alerts_list(ctx: click.Context) -> None:
     console.print(rules)
     table = Table("rule", "subject", "state", "since", "last fired", "fires", "last seen")
     for row in view.states:
+        if row.phase == "armed" and not show_all:
+            continue
         table.add_row(
             escaped(row.rule),
             escaped(view.names.get(row.subject, row.subject)),
@@ -61,7 +67,7 @@ def alerts_list(ctx: click.Context) -> None:
             when(row.since),
             when(row.fired_at),
             str(row.fires),
-            escaped((row.detail or "-")[:120]),
+            escaped((row.detail or "-")[:160]),
         )
     console.print(table)
     console.print(

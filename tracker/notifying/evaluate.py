@@ -132,7 +132,8 @@ def evaluate(store: Store, settings: Settings, now: datetime) -> EvaluateReport:
                 ),
             )
             after = replace(moved.state, reference=found.reference)
-            stored.save_state(session, rows, name, subject.key, after, found.what or None, now)
+            detail = found.what if found.true else None  # what held, while it holds
+            stored.save_state(session, rows, name, subject.key, after, detail, now)
             label = f"{name} {subject.key}"
             if moved.event is Event.FIRE:
                 report.fired.append(label)
