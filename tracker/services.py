@@ -109,7 +109,7 @@ def test_alert_channels(
 
 def alert_overview(settings: Settings) -> views.Overview:
     """The channels, the rules and each rule's state."""
-    store = open_settings_store(settings)
+    store = open_existing_store(settings)
     try:
         return views.overview(store, settings.alerts)
     finally:
@@ -130,7 +130,8 @@ def check_links(
 
 
 def link_results(settings: Settings) -> list[tuple[str, str, LinkCheck]]:
-    store = open_settings_store(settings)
+    """Each active listing's last affiliate link check."""
+    store = open_existing_store(settings)
     try:
         with store.sessions() as session:
             rows = links.results(session)
@@ -142,7 +143,7 @@ def link_results(settings: Settings) -> list[tuple[str, str, LinkCheck]]:
 
 def alert_log(settings: Settings, limit: int) -> tuple[list[AlertMessage], dict[str, str]]:
     """The newest alert messages with their status and reason."""
-    store = open_settings_store(settings)
+    store = open_existing_store(settings)
     try:
         return views.log_rows(store, limit)
     finally:
