@@ -4,6 +4,7 @@ unless allowed."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from tracker import services
 from tracker.cli import main
 from tracker.config import load_settings
 from tracker.linking.check import check_link
+from tracker.linking.run import LinkChecksEvery
 from tracker.rules import link_failure
 
 HOME = "https://shop.example/"
@@ -103,3 +105,35 @@ def test_private_addresses_are_not_requested_unless_allowed() -> None:
         assert shop.paths() == []
         allowed = check_link(f"{shop.url}/pill", allow_private=True)
         assert allowed.status == 200 and shop.paths() == ["/pill"]
+
+
+@pytest.mark.slow
+def test_the_scheduler_checks_the_links_every_links_every(tmp_path: Path) -> None:
+    with ScriptedSite() as shop:
+        shop.script("/pill", product_page("Pill", "75.00"))
+        shop_vendor = vendor("shop", f"{shop.url}/", [listing("pill", f"{shop.url}/pill")])
+        settings = write_project(tmp_path, catalog(shop_vendor))
+        assert settings.config_path is not None
+        settings.config_path.write_text(
+            settings.config_path.read_text() + '[links]\nallow_private = true\nevery = "1d"\n',
+            encoding="utf-8",
+        )
+        settings = load_settings(settings.config_path)
+        store = services.open_settings_store(settings)
+        try:
+            services.sync_catalog_file(store, settings.catalog, env={})
+            passes: list[datetime] = []
+            due = LinkChecksEvery(store, settings, passes.append)
+            due(datetime.now(UTC))  # never checked: a check starts in its own thread
+            assert due.thread is not None
+            due.thread.join(timeout=60)
+            assert shop.paths() == ["/pill"] and len(passes) == 1  # then the alerts' pass
+            first = due.thread
+            due(datetime.now(UTC) + timedelta(hours=23))  # checked within links.every
+            assert due.thread is first and shop.paths() == ["/pill"]
+            due(datetime.now(UTC) + timedelta(hours=25))
+            assert due.thread is not first
+            due.thread.join(timeout=60)
+            assert shop.paths() == ["/pill", "/pill"]
+        finally:
+            store.close()

@@ -135,6 +135,18 @@ class LinkSettings(_Section):
     max_redirects: int = Field(5, ge=0, le=20)
     allow_private: bool = False  # request private and loopback addresses (tests, intranets)
     exclude: list[str] = []  # listings never checked, as "vendor:listing key"
+    every: str | None = None  # the scheduler checks the links this often (None: it does not)
+
+    @field_validator("every")
+    @classmethod
+    def _every(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_duration(value)
+        return value
+
+    @property
+    def every_seconds(self) -> float | None:
+        return parse_duration(self.every) if self.every is not None else None
 
 
 class Settings(BaseSettings):

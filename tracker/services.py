@@ -14,7 +14,7 @@ from pathlib import Path
 from tracker.catalog import check_removals, load_catalog
 from tracker.config import Settings
 from tracker.domain import ListingState
-from tracker.linking.run import LinkReport
+from tracker.linking.run import LinkChecksEvery, LinkReport
 from tracker.linking.run import check_links as run_link_checks
 from tracker.notifying import views
 from tracker.notifying.service import AlertPass, alert_pass
@@ -226,6 +226,18 @@ def alerts_every(settings: Settings, store: Store) -> Callable[[datetime], None]
     return beat
 
 
+def at_wake_up(settings: Settings, store: Store) -> Callable[[datetime], None]:
+    """The scheduler's wake-ups: the alerts' pass when due, the link checks when due."""
+    alerts = alerts_every(settings, store)
+    links_due = LinkChecksEvery(store, settings, lambda now: alert_pass(store, settings, now))
+
+    def beat(now: datetime) -> None:
+        alerts(now)
+        links_due(now)
+
+    return beat
+
+
 def start_scheduler(settings: Settings) -> None:
     """Sync the catalog, then run the scheduler until SIGINT or SIGTERM."""
     store = open_settings_store(settings)
@@ -244,7 +256,7 @@ def start_scheduler(settings: Settings) -> None:
             store,
             make_runner(settings, store),
             render_after(settings, store),
-            on_beat=alerts_every(settings, store),
+            on_beat=at_wake_up(settings, store),
         )
         run_scheduler(context)
     finally:

@@ -3,16 +3,20 @@ and record each result (rules.link_failure decides what failed)."""
 
 from __future__ import annotations
 
+import logging
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 from tracker.config import Settings
 from tracker.linking.check import check_link
 from tracker.rules import link_failure
 from tracker.store import links
 from tracker.store.engine import Store
+
+log = logging.getLogger("tracker.links")
 
 
 @dataclass
@@ -68,3 +72,40 @@ def check_links(
         if broken:
             report.broken.append(name)
     return report
+
+
+class LinkChecksEvery:
+    """At the scheduler's wake-ups: check the links in a thread of their own (a long check must
+    not hold the heartbeat) when the newest recorded check is ``links.every`` old."""
+
+    def __init__(
+        self, store: Store, settings: Settings, after: Callable[[datetime], object]
+    ) -> None:
+        self.store = store
+        self.settings = settings
+        self.after = after  # the alerts after the checks
+        self.thread: threading.Thread | None = None
+
+    def __call__(self, now: datetime) -> None:
+        every = self.settings.links.every_seconds
+        if every is None or (self.thread is not None and self.thread.is_alive()):
+            return
+        with self.store.sessions() as session:
+            newest = links.newest_check(session)
+        if newest is not None and (now - newest).total_seconds() < every:
+            return
+        self.thread = threading.Thread(target=self.run, name="link-checks", daemon=True)
+        self.thread.start()
+
+    def run(self) -> None:
+        try:
+            report = check_links(self.store, self.settings, lambda: datetime.now(UTC))
+            log.info(
+                "links: %d checked, %d failed, %d broken",
+                report.checked,
+                len(report.failed),
+                len(report.broken),
+            )
+            self.after(datetime.now(UTC))
+        except Exception:  # the scheduler goes on; the next wake-up tries again
+            log.exception("links: the scheduled check failed")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tracker.rules import link_broken
@@ -79,3 +79,7 @@ def results(session: Session) -> list[tuple[str, str, LinkCheck]]:
         .order_by(Vendor.slug, Listing.position, Listing.id)
     ).all()
     return [(slug, key, check) for slug, key, check in rows]
+
+
+def newest_check(session: Session) -> datetime | None:
+    return session.scalar(select(func.max(LinkCheck.checked_at)))
