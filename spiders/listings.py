@@ -37,6 +37,8 @@ from tracker.crawljob import CrawlJob, CrawlTarget
 from tracker.domain import CheckStatus
 from tracker.extract import extract
 
+CONFIRMING = "tracker_confirming_gone"  # request meta: the second look at a 404 or 410
+
 
 class ListingsSpider(scrapy.Spider):
     """Check the active listings of the catalog (of one vendor with ``-a vendor=SLUG``)."""
@@ -129,8 +131,16 @@ class ListingsSpider(scrapy.Spider):
         status, error = classify_failure(failure)
         if failure.check(HttpError):
             status, error = self.refine_http_error(failure.value.response, targets, status, error)
-        self.logger.info("%s: %s", request.url, error)
         follow: FollowUp | None = meta.get("follow_up")
+        if status is CheckStatus.NOT_FOUND and follow is None and not meta.get(CONFIRMING):
+            # One 404 may be a shop's hiccup: ask once more in this run before the listing
+            # leaves the box (rules.page_gone).
+            self.logger.info("%s: %s; asking once more to confirm", request.url, error)
+            yield request.replace(meta={**meta, CONFIRMING: True}, dont_filter=True)
+            return
+        if meta.get(CONFIRMING) and status is CheckStatus.NOT_FOUND:
+            error = f"{error} (confirmed by a second request)"
+        self.logger.info("%s: %s", request.url, error)
         if follow is not None and follow.fallback:
             yield from follow.fallback
             return

@@ -264,7 +264,7 @@ def test_nothing_but_catalog_pages_and_robots_txt_is_requested(scenario: Scenari
     [
         (Reply(503, "down for maintenance"), {}, "blocked", {"/robots.txt"}),
         (Reply(429), {}, "blocked", {"/robots.txt"}),
-        (Reply(hang=True), {}, "blocked", {"/robots.txt"}),
+        (Reply(hang=True), {}, "timeout", {"/robots.txt"}),
         (Reply(404), {}, "ok", {"/robots.txt", "/pill"}),
         # the vendor's own override: robots.txt is not even asked for
         (Reply(503), {"crawl": {"obey_robots": False}}, "ok", {"/pill"}),
@@ -283,7 +283,7 @@ def test_robots_txt_failures_follow_rfc_9309(
         result = stored(settings)["pill"]
         assert set(shop.paths()) == paths
         assert result.status == status
-        if status == "blocked":
+        if status in ("blocked", "timeout"):
             assert "robots.txt" in (result.error or "") and "disallow" in (result.error or "")
 
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import click
 
+from tracker.alerts.settings import AlertSettings, RuleSettings
 from tracker.cli import main
 from tracker.config import (
     PROJECT_ROOT,
     CrawlSettings,
+    LinkSettings,
     PublishSettings,
     ScheduleSettings,
     Settings,
@@ -39,11 +41,14 @@ def test_every_command_has_help() -> None:
 
 
 def test_every_setting_is_documented() -> None:
-    sections = ("site", "crawl", "publish", "schedule", "root", "config_path")
+    sections = ("site", "crawl", "publish", "schedule", "alerts", "links", "root", "config_path")
     keys = [k for k in Settings.model_fields if k not in sections]
     keys += [f"site.{k}" for k in SiteSettings.model_fields]
     keys += [f"crawl.{k}" for k in CrawlSettings.model_fields]
     keys += [f"publish.{k}" for k in PublishSettings.model_fields]
     keys += [f"schedule.{k}" for k in ScheduleSettings.model_fields]
+    keys += [f"alerts.{k}" for k in AlertSettings.model_fields]
+    keys += [f"links.{k}" for k in LinkSettings.model_fields]
+    keys += list(RuleSettings.model_fields)  # a rule's keys
     missing = [key for key in keys if f"`{key}`" not in README]
     assert missing == []

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from OpenSSL.SSL import Error as SSLError
 from scrapy.exceptions import IgnoreRequest
-from twisted.internet.error import ConnectionLost, DNSLookupError
+from twisted.internet.error import ConnectionLost, ConnectionRefusedError, DNSLookupError
 from twisted.python.failure import Failure
-from twisted.web._newclient import ResponseFailed
+from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 
-from tracker.crawling.failures import classify_failure
+from tracker.crawling.failures import HostUnreachable, classify_failure
 from tracker.domain import CheckStatus
 
 
@@ -40,7 +41,23 @@ def failure_of(exc: BaseException) -> Failure:
             "the request failed (runtime): the shop hung up",
         ),
         (IgnoreRequest(), CheckStatus.BLOCKED, "not requested: a middleware"),
-        (DNSLookupError(), CheckStatus.HTTP_ERROR, "DNS lookup failed: DNS lookup failed."),
+        (DNSLookupError(), CheckStatus.UNREACHABLE, "DNS lookup failed: DNS lookup failed."),
+        (ConnectionRefusedError(), CheckStatus.UNREACHABLE, "connection refused"),
+        (
+            ResponseNeverReceived([failure_of(SSLError([("SSL", "bad", "certificate")]))]),
+            CheckStatus.UNREACHABLE,
+            "TLS error:",
+        ),
+        (
+            HostUnreachable("connection refused (robots.txt)"),
+            CheckStatus.UNREACHABLE,
+            "connection refused (robots.txt)",
+        ),
+        (
+            HostUnreachable("robots.txt unreachable", CheckStatus.TIMEOUT),
+            CheckStatus.TIMEOUT,
+            "robots.txt unreachable",
+        ),
     ],
 )
 def test_a_failure_is_a_sentence(exc: Exception, status: CheckStatus, text: str) -> None:

@@ -33,6 +33,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "tracker.rules",
         "tracker.claims",
         "tracker.exchange",
+        "tracker.alerts",
     ),
     "state": ("tracker.store",),
     "crawling": ("tracker.crawling",),
@@ -41,6 +42,8 @@ LAYERS: dict[str, tuple[str, ...]] = {
     "web": ("tracker.web",),
     "services": ("tracker.services", "tracker.onboarding", "tracker.catalogfile"),
     "admin": ("tracker.web.admin",),  # the dashboard: a shell over the services, mounted by cli
+    "notifying": ("tracker.notifying",),
+    "linking": ("tracker.linking",),
     "cli": ("tracker.cli", "tracker.__main__"),
     "spiders": ("spiders",),
 }
@@ -53,24 +56,27 @@ ALLOWED: dict[str, set[str]] = {
     "scheduling": {"ground", "core", "state"},
     "publishing": {"ground", "core", "state"},
     "web": {"ground", "core", "state", "publishing"},
-    "services": {"ground", "core", "state", "crawling", "scheduling", "publishing", "web"},
-    "admin": {"ground", "core", "state", "crawling", "scheduling", "publishing", "web", "services"},
+    "notifying": {"ground", "core", "state"},
+    "linking": {"ground", "core", "state"},
+    "services": {
+        "ground", "core", "state", "crawling", "scheduling", "publishing", "web", "notifying",
+        "linking",
+    },
+    "admin": {
+        "ground", "core", "state", "crawling", "scheduling", "publishing", "web", "notifying",
+        "linking", "services",
+    },
     "cli": {
-        "ground",
-        "core",
-        "state",
-        "crawling",
-        "scheduling",
-        "publishing",
-        "web",
-        "services",
-        "admin",
+        "ground", "core", "state", "crawling", "scheduling", "publishing", "web", "notifying",
+        "linking", "services", "admin",
     },
     "spiders": {"ground", "core", "state", "crawling"},
 }
 # What a layer must not import: frameworks, databases, HTTP (a module or any module below it).
 SHELL_FRAMEWORKS = {"apscheduler", "scrapy", "twisted", "jinja2", "click", "rich"}
-HTTP = {"starlette", "uvicorn", "httpx", "urllib.request", "http.client", "http.server"}
+HTTP = {
+    "starlette", "uvicorn", "httpx", "urllib.request", "http.client", "http.server", "apprise"
+}
 DATABASE = {"sqlalchemy", "alembic", "psycopg"}
 FORBIDDEN: dict[str, set[str]] = {
     "ground": SHELL_FRAMEWORKS | HTTP | DATABASE,

@@ -299,3 +299,55 @@ def test_an_out_of_stock_reading_is_no_problem_while_current(
         limit=DAY,
     )
     assert [p[: len(e)] for p, e in zip(found, problems, strict=True)] == problems
+
+
+def test_a_failing_listing_without_an_error_text_never_says_none() -> None:
+    found = rules.listing_problems(
+        consecutive_failures=3,
+        last_status=CheckStatus.UNREACHABLE,
+        last_error=None,
+        last_ok_at=NOW - H,
+        now=NOW,
+        limit=DAY,
+    )
+    assert found == [
+        "failed 3 times in a row (unreachable: the shop could not be reached (refused, DNS or "
+        "TLS failure))"
+    ]
+
+
+def test_a_page_gone_leaves_the_box_until_a_reading_comes_back() -> None:
+    base = dict(
+        listing_id=1,
+        product_slug="p",
+        product_name="P",
+        vendor_slug="v",
+        vendor_name="V",
+        label="l",
+        url="https://v.example/p",
+        affiliate_url="https://v.example/p",
+        quantity=None,
+        unit=None,
+        strength_amount=None,
+        strength_unit=None,
+        position=0,
+        price=Decimal("75"),
+        currency="USD",
+        availability="InStock",
+        regular_price=None,
+        confirmed=True,
+        first_seen_at=NOW - DAY,
+        last_seen_at=NOW - H,
+        last_status=CheckStatus.NOT_FOUND,
+        last_error="HTTP 404",
+        consecutive_failures=1,
+        vendor_homepage="https://v.example/",
+        vendor_affiliate_template=None,
+    )
+    gone = ListingState(**base, last_checked_at=NOW)  # type: ignore[arg-type]
+    assert rules.page_gone(gone) and rules.shown(gone, NOW, DAY).state is RowState.GONE
+    back = ListingState(
+        **{**base, "last_status": CheckStatus.OK, "last_seen_at": NOW},  # type: ignore[arg-type]
+        last_checked_at=NOW,
+    )
+    assert not rules.page_gone(back) and rules.shown(back, NOW, DAY).state is RowState.PRICED

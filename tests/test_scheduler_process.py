@@ -84,6 +84,8 @@ def test_interval_runs_skip_a_slow_vendor_and_survive_a_restart(
         assert process.stop() == 0
     log = first_log.read_text()
     assert "database is locked" not in log and "Traceback" not in log, log
+    beats = [line for line in log.splitlines() if "heartbeat" in line and " INFO " in line]
+    assert all("Added job" in line for line in beats), beats  # a beat a second, none at INFO
     for vendor in ("cosmicnootropic", "harbor-health"):
         runs = runs_of(url, vendor)
         assert all(r.status != "running" for r in runs), [(r.id, r.status) for r in runs]

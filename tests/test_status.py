@@ -5,6 +5,7 @@ Most tests use a fixed `now`; the last ones run the real commands (demo, crawl, 
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 from datetime import datetime, timedelta
@@ -19,6 +20,7 @@ from tests.scheduling import runs_of, write_catalog, write_settings
 from tracker import services
 from tracker.cli import main
 from tracker.cli.output import print_prices
+from tracker.cli.schedule import status_json
 from tracker.config import Settings
 from tracker.domain import Availability, Check, CheckStatus, Offer, RunStatus
 from tracker.profile import VendorDisplay, VendorProfile
@@ -28,6 +30,7 @@ from tracker.scheduling.recovery import close_dead_runs
 from tracker.scheduling.scheduler import SchedulerError, beat, claim, release
 from tracker.scheduling.status import status_report
 from tracker.store import repo
+from tracker.store.alerts import add_message
 from tracker.store.engine import Store
 from tracker.store.models import CrawlRun, Listing, SchedulerState, Vendor
 
@@ -291,3 +294,32 @@ def test_a_crawl_of_all_vendors_records_one_run_per_vendor(project: Settings) ->
     assert result.exit_code == 0, result.output
     for vendor, line in vendor_lines(result.output, SAMPLE_VENDORS).items():
         assert "never" not in line and " ok " in line, (vendor, line)
+
+
+def test_status_json_and_a_failing_alert_channel(
+    store: Store, tmp_path: Path, now: datetime
+) -> None:
+    settings = prepared(store, tmp_path)
+    set_listings(store, last_ok_at=now - timedelta(hours=1), consecutive_failures=0)
+    run_id = add_run(store, now - timedelta(hours=1))
+    with store.sessions.begin() as session:
+        repo.finish_run(session, run_id, now - timedelta(minutes=59), RunStatus.FAILED, None)
+        message = add_message(
+            session,
+            now=now,
+            rule="page_gone",
+            subject="listing:1",
+            channel="ops",
+            title="t",
+            body="b",
+        )
+        message.attempts, message.last_error = 2, "Failed to send: error=500."
+    report = status_report(store, settings, now)
+    assert "vendor harbor-health: last run 1 failed: no reason recorded" in report.problems
+    assert any(
+        "alerts: 1 message(s) for channel ops" in p and "error=500" in p for p in report.problems
+    ), report.problems
+    found = status_json(report)
+    assert json.loads(json.dumps(found)) == found
+    (vendor,) = found["vendors"]  # type: ignore[misc]
+    assert vendor["last_run"]["status"] == "failed" and found["needs_operator"] is True

@@ -10,12 +10,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import update
 from starlette.testclient import TestClient
 
 from tests.conftest import NOW
 from tests.seeding import PRICES, check_all, listing_id, seed_sample, serving
 from tracker.config import Settings, SiteSettings
+from tracker.domain import RunStatus
+from tracker.store import repo
 from tracker.store.engine import Store, open_store
 from tracker.store.history import click_counts
 from tracker.store.models import Listing
@@ -235,3 +238,25 @@ def test_tracker_serve_runs_uvicorn(tmp_path: Path) -> None:
         with urllib.request.urlopen(f"{url}/boxes/cortexin.html", timeout=30) as response:
             body = response.read().decode("utf-8")
             assert response.headers["ETag"] and "$75.00" in body
+
+
+def test_metrics_in_the_prometheus_text_format(
+    seeded: Store, client: TestClient, clock: Clock
+) -> None:
+    with seeded.sessions.begin() as session:
+        run = repo.start_run(session, vendor_slug="harbor-health", now=NOW - timedelta(hours=3))
+        repo.finish_run(session, run.id, NOW - timedelta(hours=2), RunStatus.OK)
+    clock.now = NOW + timedelta(hours=30)  # the sample's prices were read 2 h before NOW
+    response = client.get("/metrics")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/plain")
+    families = {f.name: f for f in text_string_to_metric_families(response.text)}
+    values = {
+        (f.name, tuple(s.labels.values())): s.value
+        for f in families.values()
+        for s in f.samples
+    }
+    assert values[("tracker_crawl_runs", ("ok",))] == 1
+    assert values[("tracker_listings_by_check_status", ("ok",))] == 8
+    assert values[("tracker_listings_shown", ("stale",))] == 8
+    assert values[("tracker_last_good_run_age_seconds", ("harbor-health",))] == 32 * 3600

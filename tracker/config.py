@@ -17,6 +17,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from tracker.alerts.settings import AlertSettings
 from tracker.schedules import parse_duration
 from tracker.spelling import did_you_mean, keys_at, likely
 from tracker.urls import is_http_url, require_http_url
@@ -149,6 +150,27 @@ class ScheduleSettings(_Section):
         return value
 
 
+class LinkSettings(_Section):
+    """`tracker links check`: how outbound affiliate links are requested."""
+
+    timeout_seconds: float = Field(10.0, gt=0)
+    max_redirects: int = Field(5, ge=0, le=20)
+    allow_private: bool = False  # request private and loopback addresses (tests, intranets)
+    exclude: list[str] = []  # listings never checked, as "vendor:listing key"
+    every: str | None = None  # the scheduler checks the links this often (None: it does not)
+
+    @field_validator("every")
+    @classmethod
+    def _every(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_duration(value)
+        return value
+
+    @property
+    def every_seconds(self) -> float | None:
+        return parse_duration(self.every) if self.every is not None else None
+
+
 class Settings(BaseSettings):
     """Every setting of the tracker in one object."""
 
@@ -173,6 +195,8 @@ class Settings(BaseSettings):
     crawl: CrawlSettings = CrawlSettings()
     publish: PublishSettings = PublishSettings()
     schedule: ScheduleSettings = ScheduleSettings()
+    alerts: AlertSettings = AlertSettings()
+    links: LinkSettings = LinkSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -34,6 +34,7 @@ class CheckStatus(enum.StrEnum):
     UNMATCHED_VARIANT = "unmatched_variant"
     AMBIGUOUS = "ambiguous"
     OFFSITE_REDIRECT = "offsite_redirect"
+    UNREACHABLE = "unreachable"  # refused connection, DNS failure, TLS error: not a bot check
 
     @property
     def is_success(self) -> bool:
@@ -56,6 +57,7 @@ _CHECK_MEANINGS = {
     CheckStatus.UNMATCHED_VARIANT: "the listing's variant is not on the page",
     CheckStatus.AMBIGUOUS: "the page offers several prices and none is clearly the listing's",
     CheckStatus.OFFSITE_REDIRECT: "the page redirects away from the vendor's site",
+    CheckStatus.UNREACHABLE: "the shop could not be reached (refused, DNS or TLS failure)",
 }
 
 
@@ -187,6 +189,7 @@ class RowState(enum.StrEnum):
     CHECK = "check"  # stale, held or never checked: a "check the price" link
     UNAVAILABLE = "unavailable"  # the page says out of stock or discontinued, and no price
     LINK_ONLY = "link_only"  # the vendor's terms forbid showing prices
+    GONE = "gone"  # the page answers 404/410 (confirmed): the row leaves the box
 
 
 @dataclass(frozen=True, slots=True)

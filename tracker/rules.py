@@ -17,8 +17,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from urllib.parse import urlsplit
 
 from tracker.domain import Availability, CheckStatus, ListingState, RowState, RunStatus, time_text
+from tracker.urls import link_allowed
 
 # --- freshness -------------------------------------------------------------------------------
 
@@ -55,17 +57,36 @@ def unavailable_since(state: ListingState, now: datetime, limit: timedelta) -> d
     return seen if is_fresh(seen, now, limit) else None
 
 
+def current_availability(state: ListingState) -> str | None:
+    """What the newest reading says of stock: the price span's, or a newer stock-only reading."""
+    seen = state.seen_availability_at
+    if seen is not None and (state.last_seen_at is None or seen > state.last_seen_at):
+        return state.seen_availability
+    return state.availability
+
+
+def page_gone(state: ListingState) -> bool:
+    """The last check found the listing's page gone (404 or 410 twice in one run, or a redirect
+    to the shop's home page) and nothing was read since: the listing leaves the box at once."""
+    if state.last_status is not CheckStatus.NOT_FOUND or state.last_checked_at is None:
+        return False
+    readings = [t for t in (state.last_seen_at, state.seen_availability_at) if t is not None]
+    return not readings or state.last_checked_at > max(readings)
+
+
 @dataclass(frozen=True, slots=True)
 class Shown:
     """What the box shows of a listing, and why when it shows no price."""
 
     state: RowState
-    why: str | None = None  # "held", "stale", "no price yet", "link only", "unavailable"
+    why: str | None = None  # "held", "stale", "no price yet", "link only", "unavailable", "gone"
 
 
 def shown(state: ListingState, now: datetime, site_max_age: timedelta) -> Shown:
     """A price only when the gate let it through, it is fresh (by the vendor's max age) and the
-    vendor allows prices."""
+    vendor allows prices; nothing at all when the page is gone."""
+    if page_gone(state):
+        return Shown(RowState.GONE, "gone")
     if state.link_only:
         return Shown(RowState.LINK_ONLY, "link only")
     limit = max_age(site_max_age, state.max_age_hours)
@@ -262,9 +283,8 @@ def listing_problems(
     or a page saying it is out of stock: ``unavailable_at``)."""
     problems = []
     if consecutive_failures >= FAILING_IN_A_ROW:
-        problems.append(
-            f"failed {consecutive_failures} times in a row ({last_status}: {last_error})"
-        )
+        why = last_error or (last_status.meaning if last_status else "no reason recorded")
+        problems.append(f"failed {consecutive_failures} times in a row ({last_status}: {why})")
     if unavailable_at is not None and (last_ok_at is None or unavailable_at > last_ok_at):
         if not is_fresh(unavailable_at, now, limit):
             hours = limit.total_seconds() / 3600
@@ -280,3 +300,42 @@ def listing_problems(
             f"last good price from {time_text(last_ok_at)} UTC, older than {hours:g} hours"
         )
     return problems
+
+
+# --- affiliate link health -------------------------------------------------------------------
+
+LINK_BROKEN_AFTER = 2  # consecutive failed link checks before a link counts as broken
+LINK_GONE = frozenset({404, 410})
+
+
+def link_failure(
+    status: int | None, final_url: str | None, homepage: str, template: str | None
+) -> str | None:
+    """Why an affiliate link's check failed, or None when it leads to a page of the vendor's.
+
+    A failure: the request could not be made (``status`` None: DNS, refused, a private
+    address), a 404 or 410, or redirects that land on another host than the vendor's (or its
+    affiliate template's) or on the shop's home page. Other answers (a 403 bot check, a 5xx)
+    say nothing about the link itself.
+    """
+    if status is None:
+        return "no answer"
+    if status in LINK_GONE:
+        return f"HTTP {status}"
+    if final_url is None:
+        return None
+    if not link_allowed(final_url, homepage, template):
+        return f"redirects to another host: {final_url[:200]}"
+    if _is_home(final_url, homepage):
+        return f"redirects to the shop's home page: {final_url[:200]}"
+    return None
+
+
+def _is_home(url: str, homepage: str) -> bool:
+    path = urlsplit(url).path.rstrip("/")
+    return path == "" or path == urlsplit(homepage).path.rstrip("/")
+
+
+def link_broken(consecutive_failures: int) -> bool:
+    """A link is broken after LINK_BROKEN_AFTER failed checks in a row (one may be a hiccup)."""
+    return consecutive_failures >= LINK_BROKEN_AFTER

@@ -14,6 +14,10 @@ from pathlib import Path
 from tracker.catalog import check_removals, load_catalog
 from tracker.config import Settings
 from tracker.domain import ListingState
+from tracker.linking.run import LinkChecksEvery, LinkReport
+from tracker.linking.run import check_links as run_link_checks
+from tracker.notifying import views
+from tracker.notifying.service import AlertPass, alert_pass
 from tracker.publishing.render import render_vendor_articles
 from tracker.scheduling.recovery import close_dead_runs
 from tracker.scheduling.runners import (
@@ -26,8 +30,9 @@ from tracker.scheduling.runners import (
 from tracker.scheduling.scheduler import SchedulerContext, run_scheduler
 from tracker.scheduling.scrapyd import ScrapydRunner
 from tracker.scheduling.status import StatusReport, status_report
-from tracker.store import provenance, repo, review
+from tracker.store import links, provenance, repo, review
 from tracker.store.engine import Store, open_existing, open_store
+from tracker.store.models import AlertMessage, LinkCheck
 from tracker.store.provenance import ListingProvenance
 from tracker.store.review import Reviewed
 
@@ -77,7 +82,72 @@ def crawl(
     """
     for line in close_dead_runs(store, settings, datetime.now(UTC), ask_nodes=False):
         log.warning("%s", line)
-    return run_local_crawl(settings, store, vendor, extra_env=extra_env, on_progress=on_progress)
+    outcome = run_local_crawl(settings, store, vendor, extra_env=extra_env, on_progress=on_progress)
+    alert_pass(store, settings, datetime.now(UTC))  # never raises: a channel cannot break it
+    return outcome
+
+
+def run_alerts_now(settings: Settings, now: datetime) -> AlertPass:
+    """Evaluate the alert rules now and send what is due (pending retries included)."""
+    store = open_settings_store(settings)
+    try:
+        return alert_pass(store, settings, now)
+    finally:
+        store.close()
+
+
+def test_alert_channels(
+    settings: Settings, channel: str | None, now: datetime
+) -> list[views.TestResult]:
+    """Send a test message to one alert channel, or to each."""
+    store = open_settings_store(settings)
+    try:
+        return views.send_test(store, settings.alerts, channel, now)
+    finally:
+        store.close()
+
+
+def alert_overview(settings: Settings) -> views.Overview:
+    """The channels, the rules and each rule's state."""
+    store = open_existing_store(settings)
+    try:
+        return views.overview(store, settings.alerts)
+    finally:
+        store.close()
+
+
+def check_links(
+    settings: Settings, vendor: str | None, now: Callable[[], datetime]
+) -> LinkReport:
+    """Check the affiliate links now (one vendor's or all), then send the alerts that fired."""
+    store = open_settings_store(settings)
+    try:
+        report = run_link_checks(store, settings, now, vendor)
+        alert_pass(store, settings, now())
+        return report
+    finally:
+        store.close()
+
+
+def link_results(settings: Settings) -> list[tuple[str, str, LinkCheck]]:
+    """Each active listing's last affiliate link check."""
+    store = open_existing_store(settings)
+    try:
+        with store.sessions() as session:
+            rows = links.results(session)
+            session.expunge_all()
+            return rows
+    finally:
+        store.close()
+
+
+def alert_log(settings: Settings, limit: int) -> tuple[list[AlertMessage], dict[str, str]]:
+    """The newest alert messages with their status and reason."""
+    store = open_existing_store(settings)
+    try:
+        return views.log_rows(store, limit)
+    finally:
+        store.close()
 
 
 def listing_provenance(store: Store, listing_id: int) -> ListingProvenance:
@@ -118,9 +188,15 @@ def make_runner(settings: Settings, store: Store) -> Runner:
 
 
 def render_after(settings: Settings, store: Store) -> Callable[[str, RunSnapshot], None]:
-    """What the scheduler does after a vendor's crawl: re-render the articles that show it."""
+    """What the scheduler does after a vendor's crawl: re-render the articles that show it
+    (when the run read prices), then evaluate the alerts and send what is due."""
 
-    def after(vendor: str, _snapshot: RunSnapshot) -> None:
+    def after(vendor: str, snapshot: RunSnapshot) -> None:
+        if settings.schedule.render_after_crawl and snapshot.offers:
+            render(vendor)
+        alert_pass(store, settings, datetime.now(UTC))
+
+    def render(vendor: str) -> None:
         report = render_vendor_articles(settings, store, vendor)
         written = [str(r.target) for r in report.results if r.changed]
         log.info(
@@ -134,6 +210,32 @@ def render_after(settings: Settings, store: Store) -> Callable[[str, RunSnapshot
             log.error("render: %s", error)
 
     return after
+
+
+def alerts_every(settings: Settings, store: Store) -> Callable[[datetime], None]:
+    """At the scheduler's wake-ups, an alert pass every ``alerts.every``: the time-based rules
+    (a listing gone stale) and the retries of pending messages."""
+    last: list[datetime] = []
+
+    def beat(now: datetime) -> None:
+        if last and (now - last[0]).total_seconds() < settings.alerts.every_seconds:
+            return
+        last[:] = [now]
+        alert_pass(store, settings, now)
+
+    return beat
+
+
+def at_wake_up(settings: Settings, store: Store) -> Callable[[datetime], None]:
+    """The scheduler's wake-ups: the alerts' pass when due, the link checks when due."""
+    alerts = alerts_every(settings, store)
+    links_due = LinkChecksEvery(store, settings, lambda now: alert_pass(store, settings, now))
+
+    def beat(now: datetime) -> None:
+        alerts(now)
+        links_due(now)
+
+    return beat
 
 
 def start_scheduler(settings: Settings) -> None:
@@ -153,7 +255,8 @@ def start_scheduler(settings: Settings) -> None:
             settings,
             store,
             make_runner(settings, store),
-            render_after(settings, store) if settings.schedule.render_after_crawl else None,
+            render_after(settings, store),
+            on_beat=at_wake_up(settings, store),
         )
         run_scheduler(context)
     finally:

@@ -8,8 +8,10 @@ import click
 
 from tracker import onboarding, services
 from tracker.cli.admin import admin
+from tracker.cli.alerts import alerts
 from tracker.cli.catalog import catalog
 from tracker.cli.crawl import crawl, extract_page
+from tracker.cli.links import links
 from tracker.cli.output import console, escaped, operator_errors, settings_of
 from tracker.cli.prices import prices
 from tracker.cli.render import render
@@ -70,3 +72,5 @@ for command in (init, catalog, crawl, extract_page, render, serve, prices, sampl
 main.add_command(schedule)
 main.add_command(status)
 main.add_command(admin)
+main.add_command(alerts)
+main.add_command(links)

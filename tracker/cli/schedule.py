@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 from collections.abc import Callable
@@ -118,11 +119,17 @@ def schedule_run_now(ctx: click.Context, vendor: str) -> None:
 
 
 @click.command("status")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object, for scripts.")
 @click.pass_context
 @operator_errors
-def status(ctx: click.Context) -> None:
+def status(ctx: click.Context, as_json: bool) -> None:
     """Last run per vendor, next run, failing and stale listings; exit 1 when action is needed."""
     report = services.status_at(settings_of(ctx), datetime.now(UTC))
+    if as_json:
+        click.echo(json.dumps(status_json(report), indent=2))
+        if report.needs_operator:
+            raise click.exceptions.Exit(1)
+        return
     table = Table("vendor", "last run", "status", "pages", "offers", "failures", "next run")
     for row in report.vendors:
         run = row.last_run
@@ -142,6 +149,45 @@ def status(ctx: click.Context) -> None:
     if report.needs_operator:
         raise click.exceptions.Exit(1)
     console.print("All good.")
+
+
+def status_json(report: StatusReport) -> dict[str, object]:
+    """The report as plain JSON values (times in ISO 8601 UTC, null for none)."""
+
+    def iso(moment: datetime | None) -> str | None:
+        return moment.isoformat() if moment else None
+
+    vendors = []
+    for row in report.vendors:
+        run = row.last_run
+        vendors.append(
+            {
+                "vendor": row.vendor,
+                "schedule": row.schedule,
+                "scheduled": row.scheduled,
+                "paused": row.paused,
+                "next_run": iso(row.next_run),
+                "last_run": None
+                if run is None
+                else {
+                    "id": run.id,
+                    "status": str(run.status),
+                    "started_at": iso(run.started_at),
+                    "finished_at": iso(run.finished_at),
+                    "pages": run.pages,
+                    "offers": run.offers,
+                    "failures": run.failures,
+                    "error": run.error,
+                },
+            }
+        )
+    return {
+        "needs_operator": report.needs_operator,
+        "scheduler": report.scheduler,
+        "problems": report.problems,
+        "notes": report.notes,
+        "vendors": vendors,
+    }
 
 
 def _print_footer(report: StatusReport) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+from OpenSSL.SSL import Error as SSLError
 from scrapy.exceptions import (
     CannotResolveHostError,
     DownloadCancelledError,
@@ -18,12 +19,14 @@ from scrapy.exceptions import (
 )
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.internet.error import (
+    ConnectError,
     ConnectionDone,
     ConnectionLost,
     DNSLookupError,
     TCPTimedOutError,
     TimeoutError,
 )
+from twisted.internet.error import ConnectionRefusedError as ConnectionRefused
 from twisted.python.failure import Failure
 from twisted.web._newclient import ResponseNeverReceived
 
@@ -41,6 +44,46 @@ class RobotsDisallowed(IgnoreRequest):
     """robots.txt (or its absence through a server error) forbids the request."""
 
 
+class HostUnreachable(IgnoreRequest):
+    """The host could not be reached for its robots.txt (refused, DNS, TLS): nothing was
+    requested there. ``status`` says how (unreachable, or a timeout)."""
+
+    def __init__(self, message: str, status: CheckStatus = CheckStatus.UNREACHABLE) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def unreachable_kind(exc: BaseException) -> tuple[CheckStatus, str] | None:
+    """A refused connection, a failed DNS lookup or a TLS error: the shop is unreachable
+    (not a bot check, not a timeout). None for anything else."""
+    if isinstance(exc, DownloadConnectionRefusedError | ConnectionRefused):
+        return CheckStatus.UNREACHABLE, "connection refused"
+    if isinstance(exc, CannotResolveHostError | DNSLookupError):
+        return CheckStatus.UNREACHABLE, f"DNS lookup failed: {_text(exc, 'no address')}"
+    if _is_tls(exc):
+        return CheckStatus.UNREACHABLE, f"TLS error: {_text(exc, 'handshake failed')}"
+    if isinstance(exc, ConnectError) and not isinstance(exc, TCPTimedOutError):
+        return CheckStatus.UNREACHABLE, f"cannot connect: {_text(exc, 'connection failed')}"
+    return None
+
+
+def timed_out(exc: BaseException) -> bool:
+    return isinstance(exc, DownloadTimeoutError | TimeoutError | TCPTimedOutError)
+
+
+def _is_tls(exc: BaseException) -> bool:
+    if isinstance(exc, SSLError):
+        return True
+    reasons = getattr(exc, "reasons", None)
+    return isinstance(reasons, list) and any(
+        isinstance(r, Failure) and _is_tls(r.value) for r in reasons
+    )
+
+
+def _text(exc: BaseException, otherwise: str) -> str:
+    return failure_text(Failure(exc), otherwise)
+
+
 def classify_failure(failure: Failure) -> tuple[CheckStatus, str]:
     """The check status and an operator's message for a request that gave no page."""
     if failure.check(HttpError):
@@ -55,6 +98,8 @@ def classify_failure(failure: Failure) -> tuple[CheckStatus, str]:
         return CheckStatus.HTTP_ERROR, f"HTTP {code}{asked}"
     if failure.check(OffsiteRedirect):
         return CheckStatus.OFFSITE_REDIRECT, failure_text(failure, "a redirect left the vendor")
+    if failure.check(HostUnreachable):
+        return failure.value.status, failure_text(failure, "the host is unreachable")
     if failure.check(RobotsDisallowed):
         return CheckStatus.BLOCKED, failure_text(failure, "robots.txt forbids the request")
     if failure.check(DownloadTimeoutError, TimeoutError, TCPTimedOutError):
@@ -64,6 +109,9 @@ def classify_failure(failure: Failure) -> tuple[CheckStatus, str]:
             CheckStatus.HTTP_ERROR,
             "the connection closed before the whole page arrived (truncated response)",
         )
+    unreachable = unreachable_kind(failure.value)
+    if unreachable is not None:
+        return unreachable
     if failure.check(ResponseNeverReceived, ConnectionDone, ConnectionLost):
         return CheckStatus.HTTP_ERROR, "the connection closed before an answer arrived"
     if failure.check(DownloadCancelledError):
@@ -71,10 +119,6 @@ def classify_failure(failure: Failure) -> tuple[CheckStatus, str]:
         if "max size" in message:
             return CheckStatus.HTTP_ERROR, f"page too large (crawl.max_page_bytes): {message}"
         return CheckStatus.HTTP_ERROR, f"download stopped: {message}"
-    if failure.check(DownloadConnectionRefusedError):
-        return CheckStatus.HTTP_ERROR, "connection refused"
-    if failure.check(CannotResolveHostError, DNSLookupError):
-        return CheckStatus.HTTP_ERROR, f"DNS lookup failed: {failure_text(failure, 'no address')}"
     if failure.check(IgnoreRequest):
         return CheckStatus.BLOCKED, f"not requested: {failure_text(failure, 'a middleware')}"
     kind = _words(failure.type.__name__)

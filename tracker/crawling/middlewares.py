@@ -25,8 +25,15 @@ from scrapy.utils.misc import build_from_crawler, load_object
 from scrapy.utils.response import response_status_message
 from twisted.internet.defer import Deferred
 
-from tracker.crawling.failures import OffsiteRedirect, RobotsDisallowed
+from tracker.crawling.failures import (
+    HostUnreachable,
+    OffsiteRedirect,
+    RobotsDisallowed,
+    timed_out,
+    unreachable_kind,
+)
 from tracker.crawling.policy import host_key, retry_after_seconds
+from tracker.domain import CheckStatus
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +63,7 @@ class RobotsRules:
 
     parser: RobotParser | None = None
     refusal: str | None = None
+    unreachable: CheckStatus | None = None  # the host could not be reached: not a refusal
 
     def check(self, url: str, user_agent: str) -> str | None:
         """None when allowed, else the reason."""
@@ -95,6 +103,8 @@ class RobotsTxtPolicyMiddleware:
             return
         rules = await self.rules_for(request)
         reason = rules.check(request.url, self.user_agent)
+        if reason and rules.unreachable is not None:
+            raise HostUnreachable(reason, rules.unreachable)
         if reason:
             self.crawler.stats.inc_value("robotstxt/forbidden")  # type: ignore[union-attr]
             raise RobotsDisallowed(reason)
@@ -132,8 +142,13 @@ class RobotsTxtPolicyMiddleware:
             )
         except Exception as exc:  # a timeout, a refused or reset connection: unreachable
             log.warning("%s/robots.txt unreachable (%s): nothing is crawled there", origin, exc)
+            kind = unreachable_kind(exc)
+            if kind is not None:
+                return RobotsRules(refusal=f"{kind[1]} (robots.txt)", unreachable=kind[0])
+            timeout = timed_out(exc)
             return RobotsRules(
-                refusal=f"robots.txt unreachable ({type(exc).__name__}): treated as disallow"
+                refusal=f"robots.txt unreachable ({type(exc).__name__}): treated as disallow",
+                unreachable=CheckStatus.TIMEOUT if timeout else None,
             )
         stats.inc_value(f"robotstxt/response_status_count/{response.status}")
         if response.status >= 500 or response.status == 429:  # 429: "too fast", not "absent"

@@ -22,7 +22,7 @@ from scrapy.crawler import Crawler
 from scrapy.utils.asyncio import create_looping_call
 
 from tracker.crawling.context import CrawlContext
-from tracker.domain import Check, RunStatus
+from tracker.domain import Check, CheckStatus, RunStatus
 from tracker.rules import run_outcome
 from tracker.store import repo
 from tracker.store.engine import Store, open_store
@@ -40,6 +40,9 @@ class StorePipeline:
         self.buffer: list[Check] = []
         self.pages_seen: defaultdict[str, set[str]] = defaultdict(set)
         self.runs: dict[str, int] = {}  # vendor slug -> its run
+        # What failed, per vendor: the run's reason when it read nothing (never "None").
+        self.failed: defaultdict[str, Counter[CheckStatus]] = defaultdict(Counter)
+        self.failure_sample: defaultdict[str, dict[CheckStatus, str]] = defaultdict(dict)
         self.vendor_of: dict[int, str] = {}  # listing id -> vendor slug
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(self.engine_started, signal=signals.engine_started)
@@ -110,7 +113,11 @@ class StorePipeline:
         batch, self.buffer = self.buffer, []
         by_vendor: defaultdict[str, list[Check]] = defaultdict(list)
         for check in batch:
-            by_vendor[self.vendor_of[check.listing_id]].append(check)
+            slug = self.vendor_of[check.listing_id]
+            by_vendor[slug].append(check)
+            if not check.status.is_success and check.offer is None:
+                self.failed[slug][check.status] += 1
+                self.failure_sample[slug].setdefault(check.status, check.error or "")
         gate = self.context.job.gate()
         with self.store.sessions.begin() as session:
             for slug, checks in by_vendor.items():
@@ -140,7 +147,10 @@ class StorePipeline:
                     expected=run.expected,
                     finish_reason=reason,
                 )
-                repo.finish_run(session, run_id, datetime.now(UTC), status, error)
+                why = error
+                if why is None and status in (RunStatus.FAILED, RunStatus.PARTIAL):
+                    why = failures_text(self.failed[slug], self.failure_sample[slug])
+                repo.finish_run(session, run_id, datetime.now(UTC), status, why)
                 log.info("crawl run %s (%s) finished: %s", run_id, slug, status)
         self.store.close()
         self.store = None
@@ -152,6 +162,18 @@ _FINISH_REASONS = {
     "closespider_timeout": "the crawl reached its time limit (crawl.time_limit_seconds) "
     "before it finished",
 }
+
+
+def failures_text(counts: Counter[CheckStatus], samples: dict[CheckStatus, str]) -> str | None:
+    """What failed in a run, by status, with one error of each: "2 unreachable (connection
+    refused), 1 not_found (HTTP 404: the page is gone)"."""
+    if not counts:
+        return None
+    parts = []
+    for status, count in counts.most_common():
+        sample = samples.get(status) or status.meaning
+        parts.append(f"{count} {status} ({sample[:200]})")
+    return "checks failed: " + ", ".join(parts)
 
 
 def finish_reason_text(reason: str) -> str:

@@ -78,8 +78,8 @@ def offer_row(
 ) -> OfferRow | None:
     """One row; the price only when confirmed and fresh.
 
-    None when the link is unsafe or leads off the vendor's hosts (a row changed behind the
-    catalog's back): that row is left out of the box.
+    None when the page is gone (rules.page_gone), or when the link is unsafe or leads off the
+    vendor's hosts (a row changed behind the catalog's back): that row is left out of the box.
     """
     if not link_allowed(
         state.affiliate_url, state.vendor_homepage, state.vendor_affiliate_template
@@ -87,6 +87,8 @@ def offer_row(
         return None
     link = f"{link_base}/go/{state.listing_id}" if link_base else state.affiliate_url
     row_state = shown(state, now, max_age).state
+    if row_state is RowState.GONE:
+        return None  # "no longer listed": no price, no stock, no button
     if row_state is not RowState.PRICED or state.price is None or state.currency is None:
         # No number. A page that said "out of stock" without a price says so, with its time.
         unavailable = row_state is RowState.UNAVAILABLE

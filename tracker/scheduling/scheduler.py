@@ -39,7 +39,7 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 
 from tracker.config import Settings
-from tracker.rules import GOOD_RUNS, needs_catch_up, scheduler_silent
+from tracker.rules import GOOD_RUNS, is_good_run, needs_catch_up, scheduler_silent
 from tracker.scheduling.jobstore import (
     JOB_FUNCTION,
     JOB_PREFIX,
@@ -63,6 +63,7 @@ HEARTBEAT_JOB = "tracker:heartbeat"
 CLAIM_ATTEMPTS = 5  # reads of the scheduler's row when other schedulers keep changing it
 
 AfterCrawl = Callable[[str, RunSnapshot], None]
+OnBeat = Callable[[datetime], None]
 
 
 class SchedulerError(Exception):
@@ -78,6 +79,7 @@ class SchedulerContext:
     runner: Runner
     after_crawl: AfterCrawl | None = None
     catch_up: bool = True  # bring stale vendors forward at start (a benchmark sets due times)
+    on_beat: OnBeat | None = None  # at every wake-up (the alerts' time-based rules, retries)
     stop: threading.Event = field(default_factory=threading.Event)
     running: set[str] = field(default_factory=set)
     lock: threading.Condition = field(default_factory=threading.Condition)
@@ -94,20 +96,33 @@ class SchedulerContext:
             log.info("vendor %s: crawl starts (%s, %s runner)", vendor, trigger, self.runner.name)
             snapshot = self.runner.crawl(vendor, trigger=trigger, stop=self.stop)
             if snapshot is not None:
-                log.info(
-                    "vendor %s: run %s %s (%d/%d checked, %d prices, %d failures)",
-                    vendor,
-                    snapshot.run_id,
-                    snapshot.status,
-                    snapshot.checks,
-                    snapshot.expected,
-                    snapshot.offers,
-                    snapshot.failures,
+                counts = (
+                    f"{snapshot.checks}/{snapshot.expected} checked, {snapshot.offers} prices, "
+                    f"{snapshot.failures} failures"
                 )
-                if self.after_crawl is not None and snapshot.offers:
+                if is_good_run(snapshot.status):
+                    log.info(
+                        "vendor %s: run %s %s (%s)",
+                        vendor,
+                        snapshot.run_id,
+                        snapshot.status,
+                        counts,
+                    )
+                else:
+                    log.warning(
+                        "vendor %s: run %s %s: %s (%s)",
+                        vendor,
+                        snapshot.run_id,
+                        snapshot.status,
+                        snapshot.error or "no reason recorded",
+                        counts,
+                    )
+                if self.after_crawl is not None:
                     self.after_crawl(vendor, snapshot)
-        except Exception:
-            log.exception("vendor %s: crawl failed", vendor)
+        except Exception as exc:
+            log.warning(
+                "vendor %s: crawl failed: %s", vendor, exc or type(exc).__name__, exc_info=True
+            )
         finally:
             with self.lock:
                 self.running.discard(vendor)
@@ -136,6 +151,8 @@ def heartbeat() -> None:
         beat(_context.store, now)
         for line in close_dead_runs(_context.store, _context.settings, now, ask_nodes=False):
             log.warning("%s", line)
+        if _context.on_beat is not None:
+            _context.on_beat(now)
 
 
 def beat(store: Store, now: datetime) -> None:
@@ -270,8 +287,25 @@ class StoppableScheduler(BlockingScheduler):
             wait_seconds = self._process_jobs()
 
 
+class HeartbeatAtDebug(logging.Filter):
+    """APScheduler logs each run of a job at INFO: the heartbeat's ("Running job", "executed
+    successfully", about 11,500 lines a day) go out at DEBUG instead, and only when DEBUG is on."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno > logging.INFO:
+            return True
+        record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+        return logging.getLogger().isEnabledFor(logging.DEBUG)
+
+
+HEARTBEAT_LOGGER = "apscheduler.executors.internal"  # the heartbeat's executor, nothing else
+
+
 def build_scheduler(context: SchedulerContext) -> StoppableScheduler:
     jobstore = StrictJobStore(engine=context.store.engine)
+    beats = logging.getLogger(HEARTBEAT_LOGGER)
+    if not any(isinstance(f, HeartbeatAtDebug) for f in beats.filters):
+        beats.addFilter(HeartbeatAtDebug())
     scheduler = StoppableScheduler(
         context.stop,
         timezone=UTC,

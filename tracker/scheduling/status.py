@@ -24,6 +24,8 @@ from tracker.rules import (
 )
 from tracker.scheduling.jobstore import job_rows, vendor_schedules
 from tracker.scheduling.recovery import close_dead_runs
+from tracker.store import alerts as stored_alerts
+from tracker.store import links as stored_links
 from tracker.store.engine import Store
 from tracker.store.models import CrawlRun, Listing, SchedulerState, Vendor
 
@@ -123,6 +125,21 @@ def status_report(store: Store, settings: Settings, now: datetime) -> StatusRepo
             .where(Listing.active, Vendor.active)
             .order_by(Vendor.slug, Listing.position, Listing.id)
         ).all()
+    with store.sessions() as session:
+        failing = stored_alerts.failing_channels(session)
+        link_rows = stored_links.results(session)
+    for vendor, key, check in link_rows:
+        if check.broken_since is not None:
+            report.problems.append(
+                f"listing {vendor}:{key}: affiliate link broken since "
+                f"{time_text(check.broken_since)} UTC: {check.failure or 'no reason recorded'}"
+            )
+    for channel, count, since, error in failing:
+        report.problems.append(
+            f"alerts: {count} message(s) for channel {channel} pending since "
+            f"{time_text(since)} UTC, the channel failed: {error or 'no reason recorded'} "
+            "(`tracker alerts log`)"
+        )
     for vendor, profile, listing in listings:
         for problem in listing_problems(
             consecutive_failures=listing.consecutive_failures,

@@ -284,3 +284,61 @@ class SecretKey(Base):
 
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
     value: Mapped[str] = mapped_column(String(128))
+
+
+class AlertState(Base):
+    """One alert rule's state machine for one listing or vendor (tracker.alerts.machine)."""
+
+    __tablename__ = "alert_states"
+    __table_args__ = (UniqueConstraint("rule", "subject"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rule: Mapped[str] = mapped_column(String(32))
+    subject: Mapped[str] = mapped_column(String(200))  # "listing:12", "vendor:slug"
+    phase: Mapped[str] = mapped_column(String(16))
+    since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    streak: Mapped[int] = mapped_column(Integer, default=0)
+    checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    fired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    fires: Mapped[int] = mapped_column(Integer, default=0)
+    reference: Mapped[str | None] = mapped_column(String(64))
+    detail: Mapped[str | None] = mapped_column(Text)  # what the condition said last
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class AlertMessage(Base):
+    """An alert for one channel: pending until sent (retried with backoff), or folded into a
+    digest, or a suppressed flap (no channel): `tracker alerts log`."""
+
+    __tablename__ = "alert_messages"
+    __table_args__ = (Index("ix_alert_messages_status_next", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    rule: Mapped[str] = mapped_column(String(32))
+    subject: Mapped[str] = mapped_column(String(200))
+    channel: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))  # pending, sent, folded, digested, suppressed
+    reason: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class LinkCheck(Base):
+    """The last check of a listing's outbound affiliate link (`tracker links check`)."""
+
+    __tablename__ = "link_checks"
+
+    listing_id: Mapped[int] = mapped_column(ForeignKey("listings.id"), primary_key=True)
+    checked_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    url: Mapped[str] = mapped_column(String(2000))  # the link checked (after the template)
+    http_status: Mapped[int | None] = mapped_column(Integer)
+    final_url: Mapped[str | None] = mapped_column(String(2000))
+    final_host: Mapped[str | None] = mapped_column(String(300))
+    failure: Mapped[str | None] = mapped_column(Text)  # why the last check failed
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
+    broken_since: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -18,7 +18,7 @@ from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractContextManager, asynccontextmanager, nullcontext
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.exc import DBAPIError
@@ -44,10 +44,12 @@ from tracker.store.engine import (
     stored_schema,
 )
 from tracker.store.history import affiliate_target
+from tracker.store.metrics import MetricFacts, metric_facts
 from tracker.store.operators import secret
 from tracker.store.repo import listing_states, products_by_slug
 from tracker.urls import link_allowed
 from tracker.web import clicks
+from tracker.web.metrics import CONTENT_TYPE_LATEST, metrics_text
 
 log = logging.getLogger(__name__)
 
@@ -296,6 +298,19 @@ def create_app(
             headers={"Cache-Control": "no-store", "Retry-After": str(RETRY_AFTER_SECONDS)},
         )
 
+    def metrics(request: Request) -> Response:
+        def read() -> MetricFacts:
+            with store.readers.begin() as session:
+                return metric_facts(
+                    session, live.clock(), timedelta(hours=settings.site.max_age_hours)
+                )
+
+        return Response(
+            metrics_text(read),
+            media_type=CONTENT_TYPE_LATEST,
+            headers={"Cache-Control": "no-store"},
+        )
+
     def index(request: Request) -> Response:
         with store.readers.begin() as session:
             slugs = sorted({s.product_slug for s in listing_states(session)})
@@ -311,6 +326,7 @@ def create_app(
         Route("/api/products/{product}/offers", product_route("json"), methods=["GET"]),
         Route("/go/{listing_id}", go, methods=["GET"]),
         *(extension(settings, store, live.clock) for extension in extensions),
+        Route("/metrics", metrics, methods=["GET"]),
     ]
     middleware = [
         Middleware(

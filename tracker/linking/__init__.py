@@ -1,0 +1,1 @@
+"""Affiliate link health: request each listing's outbound link politely and record the result."""
