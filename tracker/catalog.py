@@ -21,6 +21,7 @@ from pydantic import (
 )
 
 from tracker.domain import VariantSpec
+from tracker.feedconfig import FeedEntry, FeedMatch
 from tracker.profile import (
     ExtractionEntry,
     ScheduleEntry,
@@ -80,6 +81,7 @@ class ListingEntry(_Strict):
     quantity: int | None = Field(None, ge=1)
     unit: str | None = Field(None, max_length=40, description="What one unit is: vial, tablet")
     strength: str | None = None
+    feed: FeedMatch | None = None
 
     @field_validator("unit")
     @classmethod
@@ -205,11 +207,13 @@ class Catalog(_Strict):
 
     products: list[ProductEntry]
     vendors: list[VendorEntry]
+    feeds: list[FeedEntry] = []
 
     @model_validator(mode="after")
     def _references(self) -> Catalog:
         products = _unique([p.slug for p in self.products], "products")
-        _unique([v.slug for v in self.vendors], "vendors")
+        vendors = _unique([v.slug for v in self.vendors], "vendors")
+        fed = _feed_vendors(self.feeds, vendors)
         for v_index, vendor in enumerate(self.vendors):
             for l_index, listing in enumerate(vendor.listings):
                 if listing.product not in products:
@@ -217,7 +221,36 @@ class Catalog(_Strict):
                         f"vendors[{v_index}].listings[{l_index}].product: "
                         f"unknown product {listing.product!r}"
                     )
+                if listing.feed is not None and vendor.slug not in fed:
+                    raise ValueError(
+                        f"vendors[{v_index}].listings[{l_index}].feed: no feed in `feeds:` "
+                        f"prices vendor {vendor.slug!r}"
+                    )
         return self
+
+    def feed_of(self, vendor_slug: str) -> FeedEntry | None:
+        """The feed that prices a vendor, if any."""
+        return next((f for f in self.feeds if vendor_slug in f.vendors), None)
+
+
+def _feed_vendors(feeds: list[FeedEntry], vendors: set[str]) -> dict[str, str]:
+    """Each fed vendor's feed; a feed names known vendors, a vendor has one feed at most."""
+    names: set[str] = set()
+    fed: dict[str, str] = {}
+    for index, feed in enumerate(feeds):
+        if feed.name in names:
+            raise ValueError(f"feeds[{index}].name: duplicate feed name {feed.name!r}")
+        names.add(feed.name)
+        for slug in feed.vendors:
+            if slug not in vendors:
+                raise ValueError(f"feeds[{index}].vendors: unknown vendor {slug!r}")
+            if slug in fed:
+                raise ValueError(
+                    f"feeds[{index}].vendors: vendor {slug!r} is already priced by feed "
+                    f"{fed[slug]!r}"
+                )
+            fed[slug] = feed.name
+    return fed
 
 
 def _unique(slugs: list[str], where: str) -> set[str]:

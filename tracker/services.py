@@ -7,6 +7,7 @@ re-render after a crawl); the CLI calls it, and nothing below imports it.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,6 +15,7 @@ from pathlib import Path
 from tracker.catalog import check_removals, load_catalog
 from tracker.config import Settings
 from tracker.domain import ListingState
+from tracker.feeds.run import FeedRunReport, run_feed
 from tracker.publishing.render import render_vendor_articles
 from tracker.scheduling.recovery import close_dead_runs
 from tracker.scheduling.runners import (
@@ -78,6 +80,41 @@ def crawl(
     for line in close_dead_runs(store, settings, datetime.now(UTC), ask_nodes=False):
         log.warning("%s", line)
     return run_local_crawl(settings, store, vendor, extra_env=extra_env, on_progress=on_progress)
+
+
+def run_feeds(
+    settings: Settings,
+    store: Store,
+    name: str | None = None,
+    *,
+    now: datetime,
+    env: Mapping[str, str] | None = None,
+    accept_drop: bool = False,
+    trigger: str = "manual",
+) -> list[FeedRunReport]:
+    """Fetch and apply one feed of the catalog (by name), or all of them.
+
+    The catalog file says where each feed is and how to read it; its listings come from the
+    synced database (run `tracker catalog sync` after changing them).
+    """
+    catalog = load_catalog(settings.catalog, env)
+    feeds = [f for f in catalog.feeds if name is None or f.name == name]
+    if name is not None and not feeds:
+        known = ", ".join(f.name for f in catalog.feeds) or "none"
+        raise LookupError(f"no feed {name!r} in {settings.catalog} (feeds: {known})")
+    return [
+        run_feed(
+            settings,
+            store,
+            feed,
+            base_dir=settings.catalog.parent,
+            env=os.environ if env is None else env,
+            now=now,
+            trigger=trigger,
+            accept_drop=accept_drop,
+        )
+        for feed in feeds
+    ]
 
 
 def listing_provenance(store: Store, listing_id: int) -> ListingProvenance:

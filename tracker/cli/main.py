@@ -7,6 +7,7 @@ import click
 from tracker import services
 from tracker.cli.catalog import catalog
 from tracker.cli.crawl import crawl, extract_page
+from tracker.cli.feeds import feeds
 from tracker.cli.output import console, escaped, operator_errors, settings_of
 from tracker.cli.prices import prices
 from tracker.cli.render import render
@@ -45,3 +46,4 @@ for command in (init, catalog, crawl, extract_page, render, serve, prices, sampl
     main.add_command(command)
 main.add_command(schedule)
 main.add_command(status)
+main.add_command(feeds)
