@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: venv demo test test-fast lint accuracy bench bench-render bench-extract bench-schedule clean
+.PHONY: venv demo test test-fast lint accuracy bench bench-render bench-extract bench-schedule bench-feeds clean
 
 venv: $(STAMP)
 
@@ -42,6 +42,9 @@ bench-extract: venv
 
 bench-schedule: venv
 	$(BIN)/python bench/schedule_bench.py
+
+bench-feeds: venv
+	$(BIN)/python bench/feeds_bench.py
 
 clean:
 	rm -rf $(VENV) var out build *.egg-info .pytest_cache

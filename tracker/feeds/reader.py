@@ -217,7 +217,11 @@ def _xml_items(
     for name, columns in fmt.columns.items():
         for column in columns:
             wanted_tags.setdefault(column, []).append(name)
-    key_fields = [(kind, wanted[kind], _normalizer(kind)) for kind in wanted]
+    # Element tags as parsed ("{namespace}gtin") -> the identifier kinds they hold; "" marks
+    # the price, whose presence is checked. Filled as tags are met: one lookup per child.
+    watched = {kind for kind in wanted} | {"price"}
+    key_tags: dict[str, list[str]] = {}
+    normalizers = {kind: _normalizer(kind) for kind in wanted}
     context = etree.iterparse(
         io.BufferedReader(_Replay(head, stream), 1024 * 1024),
         events=("end",),
@@ -229,29 +233,27 @@ def _xml_items(
         remove_comments=True,
         remove_pis=True,
     )
-    seen_fields: set[str] = set()
+    price_seen = False
     try:
         for _, elem in context:
             report.rows += 1
-            fields: dict[str, str] = {}
+            hit = False
             for child in elem:
                 tag = child.tag
-                if not isinstance(tag, str):
-                    continue
-                local = tag.rpartition("}")[2]
-                names = wanted_tags.get(local)
-                if names:
-                    text = (child.text or "").strip()
-                    if text:
-                        for name in names:
-                            fields.setdefault(name, text)
-            seen_fields.update(fields)
-            for kind, values, normalize in key_fields:
-                value = fields.get(kind)
-                if value and normalize(value) in values:
-                    report.matched += 1
-                    yield FeedItem(report.rows, fields)
-                    break
+                kinds = key_tags.get(tag) if isinstance(tag, str) else None
+                if kinds is None:
+                    if not isinstance(tag, str):
+                        continue
+                    local = tag.rpartition("}")[2]
+                    kinds = key_tags[tag] = [f for f in wanted_tags.get(local, ()) if f in watched]
+                for kind in kinds:
+                    if kind == "price":
+                        price_seen = True
+                    elif not hit and child.text:
+                        hit = normalizers[kind](child.text.strip()) in wanted[kind]
+            if hit:
+                report.matched += 1
+                yield FeedItem(report.rows, _xml_fields(elem, wanted_tags))
             elem.clear(keep_tail=False)
             parent = elem.getparent()
             if parent is not None:
@@ -259,8 +261,19 @@ def _xml_items(
                     del parent[0]
     except etree.XMLSyntaxError as exc:
         raise FeedError(f"not well-formed XML after {report.rows} items: {exc}") from exc
-    if report.rows and "price" not in seen_fields:
+    if report.rows and not price_seen:
         raise FeedError(
             f"missing column (price: {', '.join(fmt.columns.get('price', ()))}); "
             f"no <{fmt.item}> of the feed has it"
         )
+
+
+def _xml_fields(elem: etree._Element, wanted_tags: dict[str, list[str]]) -> dict[str, str]:
+    """The fields of one matching item (its first non-empty element of each)."""
+    fields: dict[str, str] = {}
+    for child in elem:
+        if isinstance(child.tag, str):
+            text = (child.text or "").strip()
+            for name in wanted_tags.get(child.tag.rpartition("}")[2], ()) if text else ():
+                fields.setdefault(name, text)
+    return fields
