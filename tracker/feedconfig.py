@@ -113,6 +113,8 @@ class FeedEntry(_Strict):
         if value is None:
             return value
         sample = _VARIABLE.sub("x", value)
+        if value.startswith("${"):  # the whole address from a variable (a demo's own site)
+            sample = "https://" + sample
         problem = url_problem(sample)
         if problem:
             raise ValueError(problem)
