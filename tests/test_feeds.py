@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import threading
 import zipfile
 from datetime import timedelta
 from decimal import Decimal
@@ -363,3 +364,31 @@ def test_feed_listings_are_not_crawled(store: Store) -> None:
     sync(store, catalog_text("path: x.csv"))
     with store.sessions.begin() as session:
         assert crawl_targets(session) == [] and vendors_to_crawl(session) == []
+
+
+class _NoCrawl:
+    """The runner behind the feeds: a vendor priced by its feed alone is never crawled."""
+
+    name = "local"
+
+    def crawl(self, vendor: str, *, trigger: str, stop: threading.Event) -> None:
+        raise AssertionError(f"vendor {vendor} crawled")
+
+
+def test_the_scheduler_runs_a_fed_vendors_feed_on_the_feeds_schedule(
+    store: Store, tmp_path: Path, now
+) -> None:
+    from tracker.services import FeedRunner
+    from tracker.store.repo import vendor_by_slug
+
+    place(tmp_path, "awin.csv", at=now)
+    text = catalog_text("path: awin.csv", extra="    schedule: {every: 2h}\n")
+    (tmp_path / "catalog.yaml").write_text(text, encoding="utf-8")
+    sync(store, text)
+    with store.sessions.begin() as session:
+        vendor = vendor_by_slug(session, "peptide-shop")
+        assert vendor is not None and vendor.profile.schedule is not None
+        assert vendor.profile.schedule.every == "2h"
+    runner = FeedRunner(settings_for(tmp_path, store), store, _NoCrawl())
+    snapshot = runner.crawl("peptide-shop", trigger="schedule", stop=threading.Event())
+    assert snapshot is not None and snapshot.status == "ok" and snapshot.offers == 3

@@ -206,7 +206,7 @@ def test_json_ld_in_the_live_fragment_parses(seeded: Store, clock: Clock) -> Non
         '<script type="application/ld+json">'
     )
     data = json.loads(body[start : body.index("</script>", start)])
-    assert data["offers"]["lowPrice"] == "45.00" and data["offers"]["offerCount"] == 2
+    assert data["offers"]["lowPrice"] == "45.00" and data["offers"]["offerCount"] == 3
 
 
 @pytest.mark.slow

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -148,10 +149,45 @@ def status_at(settings: Settings, now: datetime) -> StatusReport:
 
 
 def make_runner(settings: Settings, store: Store) -> Runner:
-    """The configured runner: a local child process or Scrapyd."""
-    if settings.schedule.runner == "scrapyd":
-        return ScrapydRunner(settings, store)
-    return LocalRunner(settings, store)
+    """The configured runner (a local child process or Scrapyd), behind the feeds: a vendor
+    that a feed prices runs its feed at its scheduled time."""
+    inner: Runner = (
+        ScrapydRunner(settings, store)
+        if settings.schedule.runner == "scrapyd"
+        else LocalRunner(settings, store)
+    )
+    return FeedRunner(settings, store, inner)
+
+
+class FeedRunner:
+    """Run a fed vendor's feed (and crawl its other listings, if it has any)."""
+
+    def __init__(self, settings: Settings, store: Store, inner: Runner) -> None:
+        self.settings, self.store, self.inner = settings, store, inner
+        self.name = inner.name
+
+    def crawl(self, vendor: str, *, trigger: str, stop: threading.Event) -> RunSnapshot | None:
+        catalog = load_catalog(self.settings.catalog) if self.settings.catalog.is_file() else None
+        feed = catalog.feed_of(vendor) if catalog is not None else None
+        if feed is None:
+            return self.inner.crawl(vendor, trigger=trigger, stop=stop)
+        report = run_feed(
+            self.settings,
+            self.store,
+            feed,
+            base_dir=self.settings.catalog.parent,
+            env=os.environ,
+            now=datetime.now(UTC),
+            trigger=trigger,
+        )
+        log.info("vendor %s: feed %s %s", vendor, feed.name, report.error or report.status)
+        with self.store.sessions.begin() as session:
+            crawled = vendor in repo.vendors_to_crawl(session)
+            runs = [r for r in repo.runs_by_id(session, report.run_ids) if r.vendor_id]
+            mine = [RunSnapshot.of(r) for r in runs if r.vendor and r.vendor.slug == vendor]
+        if crawled:
+            return self.inner.crawl(vendor, trigger=trigger, stop=stop)
+        return mine[-1] if mine else None
 
 
 def render_after(settings: Settings, store: Store) -> Callable[[str, RunSnapshot], None]:

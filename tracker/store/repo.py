@@ -87,6 +87,9 @@ def sync_catalog(session: Session, catalog: Catalog) -> SyncReport:
         elif _assign(vendor, values):
             report.updated.append(f"vendor {v_entry.slug}")
         profile = v_entry.profile()
+        feed = catalog.feed_of(v_entry.slug)
+        if feed is not None and feed.schedule is not None and profile.schedule is None:
+            profile = profile.model_copy(update={"schedule": feed.schedule})  # its feed's
         if vendor.profile != profile:
             vendor.profile = profile
             if f"vendor {v_entry.slug}" not in report.added + report.updated:
