@@ -7,7 +7,7 @@ import re
 from collections.abc import Collection, Mapping
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import (
@@ -23,6 +23,7 @@ from pydantic import (
 from tracker.domain import VariantSpec
 from tracker.feedconfig import FeedEntry, FeedMatch
 from tracker.profile import (
+    AmazonSettings,
     ExtractionEntry,
     ScheduleEntry,
     VendorCrawl,
@@ -42,6 +43,7 @@ Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")]
 HttpUrl = Annotated[str, AfterValidator(require_http_url)]
 CurrencyCode = Annotated[str, AfterValidator(currency_code)]
 
+AMAZON_MAX_AGE_HOURS = 24.0  # the programme's rule: a price refreshed at least every 24 hours
 MAX_REMOVED_SHARE = 0.5  # a sync may deactivate at most this share of active products, listings
 _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 _STRENGTH = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([A-Za-zµ]+)\s*$")
@@ -82,6 +84,7 @@ class ListingEntry(_Strict):
     unit: str | None = Field(None, max_length=40, description="What one unit is: vial, tablet")
     strength: str | None = None
     feed: FeedMatch | None = None
+    asin: str | None = Field(None, pattern=r"^[A-Z0-9]{10}$")
 
     @field_validator("unit")
     @classmethod
@@ -133,6 +136,31 @@ class VendorEntry(_Strict):
     display: VendorDisplay = VendorDisplay()
     extraction: ExtractionEntry | None = None
     schedule: ScheduleEntry | None = None
+    kind: Literal["shop", "amazon-api"] = "shop"
+    amazon: AmazonSettings | None = None
+
+    @model_validator(mode="after")
+    def _amazon(self) -> VendorEntry:
+        """An `amazon-api` vendor prices its listings by ASIN, at most 24 hours old."""
+        amazon = self.kind == "amazon-api"
+        for index, listing in enumerate(self.listings):
+            if amazon and listing.asin is None:
+                raise ValueError(
+                    f"listings[{index}].asin: an amazon-api vendor's listing needs one"
+                )
+            if not amazon and listing.asin is not None:
+                raise ValueError(f"listings[{index}].asin: only for a vendor of kind amazon-api")
+            if amazon and listing.feed is not None:
+                raise ValueError(f"listings[{index}].feed: an amazon-api vendor has no feed")
+        if not amazon and self.amazon is not None:
+            raise ValueError("amazon: only for a vendor of kind amazon-api")
+        hours = self.display.max_age_hours
+        if amazon and hours is not None and hours > AMAZON_MAX_AGE_HOURS:
+            raise ValueError(
+                f"display.max_age_hours: Amazon's prices may be shown for "
+                f"{AMAZON_MAX_AGE_HOURS} hours at most"
+            )
+        return self
 
     @field_validator("affiliate")
     @classmethod
@@ -179,11 +207,18 @@ class VendorEntry(_Strict):
 
     def profile(self) -> VendorProfile:
         """How to crawl, read, show and schedule this vendor, as the store keeps it."""
+        display = self.display
+        amazon = None
+        if self.kind == "amazon-api":
+            amazon = self.amazon or AmazonSettings()
+            if display.max_age_hours is None:
+                display = display.model_copy(update={"max_age_hours": AMAZON_MAX_AGE_HOURS})
         return VendorProfile(
             crawl=self.crawl or VendorCrawl(),
-            display=self.display,
+            display=display,
             extraction=self.extraction,
             schedule=self.schedule,
+            amazon=amazon,
         )
 
     def affiliate_link(self, listing: ListingEntry) -> str:

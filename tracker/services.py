@@ -16,6 +16,7 @@ from pathlib import Path
 from tracker.catalog import check_removals, load_catalog
 from tracker.config import Settings
 from tracker.domain import ListingState
+from tracker.feeds.amazon import run_amazon
 from tracker.feeds.run import FeedRunReport, run_feed
 from tracker.publishing.render import render_vendor_articles
 from tracker.scheduling.recovery import close_dead_runs
@@ -118,6 +119,27 @@ def run_feeds(
     ]
 
 
+def price_amazon(
+    settings: Settings,
+    store: Store,
+    vendor: str | None = None,
+    *,
+    now: datetime,
+    env: Mapping[str, str] | None = None,
+) -> list[FeedRunReport]:
+    """Ask Amazon's Creators API for the listings of one `amazon-api` vendor, or of all."""
+    catalog = load_catalog(settings.catalog, env)
+    vendors = [v.slug for v in catalog.vendors if v.kind == "amazon-api"]
+    if vendor is not None:
+        if vendor not in vendors:
+            raise LookupError(f"no vendor {vendor!r} of kind amazon-api in {settings.catalog}")
+        vendors = [vendor]
+    return [
+        run_amazon(settings, store, slug, env=os.environ if env is None else env, now=now)
+        for slug in vendors
+    ]
+
+
 def listing_provenance(store: Store, listing_id: int) -> ListingProvenance:
     """The listing's current price with where it came from, its check state and history."""
     with store.sessions.begin() as session:
@@ -169,6 +191,20 @@ class FeedRunner:
     def crawl(self, vendor: str, *, trigger: str, stop: threading.Event) -> RunSnapshot | None:
         catalog = load_catalog(self.settings.catalog) if self.settings.catalog.is_file() else None
         feed = catalog.feed_of(vendor) if catalog is not None else None
+        entry = next((v for v in catalog.vendors if v.slug == vendor), None) if catalog else None
+        if entry is not None and entry.kind == "amazon-api":
+            report = run_amazon(
+                self.settings,
+                self.store,
+                vendor,
+                env=os.environ,
+                now=datetime.now(UTC),
+                trigger=trigger,
+            )
+            log.info("vendor %s: amazon-api %s", vendor, report.error or report.status)
+            with self.store.sessions.begin() as session:
+                runs = repo.runs_by_id(session, report.run_ids)
+                return RunSnapshot.of(runs[-1]) if runs else None
         if feed is None:
             return self.inner.crawl(vendor, trigger=trigger, stop=stop)
         report = run_feed(

@@ -65,6 +65,30 @@ def print_report(report: FeedRunReport) -> None:
         console.print(escaped(f"  {problem}"))
 
 
+@feeds.command("amazon")
+@click.argument("vendor", required=False)
+@click.pass_context
+@operator_errors
+def amazon(ctx: click.Context, vendor: str | None) -> None:
+    """Price the listings of one `amazon-api` vendor (or all) through Amazon's Creators API.
+
+    Credentials come from the environment only. Exits 1 when the API refused or priced nothing.
+    """
+    settings = settings_of(ctx)
+    store = services.open_settings_store(settings)
+    try:
+        reports = services.price_amazon(settings, store, vendor, now=datetime.now(UTC))
+    finally:
+        store.close()
+    for report in reports:
+        line = f"amazon vendor {report.feed}: {report.status}, {report.offers} of "
+        console.print(escaped(line + f"{report.listings} listings priced"))
+        if report.error:
+            console.print(escaped(f"  {report.error}"))
+    if any(not r.ok for r in reports):
+        raise click.exceptions.Exit(1)
+
+
 @feeds.command("status")
 @click.pass_context
 @operator_errors

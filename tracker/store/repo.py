@@ -98,6 +98,8 @@ def sync_catalog(session: Session, catalog: Catalog) -> SyncReport:
             strength = l_entry.strength_parts()
             variant = l_entry.variant
             feed_key, feed_value = l_entry.feed.key() if l_entry.feed else (None, None)
+            if l_entry.asin is not None:  # priced by Amazon's API, linked to its detail page
+                feed_key, feed_value = "asin", l_entry.asin
             l_values = {
                 "product_id": products[l_entry.product].id,
                 "label": l_entry.label,
@@ -114,7 +116,7 @@ def sync_catalog(session: Session, catalog: Catalog) -> SyncReport:
                 "active": True,
                 "feed_key": feed_key,
                 "feed_value": feed_value,
-                "feed_link_wanted": bool(l_entry.feed and l_entry.feed.link),
+                "feed_link_wanted": bool(l_entry.feed and l_entry.feed.link) or bool(l_entry.asin),
             }
             if not l_values["feed_link_wanted"]:
                 l_values["feed_link"] = None
