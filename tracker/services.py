@@ -16,7 +16,6 @@ from pathlib import Path
 from tracker.catalog import check_removals, load_catalog
 from tracker.config import Settings
 from tracker.domain import ListingState
-from tracker.feeds.amazon import run_amazon
 from tracker.feeds.run import FeedRunReport, run_feed
 from tracker.publishing.render import render_vendor_articles
 from tracker.scheduling.recovery import close_dead_runs
@@ -128,6 +127,8 @@ def price_amazon(
     env: Mapping[str, str] | None = None,
 ) -> list[FeedRunReport]:
     """Ask Amazon's Creators API for the listings of one `amazon-api` vendor, or of all."""
+    from tracker.feeds.amazon import run_amazon  # the API's client takes seconds to load
+
     catalog = load_catalog(settings.catalog, env)
     vendors = [v.slug for v in catalog.vendors if v.kind == "amazon-api"]
     if vendor is not None:
@@ -193,6 +194,8 @@ class FeedRunner:
         feed = catalog.feed_of(vendor) if catalog is not None else None
         entry = next((v for v in catalog.vendors if v.slug == vendor), None) if catalog else None
         if entry is not None and entry.kind == "amazon-api":
+            from tracker.feeds.amazon import run_amazon  # the API's client takes seconds to load
+
             report = run_amazon(
                 self.settings,
                 self.store,
