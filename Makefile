@@ -9,7 +9,7 @@ EDITABLE := --quiet -e
 RUNTIME_STAMP := $(VENV)/.runtime-stamp
 DEV_STAMP := $(VENV)/.dev-stamp
 
-.PHONY: venv demo-venv demo test test-fast lint accuracy bench bench-render bench-extract bench-extract-stages bench-schedule bench-admin clean
+.PHONY: venv demo-venv demo test test-fast lint accuracy bench bench-render bench-extract bench-extract-stages bench-schedule bench-admin bench-feeds clean
 
 venv: $(DEV_STAMP)
 demo-venv: $(RUNTIME_STAMP)
@@ -61,6 +61,9 @@ bench-schedule: venv
 
 bench-admin: venv
 	$(BIN)/python bench/admin_bench.py
+
+bench-feeds: venv
+	$(BIN)/python bench/feeds_bench.py
 
 clean:
 	rm -rf $(VENV) var out build *.egg-info .pytest_cache

@@ -84,6 +84,7 @@ def write_catalog(folder: Path, schedules: dict[str, dict[str, Any]]) -> Path:
         for vendor in data["vendors"]
         if vendor["slug"] in schedules
     ]
+    data["feeds"] = [f for f in data.get("feeds", []) if set(f["vendors"]) <= set(schedules)]
     path = folder / "catalog.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
     return path

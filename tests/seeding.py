@@ -33,6 +33,9 @@ PRICES = {
     ("peptide-corner", "30 tablets x 10 mg"): ("24.50", "EUR"),
     ("harbor-health", "60 capsules"): ("59.99", "USD"),
     ("harbor-health", "10 ampoules x 5 ml"): ("119.00", "USD"),
+    ("vialstreet", "20 vials x 10 mg"): ("169.00", "USD"),
+    ("vialstreet", "60 tablets x 10 mg"): ("33.50", "USD"),
+    ("vialstreet", "5 ampoules x 10 ml"): ("58.00", "USD"),
 }
 
 

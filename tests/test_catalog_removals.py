@@ -105,7 +105,7 @@ def test_a_cut_file_changes_nothing_and_keeps_the_jobs(
     config.write_text(f'database_url = "{db_url}"\n', encoding="utf-8")
     assert invoke(config, str(SAMPLE)).exit_code == 0
     before = counts(db_url)
-    assert before == (5, 8, 3)
+    assert before == (5, 11, 4)
 
     text = SAMPLE.read_text(encoding="utf-8")
     partial = tmp_path / "catalog.yaml"
@@ -118,7 +118,8 @@ def test_a_cut_file_changes_nothing_and_keeps_the_jobs(
     if cut == "empty":
         assert f"{partial}: the catalog is empty" in result.output
     else:
-        assert f"{partial}: this sync would deactivate 7 of the 8 active listings" in result.output
+        deactivate = "this sync would deactivate 10 of the 11 active listings"
+        assert f"{partial}: {deactivate}" in result.output
     assert counts(db_url) == before
 
     if cut == "truncated":

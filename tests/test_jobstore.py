@@ -187,7 +187,7 @@ def test_schedule_commands_and_status(project: Settings) -> None:
     runner = CliRunner()
     result = runner.invoke(main, ["catalog", "sync"])
     assert result.exit_code == 0, result.output
-    assert "scheduler jobs: 3 added, 0 changed, 0 removed" in result.output
+    assert "scheduler jobs: 4 added, 0 changed, 0 removed" in result.output
 
     result = runner.invoke(main, ["status"])
     assert result.exit_code == 1  # nothing crawled yet
@@ -207,6 +207,8 @@ def test_schedule_commands_and_status(project: Settings) -> None:
     assert result.exit_code == 1 and "no scheduled job for vendor 'nobody'" in result.output
 
     result = runner.invoke(main, ["crawl"])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(main, ["feeds", "run"])  # the feed-priced sample vendor
     assert result.exit_code == 0, result.output
     result = runner.invoke(main, ["status"])
     assert result.exit_code == 0, result.output

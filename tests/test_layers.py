@@ -34,6 +34,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "tracker.claims",
         "tracker.exchange",
         "tracker.alerts",
+        "tracker.feedconfig",
     ),
     "state": ("tracker.store",),
     "crawling": ("tracker.crawling",),
@@ -44,6 +45,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
     "admin": ("tracker.web.admin",),  # the dashboard: a shell over the services, mounted by cli
     "notifying": ("tracker.notifying",),
     "linking": ("tracker.linking",),
+    "feeds": ("tracker.feeds",),
     "cli": ("tracker.cli", "tracker.__main__"),
     "spiders": ("spiders",),
 }
@@ -58,17 +60,18 @@ ALLOWED: dict[str, set[str]] = {
     "web": {"ground", "core", "state", "publishing"},
     "notifying": {"ground", "core", "state"},
     "linking": {"ground", "core", "state"},
+    "feeds": {"ground", "core", "state"},
     "services": {
         "ground", "core", "state", "crawling", "scheduling", "publishing", "web", "notifying",
-        "linking",
+        "linking", "feeds",
     },
     "admin": {
         "ground", "core", "state", "crawling", "scheduling", "publishing", "web", "notifying",
-        "linking", "services",
+        "linking", "feeds", "services",
     },
     "cli": {
         "ground", "core", "state", "crawling", "scheduling", "publishing", "web", "notifying",
-        "linking", "services", "admin",
+        "linking", "feeds", "services", "admin",
     },
     "spiders": {"ground", "core", "state", "crawling"},
 }

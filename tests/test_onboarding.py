@@ -229,17 +229,17 @@ def test_a_sync_that_sees_only_a_new_port_says_the_addresses_moved(tmp_path: Pat
             )
     finally:
         store.close()
-    assert (same.updated, same.moved, same.unchanged) == ([], {}, 8)
+    assert (same.updated, same.moved, same.unchanged) == ([], {}, 11)
     assert moved.updated == [] and moved.unchanged == 0
     [(pair, names)] = moved.moved.items()
     assert pair == ("http://127.0.0.1:8700", "http://127.0.0.1:41234")
-    assert len(names) == 3 + 8  # every vendor's homepage and every listing's addresses
+    assert len(names) == 4 + 11  # every vendor's homepage and every listing's addresses
     assert moved_lines(moved) == [
-        "11 entries: addresses moved from http://127.0.0.1:8700 to http://127.0.0.1:41234, "
+        "15 entries: addresses moved from http://127.0.0.1:8700 to http://127.0.0.1:41234, "
         "nothing else changed"
     ]
     assert changed.added == ["listing harbor-health:noocube/60-caps"]
-    assert sum(len(n) for n in changed.moved.values()) == 3 + 7
+    assert sum(len(n) for n in changed.moved.values()) == 4 + 10
 
 
 # --- the prices table -----------------------------------------------------------------------

@@ -290,6 +290,7 @@ def test_a_crawl_of_all_vendors_records_one_run_per_vendor(project: Settings) ->
     assert len(runs) == 3  # and none without a vendor
     assert len({run.pid for run in runs}) == 1  # one crawl process did them all
 
+    assert runner.invoke(main, ["feeds", "run"]).exit_code == 0  # the feed-priced vendor
     result = runner.invoke(main, ["status"])
     assert result.exit_code == 0, result.output
     for vendor, line in vendor_lines(result.output, SAMPLE_VENDORS).items():

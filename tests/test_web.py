@@ -221,7 +221,7 @@ def test_json_ld_in_the_live_fragment_parses(seeded: Store, clock: Clock) -> Non
         '<script type="application/ld+json">'
     )
     data = json.loads(body[start : body.index("</script>", start)])
-    assert data["offers"]["lowPrice"] == "45.00" and data["offers"]["offerCount"] == 2
+    assert data["offers"]["lowPrice"] == "45.00" and data["offers"]["offerCount"] == 3
 
 
 @pytest.mark.slow
@@ -257,6 +257,6 @@ def test_metrics_in_the_prometheus_text_format(
         for s in f.samples
     }
     assert values[("tracker_crawl_runs", ("ok",))] == 1
-    assert values[("tracker_listings_by_check_status", ("ok",))] == 8
-    assert values[("tracker_listings_shown", ("stale",))] == 8
+    assert values[("tracker_listings_by_check_status", ("ok",))] == 11
+    assert values[("tracker_listings_shown", ("stale",))] == 11
     assert values[("tracker_last_good_run_age_seconds", ("harbor-health",))] == 32 * 3600

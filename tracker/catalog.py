@@ -7,7 +7,7 @@ import re
 from collections.abc import Collection, Mapping
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import (
@@ -21,7 +21,9 @@ from pydantic import (
 )
 
 from tracker.domain import VariantSpec
+from tracker.feedconfig import FeedEntry, FeedMatch
 from tracker.profile import (
+    AmazonSettings,
     ExtractionEntry,
     ScheduleEntry,
     VendorCrawl,
@@ -41,6 +43,7 @@ Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")]
 HttpUrl = Annotated[str, AfterValidator(require_http_url)]
 CurrencyCode = Annotated[str, AfterValidator(currency_code)]
 
+AMAZON_MAX_AGE_HOURS = 24.0  # the programme's rule: a price refreshed at least every 24 hours
 MAX_REMOVED_SHARE = 0.5  # a sync may deactivate at most this share of active products, listings
 _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 _STRENGTH = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([A-Za-zµ]+)\s*$")
@@ -80,6 +83,8 @@ class ListingEntry(_Strict):
     quantity: int | None = Field(None, ge=1)
     unit: str | None = Field(None, max_length=40, description="What one unit is: vial, tablet")
     strength: str | None = None
+    feed: FeedMatch | None = None
+    asin: str | None = Field(None, pattern=r"^[A-Z0-9]{10}$")
 
     @field_validator("unit")
     @classmethod
@@ -131,6 +136,31 @@ class VendorEntry(_Strict):
     display: VendorDisplay = VendorDisplay()
     extraction: ExtractionEntry | None = None
     schedule: ScheduleEntry | None = None
+    kind: Literal["shop", "amazon-api"] = "shop"
+    amazon: AmazonSettings | None = None
+
+    @model_validator(mode="after")
+    def _amazon(self) -> VendorEntry:
+        """An `amazon-api` vendor prices its listings by ASIN, at most 24 hours old."""
+        amazon = self.kind == "amazon-api"
+        for index, listing in enumerate(self.listings):
+            if amazon and listing.asin is None:
+                raise ValueError(
+                    f"listings[{index}].asin: an amazon-api vendor's listing needs one"
+                )
+            if not amazon and listing.asin is not None:
+                raise ValueError(f"listings[{index}].asin: only for a vendor of kind amazon-api")
+            if amazon and listing.feed is not None:
+                raise ValueError(f"listings[{index}].feed: an amazon-api vendor has no feed")
+        if not amazon and self.amazon is not None:
+            raise ValueError("amazon: only for a vendor of kind amazon-api")
+        hours = self.display.max_age_hours
+        if amazon and hours is not None and hours > AMAZON_MAX_AGE_HOURS:
+            raise ValueError(
+                f"display.max_age_hours: Amazon's prices may be shown for "
+                f"{AMAZON_MAX_AGE_HOURS} hours at most"
+            )
+        return self
 
     @field_validator("affiliate")
     @classmethod
@@ -177,11 +207,18 @@ class VendorEntry(_Strict):
 
     def profile(self) -> VendorProfile:
         """How to crawl, read, show and schedule this vendor, as the store keeps it."""
+        display = self.display
+        amazon = None
+        if self.kind == "amazon-api":
+            amazon = self.amazon or AmazonSettings()
+            if display.max_age_hours is None:
+                display = display.model_copy(update={"max_age_hours": AMAZON_MAX_AGE_HOURS})
         return VendorProfile(
             crawl=self.crawl or VendorCrawl(),
-            display=self.display,
+            display=display,
             extraction=self.extraction,
             schedule=self.schedule,
+            amazon=amazon,
         )
 
     def affiliate_link(self, listing: ListingEntry) -> str:
@@ -205,11 +242,13 @@ class Catalog(_Strict):
 
     products: list[ProductEntry]
     vendors: list[VendorEntry]
+    feeds: list[FeedEntry] = []
 
     @model_validator(mode="after")
     def _references(self) -> Catalog:
         products = _unique([p.slug for p in self.products], "products")
-        _unique([v.slug for v in self.vendors], "vendors")
+        vendors = _unique([v.slug for v in self.vendors], "vendors")
+        fed = _feed_vendors(self.feeds, vendors)
         for v_index, vendor in enumerate(self.vendors):
             for l_index, listing in enumerate(vendor.listings):
                 if listing.product not in products:
@@ -217,7 +256,36 @@ class Catalog(_Strict):
                         f"vendors[{v_index}].listings[{l_index}].product: "
                         f"unknown product {listing.product!r}"
                     )
+                if listing.feed is not None and vendor.slug not in fed:
+                    raise ValueError(
+                        f"vendors[{v_index}].listings[{l_index}].feed: no feed in `feeds:` "
+                        f"prices vendor {vendor.slug!r}"
+                    )
         return self
+
+    def feed_of(self, vendor_slug: str) -> FeedEntry | None:
+        """The feed that prices a vendor, if any."""
+        return next((f for f in self.feeds if vendor_slug in f.vendors), None)
+
+
+def _feed_vendors(feeds: list[FeedEntry], vendors: set[str]) -> dict[str, str]:
+    """Each fed vendor's feed; a feed names known vendors, a vendor has one feed at most."""
+    names: set[str] = set()
+    fed: dict[str, str] = {}
+    for index, feed in enumerate(feeds):
+        if feed.name in names:
+            raise ValueError(f"feeds[{index}].name: duplicate feed name {feed.name!r}")
+        names.add(feed.name)
+        for slug in feed.vendors:
+            if slug not in vendors:
+                raise ValueError(f"feeds[{index}].vendors: unknown vendor {slug!r}")
+            if slug in fed:
+                raise ValueError(
+                    f"feeds[{index}].vendors: vendor {slug!r} is already priced by feed "
+                    f"{fed[slug]!r}"
+                )
+            fed[slug] = feed.name
+    return fed
 
 
 def _unique(slugs: list[str], where: str) -> set[str]:

@@ -141,6 +141,24 @@ class ScheduleEntry(_Options):
         return self
 
 
+class AmazonSettings(_Options):
+    """An `amazon-api` vendor: its marketplace and the names of the environment variables that
+    hold its Creators API credentials (never the credentials themselves)."""
+
+    marketplace: str = Field("www.amazon.com", pattern=r"^www\.amazon\.[a-z.]{2,12}$")
+    version: str = Field("3.1", pattern=r"^[23]\.[0-9]$")
+    credential_id_env: str = Field("AMAZON_CREDENTIAL_ID", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    credential_secret_env: str = Field(
+        "AMAZON_CREDENTIAL_SECRET", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$"
+    )
+    partner_tag_env: str = Field("AMAZON_PARTNER_TAG", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    throttling: float = Field(1.0, ge=0, le=60, description="Seconds between two API requests.")
+    # Where the API and its token endpoint are (the library's defaults when unset; a test's
+    # loopback fake otherwise), read from these environment variables when set.
+    host_env: str | None = Field(None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    auth_endpoint_env: str | None = Field(None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
 class VendorProfile(_Options):
     """Everything the catalog says about how to treat one vendor, beyond its name and links."""
 
@@ -148,6 +166,7 @@ class VendorProfile(_Options):
     display: VendorDisplay = VendorDisplay()
     extraction: ExtractionEntry | None = None
     schedule: ScheduleEntry | None = None
+    amazon: AmazonSettings | None = None  # priced by Amazon's Creators API, never crawled
 
     def extract_hints(self, currency: str | None) -> ExtractHints:
         """The extraction hints of this vendor, whose prices are in ``currency``."""

@@ -196,6 +196,25 @@ def duration_text(span: timedelta) -> str:
     return " ".join(p for p in parts if p)
 
 
+# --- feeds ---------------------------------------------------------------------------------
+
+
+def feed_dropped(rows: int, last_good_rows: int | None, max_drop_share: float) -> bool:
+    """A feed that lost more than the share of its rows since its last applied reading is
+    held, as a suspicious price is: a cut export must not take the offers down."""
+    if not last_good_rows:
+        return False
+    return rows < last_good_rows * (1 - max_drop_share)
+
+
+def feed_drop_reason(rows: int, last_good_rows: int) -> str:
+    """What the operator reads about a held feed."""
+    return (
+        f"held: the feed has {rows:,} rows, the last applied reading had {last_good_rows:,}; "
+        "its prices are kept as they were (run it with --accept-drop if the feed is right)"
+    )
+
+
 # --- runs ------------------------------------------------------------------------------------
 
 GOOD_RUNS = frozenset({RunStatus.OK, RunStatus.PARTIAL})

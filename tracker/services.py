@@ -7,6 +7,8 @@ re-render after a crawl); the CLI calls it, and nothing below imports it.
 from __future__ import annotations
 
 import logging
+import os
+import threading
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,6 +16,7 @@ from pathlib import Path
 from tracker.catalog import check_removals, load_catalog
 from tracker.config import Settings
 from tracker.domain import ListingState
+from tracker.feeds.run import FeedRunReport, run_feed
 from tracker.linking.run import LinkChecksEvery, LinkReport
 from tracker.linking.run import check_links as run_link_checks
 from tracker.notifying import views
@@ -150,6 +153,64 @@ def alert_log(settings: Settings, limit: int) -> tuple[list[AlertMessage], dict[
         store.close()
 
 
+def run_feeds(
+    settings: Settings,
+    store: Store,
+    name: str | None = None,
+    *,
+    now: datetime,
+    env: Mapping[str, str] | None = None,
+    accept_drop: bool = False,
+    trigger: str = "manual",
+) -> list[FeedRunReport]:
+    """Fetch and apply one feed of the catalog (by name), or all of them.
+
+    The catalog file says where each feed is and how to read it; its listings come from the
+    synced database (run `tracker catalog sync` after changing them).
+    """
+    catalog = load_catalog(settings.catalog, env)
+    feeds = [f for f in catalog.feeds if name is None or f.name == name]
+    if name is not None and not feeds:
+        known = ", ".join(f.name for f in catalog.feeds) or "none"
+        raise LookupError(f"no feed {name!r} in {settings.catalog} (feeds: {known})")
+    return [
+        run_feed(
+            settings,
+            store,
+            feed,
+            base_dir=settings.catalog.parent,
+            env=os.environ if env is None else env,
+            now=now,
+            trigger=trigger,
+            accept_drop=accept_drop,
+        )
+        for feed in feeds
+    ]
+
+
+def price_amazon(
+    settings: Settings,
+    store: Store,
+    vendor: str | None = None,
+    *,
+    now: datetime,
+    env: Mapping[str, str] | None = None,
+) -> list[FeedRunReport]:
+    """Ask Amazon's Creators API for the listings of one `amazon-api` vendor, or of all."""
+    from tracker.feeds.amazon import run_amazon  # the API's client takes seconds to load
+
+    catalog = load_catalog(settings.catalog, env)
+    vendors = [v.slug for v in catalog.vendors if v.kind == "amazon-api"]
+    if vendor is not None:
+        if vendor not in vendors:
+            raise LookupError(f"no vendor {vendor!r} of kind amazon-api in {settings.catalog}")
+        vendors = [vendor]
+    return [
+        run_amazon(settings, store, slug, env=os.environ if env is None else env, now=now)
+        for slug in vendors
+    ]
+
+
 def listing_provenance(store: Store, listing_id: int) -> ListingProvenance:
     """The listing's current price with where it came from, its check state and history."""
     with store.sessions.begin() as session:
@@ -181,10 +242,61 @@ def status_at(settings: Settings, now: datetime) -> StatusReport:
 
 
 def make_runner(settings: Settings, store: Store) -> Runner:
-    """The configured runner: a local child process or Scrapyd."""
-    if settings.schedule.runner == "scrapyd":
-        return ScrapydRunner(settings, store)
-    return LocalRunner(settings, store)
+    """The configured runner (a local child process or Scrapyd), behind the feeds: a vendor
+    that a feed prices runs its feed at its scheduled time."""
+    inner: Runner = (
+        ScrapydRunner(settings, store)
+        if settings.schedule.runner == "scrapyd"
+        else LocalRunner(settings, store)
+    )
+    return FeedRunner(settings, store, inner)
+
+
+class FeedRunner:
+    """Run a fed vendor's feed (and crawl its other listings, if it has any)."""
+
+    def __init__(self, settings: Settings, store: Store, inner: Runner) -> None:
+        self.settings, self.store, self.inner = settings, store, inner
+        self.name = inner.name
+
+    def crawl(self, vendor: str, *, trigger: str, stop: threading.Event) -> RunSnapshot | None:
+        catalog = load_catalog(self.settings.catalog) if self.settings.catalog.is_file() else None
+        feed = catalog.feed_of(vendor) if catalog is not None else None
+        entry = next((v for v in catalog.vendors if v.slug == vendor), None) if catalog else None
+        if entry is not None and entry.kind == "amazon-api":
+            from tracker.feeds.amazon import run_amazon  # the API's client takes seconds to load
+
+            report = run_amazon(
+                self.settings,
+                self.store,
+                vendor,
+                env=os.environ,
+                now=datetime.now(UTC),
+                trigger=trigger,
+            )
+            log.info("vendor %s: amazon-api %s", vendor, report.error or report.status)
+            with self.store.sessions.begin() as session:
+                runs = repo.runs_by_id(session, report.run_ids)
+                return RunSnapshot.of(runs[-1]) if runs else None
+        if feed is None:
+            return self.inner.crawl(vendor, trigger=trigger, stop=stop)
+        report = run_feed(
+            self.settings,
+            self.store,
+            feed,
+            base_dir=self.settings.catalog.parent,
+            env=os.environ,
+            now=datetime.now(UTC),
+            trigger=trigger,
+        )
+        log.info("vendor %s: feed %s %s", vendor, feed.name, report.error or report.status)
+        with self.store.sessions.begin() as session:
+            crawled = vendor in repo.vendors_to_crawl(session)
+            runs = [r for r in repo.runs_by_id(session, report.run_ids) if r.vendor_id]
+            mine = [RunSnapshot.of(r) for r in runs if r.vendor and r.vendor.slug == vendor]
+        if crawled:
+            return self.inner.crawl(vendor, trigger=trigger, stop=stop)
+        return mine[-1] if mine else None
 
 
 def render_after(settings: Settings, store: Store) -> Callable[[str, RunSnapshot], None]:

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import click
 
 from tracker import services
+from tracker.cli.feeds import print_report
 from tracker.cli.output import (
     DATABASE_ERRORS,
     console,
@@ -97,6 +98,9 @@ def demo(ctx: click.Context) -> None:
                 {"SAMPLE_SITE": site.url, "TRACKER_CRAWL__DOWNLOAD_DELAY": "0"},
             )
             print_runs(outcome)
+            feed_reports = services.run_feeds(settings, store, now=datetime.now(UTC), env=env)
+            for feed_report in feed_reports:
+                print_report(feed_report)
             rendered = render_articles(settings, store)
             states = services.current_prices(store)
         finally:
@@ -108,5 +112,6 @@ def demo(ctx: click.Context) -> None:
     for error in rendered.errors:
         console.print(f"[red]error:[/red] {escaped(error)}")
     print_prices(states, settings, datetime.now(UTC))
-    if rendered.errors or outcome.status not in ("ok", "partial"):
+    feeds_failed = any(not r.ok for r in feed_reports)
+    if rendered.errors or outcome.status not in ("ok", "partial") or feeds_failed:
         raise click.exceptions.Exit(1)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from tracker.domain import SpanPoint
@@ -45,9 +45,14 @@ def price_history(
 
 
 def affiliate_target(session: Session, listing_id: int) -> tuple[str, str, str | None] | None:
-    """An active listing's stored affiliate URL, its vendor's homepage and template, or None."""
+    """An active listing's stored affiliate URL (its feed item's deep link when it takes it),
+    its vendor's homepage and template, or None."""
+    link = case(
+        (Listing.feed_link_wanted & Listing.feed_link.is_not(None), Listing.feed_link),
+        else_=Listing.affiliate_url,
+    )
     query = (
-        select(Listing.affiliate_url, Vendor.homepage, Vendor.affiliate_template)
+        select(link, Vendor.homepage, Vendor.affiliate_template)
         .join(Vendor, Listing.vendor_id == Vendor.id)
         .where(Listing.id == listing_id, Listing.active)
     )

@@ -170,6 +170,12 @@ class Listing(Base):
     # price), and when: the box shows a listing out of stock at once, the price span stays.
     seen_availability: Mapped[str | None] = mapped_column(String(32))
     seen_availability_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Priced by its vendor's feed (never crawled): the identifier's kind and value, and the
+    # item's deep link when the listing takes it as its link.
+    feed_key: Mapped[str | None] = mapped_column(String(16))
+    feed_value: Mapped[str | None] = mapped_column(String(2000))
+    feed_link_wanted: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    feed_link: Mapped[str | None] = mapped_column(String(2000))
 
     vendor: Mapped[Vendor] = relationship(back_populates="listings")
     product: Mapped[Product] = relationship(back_populates="listings")
@@ -342,3 +348,20 @@ class LinkCheck(Base):
     failure: Mapped[str | None] = mapped_column(Text)  # why the last check failed
     consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
     broken_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class FeedState(Base):
+    """What the tracker knows of one feed: its last download and its last good reading."""
+
+    __tablename__ = "feed_states"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    etag: Mapped[str | None] = mapped_column(String(300))
+    last_modified: Mapped[str | None] = mapped_column(String(100))
+    digest: Mapped[str | None] = mapped_column(String(64))  # sha256 of the bytes last read
+    feed_date: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the feed's own time
+    fetched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    rows: Mapped[int | None] = mapped_column(Integer)  # rows of the last reading
+    good_rows: Mapped[int | None] = mapped_column(Integer)  # rows of the last applied reading
+    status: Mapped[str | None] = mapped_column(String(16))  # applied, unchanged, held, failed
+    error: Mapped[str | None] = mapped_column(Text)  # what went wrong, what was skipped

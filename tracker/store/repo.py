@@ -126,6 +126,9 @@ def sync_catalog(session: Session, catalog: Catalog) -> SyncReport:
         else:
             report.note(f"vendor {v_entry.slug}", _assign(vendor, values))
         profile = v_entry.profile()
+        feed = catalog.feed_of(v_entry.slug)
+        if feed is not None and feed.schedule is not None and profile.schedule is None:
+            profile = profile.model_copy(update={"schedule": feed.schedule})  # its feed's
         if vendor.profile != profile:
             vendor.profile = profile
             if f"vendor {v_entry.slug}" not in report.added + report.updated:
@@ -135,6 +138,9 @@ def sync_catalog(session: Session, catalog: Catalog) -> SyncReport:
         for position, l_entry in enumerate(v_entry.listings):
             strength = l_entry.strength_parts()
             variant = l_entry.variant
+            feed_key, feed_value = l_entry.feed.key() if l_entry.feed else (None, None)
+            if l_entry.asin is not None:  # priced by Amazon's API, linked to its detail page
+                feed_key, feed_value = "asin", l_entry.asin
             l_values = {
                 "product_id": products[l_entry.product].id,
                 "label": l_entry.label,
@@ -149,7 +155,12 @@ def sync_catalog(session: Session, catalog: Catalog) -> SyncReport:
                 "strength_unit": strength[1] if strength else None,
                 "position": position,
                 "active": True,
+                "feed_key": feed_key,
+                "feed_value": feed_value,
+                "feed_link_wanted": bool(l_entry.feed and l_entry.feed.link) or bool(l_entry.asin),
             }
+            if not l_values["feed_link_wanted"]:
+                l_values["feed_link"] = None
             key = l_entry.listing_key()
             listing = listings.get((vendor.id, key))
             name = f"listing {v_entry.slug}:{key}"
@@ -183,11 +194,12 @@ def active_catalog(session: Session) -> tuple[set[str], set[tuple[str, str]]]:
 
 
 def crawl_targets(session: Session, vendor_slug: str | None = None) -> list[CrawlTarget]:
-    """The active listings to check, each with its vendor's profile."""
+    """The active listings to check, each with its vendor's profile (a feed prices the
+    listings that name a feed item: they are not crawled)."""
     query = (
         select(Listing, Vendor)
         .join(Vendor, Listing.vendor_id == Vendor.id)
-        .where(Listing.active, Vendor.active)
+        .where(Listing.active, Vendor.active, Listing.feed_key.is_(None))
         .order_by(Vendor.slug, Listing.position, Listing.id)
     )
     if vendor_slug is not None:
@@ -213,11 +225,12 @@ def vendor_by_slug(session: Session, slug: str) -> Vendor | None:
 
 
 def vendors_to_crawl(session: Session) -> list[str]:
-    """The active vendors with at least one active listing: what a crawl of all vendors checks."""
+    """The active vendors with at least one active listing to crawl (not priced by a feed):
+    what a crawl of all vendors checks."""
     query = (
         select(Vendor.slug)
         .join(Listing, Listing.vendor_id == Vendor.id)
-        .where(Listing.active, Vendor.active)
+        .where(Listing.active, Vendor.active, Listing.feed_key.is_(None))
         .group_by(Vendor.slug)
         .order_by(Vendor.slug)
     )
@@ -320,7 +333,7 @@ def listing_states(
                 vendor_name=vendor.name,
                 label=listing.label,
                 url=listing.url,
-                affiliate_url=listing.affiliate_url,
+                affiliate_url=outbound_link(listing),
                 quantity=listing.quantity,
                 unit=listing.unit,
                 strength_amount=listing.strength_amount,
@@ -347,6 +360,13 @@ def listing_states(
             )
         )
     return out
+
+
+def outbound_link(listing: Listing) -> str:
+    """The listing's link: its feed item's deep link when it asks for it and has one."""
+    if listing.feed_link_wanted and listing.feed_link:
+        return listing.feed_link
+    return listing.affiliate_url
 
 
 def products_by_slug(session: Session, slugs: Iterable[str]) -> dict[str, Product]:

@@ -37,6 +37,13 @@ class _QuietHandler(SimpleHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
         pass
 
+    def send_header(self, keyword: str, value: str) -> None:
+        # The sample network publishes its feeds as they are asked for: their date is now,
+        # not the checkout's (a feed's price is as old as the feed says).
+        if keyword == "Last-Modified" and self.path.startswith("/feeds/"):
+            value = self.date_time_string()
+        super().send_header(keyword, value)
+
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True

@@ -1,7 +1,7 @@
 """the operator dashboard: accounts, sessions, secrets; clicks keep a visitor hash and article
 
 Revision ID: 0011_admin
-Revises: 0008_alerts
+Revises: 0010_feeds
 """
 
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ from alembic import op
 import tracker.store.models
 
 revision = "0011_admin"
-down_revision = "0008_alerts"
+down_revision = "0010_feeds"
 branch_labels = None
 depends_on = None
 

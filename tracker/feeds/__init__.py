@@ -1,0 +1,1 @@
+"""Product feeds: fetch, stream, match and record network feeds as observations."""
