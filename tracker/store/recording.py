@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, aliased
 from tracker.domain import Availability, Check, CheckStatus
 from tracker.pricing import SpanValues
 from tracker.rules import Gate, GatePolicy, is_unavailable, publish_gate
+from tracker.store import versions
 from tracker.store.models import Listing, ObservationSpan
 
 
@@ -138,6 +139,8 @@ def record_checks(session: Session, checks: Sequence[Check], gate: GatePolicy) -
         row["last_ok_at"] = check.checked_at
         row["consecutive_failures"] = 0
     _write(session, state, new_spans, span_updates)
+    if state:
+        versions.bump(session, listing_ids=state.keys())
     return counts
 
 

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, aliased, joinedload
 
 from tracker.crawljob import CrawlTarget
 from tracker.domain import ListingState, RunStatus
+from tracker.store import versions
 from tracker.store.models import CrawlRun, Listing, ObservationSpan, Product, Vendor
 from tracker.store.recording import CheckCounts, record_checks
 
@@ -60,8 +61,9 @@ def sync_catalog(session: Session, catalog: Catalog) -> SyncReport:
             report.added.append(f"product {entry.slug}")
         elif _assign(product, values):
             report.updated.append(f"product {entry.slug}")
+    in_catalog = {p.slug for p in catalog.products}
     for slug, product in products.items():
-        if slug not in {p.slug for p in catalog.products} and product.active:
+        if slug not in in_catalog and product.active:
             product.active = False
             report.deactivated.append(f"product {slug}")
 
@@ -132,6 +134,8 @@ def sync_catalog(session: Session, catalog: Catalog) -> SyncReport:
             vendor.active = False
             report.deactivated.append(f"vendor {slug}")
     session.flush()
+    if report.added or report.updated or report.deactivated:
+        versions.bump(session, every_product=True)
     return report
 
 

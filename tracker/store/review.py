@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tracker.domain import CheckStatus, time_text
+from tracker.store import versions
 from tracker.store.models import Listing, ObservationSpan
 
 
@@ -61,6 +62,7 @@ def accept(session: Session, listing_id: int, now: datetime) -> Reviewed:
     listing.rejected_span_id = None
     listing.last_status, listing.last_error = CheckStatus.OK, None
     session.flush()
+    versions.bump(session, product_ids=[listing.product_id])
     return Reviewed(listing.id, span.price, span.currency, accepted=True)
 
 
@@ -84,5 +86,6 @@ def reject(session: Session, listing_id: int, now: datetime) -> Reviewed:
         "the last confirmed price stays"
     )
     session.flush()
+    versions.bump(session, product_ids=[listing.product_id])
     restored = (previous.price, previous.currency) if previous is not None else None
     return Reviewed(listing.id, span.price, span.currency, accepted=False, restored=restored)
