@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
-from tracker.catalog import check_removals, load_catalog
+from tracker.catalog import Catalog, check_removals, load_catalog
 from tracker.config import Settings
 from tracker.domain import ListingState
 from tracker.publishing.render import render_vendor_articles
@@ -50,13 +50,16 @@ def sync_catalog_file(
     env: Mapping[str, str] | None = None,
     *,
     allow_removals: bool = False,
+    catalog: Catalog | None = None,
 ) -> repo.SyncReport:
     """Validate the catalog file, then upsert it in one transaction (all or nothing).
 
     A file that would deactivate more than half of the active products or listings is refused
-    (CatalogError) unless ``allow_removals``.
+    (CatalogError) unless ``allow_removals``. A caller that has already read the file passes
+    its ``catalog`` (the file is read once).
     """
-    catalog = load_catalog(path, env)
+    if catalog is None:
+        catalog = load_catalog(path, env)
     with store.sessions.begin() as session:
         if not allow_removals:
             check_removals(catalog, str(path), *repo.active_catalog(session))

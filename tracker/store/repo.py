@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -21,7 +21,9 @@ from tracker.store.recording import CheckCounts, record_checks
 if TYPE_CHECKING:  # the catalog's models cost a crawl process ~90 ms to import, for nothing
     from tracker.catalog import Catalog
 
-__all__ = ["CheckCounts", "record_checks"]  # re-exported: the pipeline writes through repo
+__all__ = ["CheckCounts", "record_checks"]
+
+TARGETS_CHUNK = 1000  # crawl targets fetched at a time  # re-exported: the pipeline writes through repo
 
 
 @dataclass
@@ -70,7 +72,7 @@ def sync_catalog(session: Session, catalog: Catalog) -> SyncReport:
     vendors = {v.slug: v for v in session.scalars(select(Vendor))}
     listings = {(row.vendor_id, row.key): row for row in session.scalars(select(Listing))}
     session.flush()
-    seen_listings: set[int] = set()
+    seen_listings: set[tuple[int, str]] = set()
     for v_entry in catalog.vendors:
         values = {
             "name": v_entry.name,
@@ -116,16 +118,15 @@ def sync_catalog(session: Session, catalog: Catalog) -> SyncReport:
             name = f"listing {v_entry.slug}:{key}"
             if listing is None:
                 listing = Listing(vendor_id=vendor.id, key=key, consecutive_failures=0, **l_values)
-                session.add(listing)
-                session.flush()
+                session.add(listing)  # flushed once at the end: no id is needed before
                 report.added.append(name)
             elif _assign(listing, l_values):
                 report.updated.append(name)
             else:
                 report.unchanged += 1
-            seen_listings.add(listing.id)
-    for (_vendor_id, key), listing in listings.items():
-        if listing.id not in seen_listings and listing.active:
+            seen_listings.add((vendor.id, key))
+    for (vendor_id, key), listing in listings.items():
+        if (vendor_id, key) not in seen_listings and listing.active:
             listing.active = False
             report.deactivated.append(f"listing {key}")
     catalog_vendors = {v.slug for v in catalog.vendors}
@@ -147,30 +148,47 @@ def active_catalog(session: Session) -> tuple[set[str], set[tuple[str, str]]]:
     return products, listings
 
 
-def crawl_targets(session: Session, vendor_slug: str | None = None) -> list[CrawlTarget]:
-    """The active listings to check, each with its vendor's profile."""
-    query = (
-        select(Listing, Vendor)
-        .join(Vendor, Listing.vendor_id == Vendor.id)
-        .where(Listing.active, Vendor.active)
-        .order_by(Vendor.slug, Listing.position, Listing.id)
-    )
+def crawl_targets(session: Session, vendor_slug: str | None = None) -> Iterator[CrawlTarget]:
+    """The active listings to check, each with its vendor's profile, streamed in chunks.
+
+    Plain rows of the columns a crawl needs (no ORM objects), fetched ``TARGETS_CHUNK`` at a
+    time; each vendor's profile is read once.
+    """
+    vendors = select(Vendor.id, Vendor.slug, Vendor.currency, Vendor.homepage, Vendor.profile)
+    vendors = vendors.where(Vendor.active)
     if vendor_slug is not None:
-        query = query.where(Vendor.slug == vendor_slug)
-    return [
-        CrawlTarget(
-            listing_id=listing.id,
-            url=listing.url,
+        vendors = vendors.where(Vendor.slug == vendor_slug)
+    by_id = {row.id: row for row in session.execute(vendors)}
+    if not by_id:
+        return
+    listing = Listing.__table__
+    query = (
+        select(
+            listing.c.id,
+            listing.c.url,
+            listing.c.vendor_id,
+            listing.c.variant_sku,
+            listing.c.variant_text,
+            listing.c.variant_position,
+        )
+        .join(Vendor, listing.c.vendor_id == Vendor.id)
+        .where(listing.c.active, listing.c.vendor_id.in_(sorted(by_id)))
+        .order_by(Vendor.slug, listing.c.position, listing.c.id)
+        .execution_options(yield_per=TARGETS_CHUNK)
+    )
+    for row in session.execute(query):
+        vendor = by_id[row.vendor_id]
+        yield CrawlTarget(
+            listing_id=row.id,
+            url=row.url,
             vendor_slug=vendor.slug,
             vendor_currency=vendor.currency,
             vendor_profile=vendor.profile,
-            variant_sku=listing.variant_sku,
-            variant_text=listing.variant_text,
-            variant_position=listing.variant_position,
+            variant_sku=row.variant_sku,
+            variant_text=row.variant_text,
+            variant_position=row.variant_position,
             vendor_homepage=vendor.homepage,
         )
-        for listing, vendor in session.execute(query)
-    ]
 
 
 def vendor_by_slug(session: Session, slug: str) -> Vendor | None:
