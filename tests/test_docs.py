@@ -10,6 +10,7 @@ from tracker.config import (
     CrawlSettings,
     PublishSettings,
     ScheduleSettings,
+    ServeSettings,
     Settings,
     SiteSettings,
 )
@@ -39,11 +40,12 @@ def test_every_command_has_help() -> None:
 
 
 def test_every_setting_is_documented() -> None:
-    sections = ("site", "crawl", "publish", "schedule", "root", "config_path")
+    sections = ("site", "crawl", "publish", "schedule", "serve", "root", "config_path")
     keys = [k for k in Settings.model_fields if k not in sections]
     keys += [f"site.{k}" for k in SiteSettings.model_fields]
     keys += [f"crawl.{k}" for k in CrawlSettings.model_fields]
     keys += [f"publish.{k}" for k in PublishSettings.model_fields]
     keys += [f"schedule.{k}" for k in ScheduleSettings.model_fields]
+    keys += [f"serve.{k}" for k in ServeSettings.model_fields]
     missing = [key for key in keys if f"`{key}`" not in README]
     assert missing == []

@@ -127,6 +127,16 @@ class ScheduleSettings(_Section):
         return value
 
 
+class ServeSettings(_Section):
+    """The live server's cache of rendered boxes."""
+
+    # Boxes (one per product, style and limit) kept between data changes: more than the
+    # products the site shows, so that random requests still hit.
+    cache_entries: int = Field(4096, ge=16, le=1_000_000)
+    # How often a request may look at the data version (one cheap query); 0: every request.
+    version_check_seconds: float = Field(1.0, ge=0, le=60)
+
+
 class Settings(BaseSettings):
     """Every setting of the tracker in one object."""
 
@@ -150,6 +160,7 @@ class Settings(BaseSettings):
     crawl: CrawlSettings = CrawlSettings()
     publish: PublishSettings = PublishSettings()
     schedule: ScheduleSettings = ScheduleSettings()
+    serve: ServeSettings = ServeSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -5,23 +5,19 @@ from __future__ import annotations
 import difflib
 import os
 import tempfile
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy.orm import Session
 
 from tracker.articles import MarkerError, find_blocks, splice
 from tracker.config import Settings
-from tracker.domain import BoxGroup, ListingState
+from tracker.domain import BoxGroup
 from tracker.publishing.buybox import BoxRenderer
-from tracker.publishing.sparkline import WINDOW
-from tracker.publishing.viewmodel import STYLES, build_buy_box, build_group
-from tracker.rules import max_age
-from tracker.store.history import price_history
-from tracker.store.repo import listing_states, products_by_slug
+from tracker.publishing.readmodel import BoxRequest, ReadModel
+from tracker.publishing.viewmodel import STYLES
 
 ARTICLE_SUFFIXES = {".html", ".htm", ".md", ".markdown"}
 
@@ -79,67 +75,27 @@ class Publisher:
         session: Session,
         now: datetime,
         renderer: BoxRenderer | None = None,
+        reads: ReadModel | None = None,
     ) -> None:
         self.settings = settings
         self.session = session
         self.now = now
         # A long-lived caller (the server) passes its renderer: Jinja compiles templates once.
         self.renderer = renderer or BoxRenderer(settings.site, settings.templates_dir)
-        self.max_age = timedelta(hours=settings.site.max_age_hours)
+        self.reads = reads or ReadModel(settings)
 
     def groups(
         self,
-        requests: Sequence[tuple[tuple[str, ...], str, int | None]],
+        requests: Sequence[BoxRequest],
         *,
         live: bool = False,
         link_base: str | None = None,
     ) -> list[BoxGroup]:
-        """View models for (products, style, limit) requests: two queries for all of them.
+        """View models for (products, style, limit) requests: one query per product.
 
         Raises LookupError naming the first unknown or inactive product.
         """
-        wanted = {slug for slugs, _style, _limit in requests for slug in slugs}
-        products = products_by_slug(self.session, wanted)
-        for slugs, _style, _limit in requests:
-            for slug in slugs:
-                if slug not in products or not products[slug].active:
-                    raise LookupError(slug)
-        states: dict[str, list[ListingState]] = defaultdict(list)
-        for state in listing_states(self.session, wanted):
-            states[state.product_slug].append(state)
-        ids = [s.listing_id for group in states.values() for s in group]
-        # A shown price was checked within its max age: its 90-day window starts after this.
-        oldest = max(
-            [self.max_age]
-            + [max_age(self.max_age, s.max_age_hours) for group in states.values() for s in group]
-        )
-        history = price_history(self.session, ids, self.now - oldest - WINDOW)
-        site = self.settings.site
-        out = []
-        for slugs, style, limit in requests:
-            boxes = [
-                build_buy_box(
-                    slug,
-                    products[slug].name,
-                    states[slug],
-                    disclosure=site.disclosure,
-                    now=self.now,
-                    max_age=self.max_age,
-                    history=history,
-                    order=site.order,
-                    limit=limit,
-                    live=live,
-                    link_base=link_base if link_base is not None else site.public_url,
-                    jsonld=site.jsonld,
-                )
-                for slug in slugs
-            ]
-            out.append(
-                build_group(
-                    boxes, style=style, disclosure=site.disclosure, show_note=site.as_of_note
-                )
-            )
-        return out
+        return self.reads.groups(self.session, requests, self.now, live=live, link_base=link_base)
 
     def render_text(self, text: str, source: str) -> tuple[str, int]:
         """Return the article with its boxes filled, and how many boxes it has."""

@@ -21,9 +21,9 @@ from tracker.store.recording import CheckCounts, record_checks
 if TYPE_CHECKING:  # the catalog's models cost a crawl process ~90 ms to import, for nothing
     from tracker.catalog import Catalog
 
-__all__ = ["CheckCounts", "record_checks"]
+__all__ = ["CheckCounts", "record_checks"]  # re-exported: the pipeline writes through repo
 
-TARGETS_CHUNK = 1000  # crawl targets fetched at a time  # re-exported: the pipeline writes through repo
+TARGETS_CHUNK = 1000  # crawl targets fetched at a time
 
 
 @dataclass

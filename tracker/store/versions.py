@@ -11,8 +11,9 @@ last rendered.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
@@ -29,7 +30,7 @@ def bump(
     every_product: bool = False,
 ) -> int:
     """Advance the version and mark the products of the given listings (or all) with it."""
-    table = DataVersion.__table__
+    table = cast(Table, DataVersion.__table__)
     found = session.execute(
         update(table)
         .where(table.c.name == NAME)
@@ -40,7 +41,7 @@ def bump(
         # A database created before the row existed: the first writer adds it.
         session.execute(table.insert().values(name=NAME, version=1))
     version = int(found or 1)
-    products = Product.__table__
+    products = cast(Table, Product.__table__)
     if every_product:
         session.execute(update(products).values(data_version=version))
         return version

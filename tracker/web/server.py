@@ -2,8 +2,9 @@
 
 Every public route is a GET (HEAD comes with it); the only write is the click counter behind
 ``/go/{listing_id}``. Fragments and JSON are cached in memory until the data behind them changes:
-the cache key holds the product's listing states (one cheap indexed query) and the current minute,
-because the relative check times ("3 h ago") and freshness move with the clock.
+the cache key holds the store's data version (read at most once a second, see ``DataVersion``)
+and the current minute, because the relative check times ("3 h ago") and freshness move with
+the clock. A cached box costs no query.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import logging
 import re
 import socket
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractContextManager, asynccontextmanager, nullcontext
@@ -32,8 +34,9 @@ from starlette.routing import Route
 from tracker.config import Settings
 from tracker.domain import BoxGroup
 from tracker.publishing.buybox import BoxRenderer, static_text
-from tracker.publishing.publisher import Publisher
+from tracker.publishing.readmodel import ReadModel
 from tracker.publishing.viewmodel import STYLES, amount_text
+from tracker.store import versions
 from tracker.store.engine import (
     Store,
     StoreUnavailable,
@@ -43,12 +46,13 @@ from tracker.store.engine import (
     stored_schema,
 )
 from tracker.store.history import affiliate_target, record_click
-from tracker.store.repo import listing_states, products_by_slug
+from tracker.store.repo import listing_states
 from tracker.urls import link_allowed
 
 log = logging.getLogger(__name__)
 
-CACHE_ENTRIES = 256
+CACHE_ENTRIES = 4096  # the default of `serve.cache_entries`
+VERSION_CHECK_SECONDS = 1.0  # the default of `serve.version_check_seconds`
 RETRY_AFTER_SECONDS = 30
 MAX_AGE_SECONDS = 60
 MAX_ID = 2**31 - 1  # the largest listing id the databases store
@@ -143,14 +147,56 @@ def _offers_json(group: BoxGroup) -> bytes:
     return json.dumps(data, ensure_ascii=False, sort_keys=True).encode("utf-8")
 
 
-class LiveBoxes:
-    """Builds a product's live fragment or offers JSON, cached until its data changes."""
+class DataVersion:
+    """The store's data version, read at most once per ``every`` seconds (monotonic clock).
 
-    def __init__(self, settings: Settings, store: Store, clock: Clock) -> None:
+    Between two reads a request costs no query: a crawl's new readings show within a second.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        every: float = VERSION_CHECK_SECONDS,
+        ticks: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.store = store
+        self.every = every
+        self.ticks = ticks
+        self.lock = threading.Lock()
+        self.value: int | None = None
+        self.read_at = 0.0
+
+    def get(self) -> int:
+        now = self.ticks()
+        with self.lock:
+            if self.value is not None and now - self.read_at < self.every:
+                return self.value
+        with self.store.readers.begin() as session:
+            value = versions.current(session)
+        with self.lock:
+            self.value, self.read_at = value, now
+        return value
+
+
+class LiveBoxes:
+    """Builds a product's live fragment or offers JSON, cached until its data changes.
+
+    The cache key is the product, its options, the minute (relative check times and freshness
+    move with the clock) and the data version: a hit runs no query at all.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        clock: Clock,
+        ticks: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.settings = settings
         self.store = store
         self.clock = clock
-        self.cache = FragmentCache()
+        self.cache = FragmentCache(settings.serve.cache_entries)
+        self.version = DataVersion(store, settings.serve.version_check_seconds, ticks)
         # SQLite: one writer (a counted click) at a time in this process. Threads queue here
         # instead of in SQLite's busy handler, whose growing sleeps make the tail latency long.
         # Reads go through `store.readers`, which never take the write lock.
@@ -158,34 +204,36 @@ class LiveBoxes:
             threading.Lock() if store.engine.dialect.name == "sqlite" else nullcontext()
         )
         self.renderer = BoxRenderer(settings.site, settings.templates_dir)
+        self.reads = ReadModel(settings)
 
     def get(self, product: str, kind: str, style: str, limit: int | None, base: str) -> Cached:
         now = _minute(self.clock())
+        key = (product, kind, style, limit, base, now, self.version.get())
+        cached = self.cache.get(key)
+        if cached is not None:
+            return cached
         with self.store.readers.begin() as session:
-            found = products_by_slug(session, [product]).get(product)
-            if found is None or not found.active:
-                raise LookupError(product)
-            version = (found.name, tuple(listing_states(session, [product])))
-            key = (product, kind, style, limit, base, now, version)
-            cached = self.cache.get(key)
-            if cached is not None:
-                return cached
-            publisher = Publisher(self.settings, session, now, self.renderer)
-            [group] = publisher.groups([((product,), style, limit)], live=True, link_base=base)
-            if kind == "json":
-                body = _offers_json(group)
-            else:
-                body = publisher.renderer.render(group).encode("utf-8")
-            media = "application/json" if kind == "json" else "text/html; charset=utf-8"
-            item = Cached(body, _etag(body), media)
+            [group] = self.reads.groups(
+                session, [((product,), style, limit)], now, live=True, link_base=base
+            )
+        if kind == "json":
+            body = _offers_json(group)
+        else:
+            body = self.renderer.render(group).encode("utf-8")
+        media = "application/json" if kind == "json" else "text/html; charset=utf-8"
+        item = Cached(body, _etag(body), media)
         self.cache.put(key, item)
         return item
 
 
 def create_app(
-    settings: Settings, *, store: Store | None = None, clock: Clock | None = None
+    settings: Settings,
+    *,
+    store: Store | None = None,
+    clock: Clock | None = None,
+    ticks: Callable[[], float] = time.monotonic,
 ) -> Starlette:
-    """The server's ASGI app; tests pass their own store and a fixed clock.
+    """The server's ASGI app; tests pass their own store, a fixed clock and monotonic ticks.
 
     The app never creates the database and starts whether or not the database answers:
     /healthz says 503 and the data routes 503 until it does (at the newest schema).
@@ -193,7 +241,7 @@ def create_app(
     owned = store is None
     store = store or connect(settings.database_url)
     schema = newest_schema()
-    live = LiveBoxes(settings, store, clock or (lambda: datetime.now(UTC)))
+    live = LiveBoxes(settings, store, clock or (lambda: datetime.now(UTC)), ticks)
     embed_js = static_text(settings.templates_dir, "embed.js").encode("utf-8")
     embed_item = Cached(embed_js, _etag(embed_js), "application/javascript; charset=utf-8")
     public = f"public, max-age={MAX_AGE_SECONDS}"

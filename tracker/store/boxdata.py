@@ -1,0 +1,184 @@
+"""What a buy box reads, as plain Core rows: no ORM objects on the read path.
+
+``product_rows`` is one query per product: the product (name, active, data version) with
+its active listings and their current spans; ``history_rows`` is one query for the confirmed
+spans of some listings since a time (bounded by the (listing_id, last_seen_at) index).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, and_, bindparam, select, type_coerce
+from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql import Select
+
+from tracker.domain import ListingState, SpanPoint
+from tracker.profile import VendorProfile
+from tracker.store.models import Listing, ObservationSpan, Product, Vendor
+
+
+@dataclass(frozen=True)
+class ProductRows:
+    """One product with its active listings' states, as a buy box needs them."""
+
+    slug: str
+    name: str
+    active: bool
+    data_version: int
+    states: list[ListingState]
+
+
+def _product_query() -> Select[Any]:
+    span = aliased(ObservationSpan)
+    listing = Listing.__table__
+    vendor = Vendor.__table__
+    product = Product.__table__
+    listed = and_(listing.c.product_id == product.c.id, listing.c.active)
+    return (
+        select(
+            product.c.slug,
+            product.c.name,
+            product.c.active,
+            product.c.data_version,
+            listing.c.id,
+            listing.c.label,
+            listing.c.url,
+            listing.c.affiliate_url,
+            listing.c.quantity,
+            listing.c.unit,
+            listing.c.strength_amount,
+            listing.c.strength_unit,
+            listing.c.position,
+            listing.c.last_checked_at,
+            listing.c.last_status,
+            listing.c.last_error,
+            listing.c.consecutive_failures,
+            listing.c.seen_availability,
+            listing.c.seen_availability_at,
+            vendor.c.id.label("vendor_id"),
+            vendor.c.slug.label("vendor_slug"),
+            vendor.c.name.label("vendor_name"),
+            vendor.c.homepage,
+            vendor.c.affiliate_template,
+            type_coerce(Vendor.profile, JSON).label("profile"),
+            span.price,
+            span.currency,
+            span.availability,
+            span.regular_price,
+            span.confirmed,
+            span.first_seen_at,
+            span.last_seen_at,
+            span.held_reason,
+        )
+        .select_from(product)
+        # Listings of inactive vendors drop out with their vendor (an inner join inside).
+        .outerjoin(
+            listing.join(vendor, and_(listing.c.vendor_id == vendor.c.id, vendor.c.active)),
+            listed,
+        )
+        .outerjoin(span, listing.c.current_span_id == span.id)
+        .where(product.c.slug == bindparam("slug"))
+        .order_by(vendor.c.slug, listing.c.position, listing.c.id)
+    )
+
+
+_PRODUCT_QUERY = _product_query()
+
+
+def product_rows(
+    session: Session, slug: str, profile_of: Callable[[int, Any], VendorProfile]
+) -> ProductRows | None:
+    """The product and its listing states in one query; None for an unknown slug.
+
+    ``profile_of(vendor_id, stored)`` turns a vendor's stored profile into the typed model
+    (the read model keeps the parsed profiles, so a row costs no validation).
+    """
+    rows = session.connection().execute(_PRODUCT_QUERY, {"slug": slug}).all()
+    if not rows:
+        return None
+    first = rows[0]
+    states = []
+    for r in rows:
+        if r.id is None:
+            continue  # a product without active listings: one row with no listing
+        profile = profile_of(r.vendor_id, r.profile)
+        has_span = r.confirmed is not None
+        states.append(
+            ListingState(
+                listing_id=r.id,
+                product_slug=first.slug,
+                product_name=first.name,
+                vendor_slug=r.vendor_slug,
+                vendor_name=r.vendor_name,
+                label=r.label,
+                url=r.url,
+                affiliate_url=r.affiliate_url,
+                quantity=r.quantity,
+                unit=r.unit,
+                strength_amount=r.strength_amount,
+                strength_unit=r.strength_unit,
+                position=r.position,
+                price=r.price,
+                currency=r.currency,
+                availability=r.availability,
+                regular_price=r.regular_price,
+                confirmed=bool(r.confirmed),
+                first_seen_at=r.first_seen_at,
+                last_seen_at=r.last_seen_at,
+                last_checked_at=r.last_checked_at,
+                last_status=r.last_status,
+                last_error=r.last_error,
+                consecutive_failures=r.consecutive_failures,
+                vendor_homepage=r.homepage,
+                vendor_affiliate_template=r.affiliate_template,
+                held_reason=r.held_reason if has_span and not r.confirmed else None,
+                seen_availability=r.seen_availability,
+                seen_availability_at=r.seen_availability_at,
+                link_only=profile.display.link_only,
+                max_age_hours=profile.display.max_age_hours,
+            )
+        )
+    return ProductRows(
+        slug=first.slug,
+        name=first.name,
+        active=bool(first.active),
+        data_version=int(first.data_version or 0),
+        states=states,
+    )
+
+
+_SPANS = ObservationSpan.__table__
+_HISTORY_QUERY = (
+    select(
+        _SPANS.c.listing_id,
+        _SPANS.c.price,
+        _SPANS.c.currency,
+        _SPANS.c.first_seen_at,
+        _SPANS.c.last_seen_at,
+    )
+    .where(
+        _SPANS.c.listing_id.in_(bindparam("ids", expanding=True)),
+        _SPANS.c.last_seen_at >= bindparam("since"),
+        _SPANS.c.confirmed,
+    )
+    .order_by(_SPANS.c.listing_id, _SPANS.c.first_seen_at)
+)
+
+
+def history_rows(
+    session: Session, listing_ids: Iterable[int], since: datetime
+) -> dict[int, list[SpanPoint]]:
+    """Confirmed spans seen since ``since`` of the given listings, in one query (Core rows)."""
+    ids = sorted(set(listing_ids))
+    out: dict[int, list[SpanPoint]] = {i: [] for i in ids}
+    if not ids:
+        return out
+    for listing_id, price, currency, first, last in session.connection().execute(
+        _HISTORY_QUERY, {"ids": ids, "since": since}
+    ):
+        out[listing_id].append(SpanPoint(listing_id, price, currency, first, last))
+    return out
