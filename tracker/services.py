@@ -7,6 +7,7 @@ re-render after a crawl); the CLI calls it, and nothing below imports it.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,7 +15,7 @@ from pathlib import Path
 from tracker.catalog import Catalog, check_removals, load_catalog
 from tracker.config import Settings
 from tracker.domain import ListingState
-from tracker.publishing.render import render_vendor_articles
+from tracker.publishing.render import render_articles
 from tracker.scheduling.recovery import close_dead_runs
 from tracker.scheduling.runners import (
     CrawlOutcome,
@@ -120,23 +121,69 @@ def make_runner(settings: Settings, store: Store) -> Runner:
     return LocalRunner(settings, store)
 
 
-def render_after(settings: Settings, store: Store) -> Callable[[str, RunSnapshot], None]:
-    """What the scheduler does after a vendor's crawl: re-render the articles that show it."""
+class RenderAfterCrawls:
+    """What the scheduler does after crawls: re-render the articles whose boxes changed.
 
-    def after(vendor: str, _snapshot: RunSnapshot) -> None:
-        report = render_vendor_articles(settings, store, vendor)
-        written = [str(r.target) for r in report.results if r.changed]
+    Once per crawl cycle: while crawls of other vendors still run, a finished crawl only
+    marks that a render is due; the last one to finish renders (and a crawl that finishes
+    during a render makes that render go round once more). The render skips every article
+    whose products' data versions did not move (`publishing/renderstate.py`), so only the
+    articles whose boxes changed are rendered.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        running: Callable[[], set[str]] = set,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.running = running
+        self.lock = threading.Lock()
+        self.due: set[str] = set()
+        # Vendors whose crawl has finished but may still count as running in the scheduler
+        # (it calls this hook before it forgets them): two crawls that end together must not
+        # each wait for the other.
+        self.finished: set[str] = set()
+        self.rendering = False
+        self.renders = 0  # how many renders ran (a test and the log read it)
+
+    def __call__(self, vendor: str, snapshot: RunSnapshot) -> None:
+        with self.lock:
+            self.finished.add(vendor)
+            if snapshot.offers:
+                self.due.add(vendor)
+            if not self.due or self.rendering or self.running() - self.finished:
+                return
+            self.rendering = True
+            self.finished = set()
+        try:
+            while True:
+                with self.lock:
+                    vendors, self.due = sorted(self.due), set()
+                    if not vendors:
+                        return
+                self._render(vendors)
+        finally:
+            with self.lock:
+                self.rendering = False
+
+    def _render(self, vendors: list[str]) -> None:
+        report = render_articles(self.settings, self.store)
+        self.renders += 1
+        rendered = [r for r in report.results if not r.skipped]
+        written = [str(r.target) for r in rendered if r.changed]
         log.info(
-            "vendor %s: %d articles rendered, %d written%s",
-            vendor,
-            len(report.results),
+            "after the crawls of %s: %d articles rendered, %d written%s, %d unchanged (skipped)",
+            ", ".join(vendors),
+            len(rendered),
             len(written),
             f" ({', '.join(written)})" if written else "",
+            len(report.results) - len(rendered),
         )
         for error in report.errors:
             log.error("render: %s", error)
-
-    return after
 
 
 def start_scheduler(settings: Settings) -> None:
@@ -152,12 +199,9 @@ def start_scheduler(settings: Settings) -> None:
                 len(report.updated),
                 len(report.deactivated),
             )
-        context = SchedulerContext(
-            settings,
-            store,
-            make_runner(settings, store),
-            render_after(settings, store) if settings.schedule.render_after_crawl else None,
-        )
+        context = SchedulerContext(settings, store, make_runner(settings, store))
+        if settings.schedule.render_after_crawl:
+            context.after_crawl = RenderAfterCrawls(settings, store, context.running_now)
         run_scheduler(context)
     finally:
         store.close()

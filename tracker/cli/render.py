@@ -22,6 +22,9 @@ from tracker.publishing.render import render_articles
 @click.option("--in-place", is_flag=True, help="Rewrite the articles themselves.")
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 when an article would change.")
 @click.option("--diff", "show_diff", is_flag=True, help="Show each change as a unified diff.")
+@click.option(
+    "--force", is_flag=True, help="Render every article, even those whose data did not change."
+)
 @click.pass_context
 @operator_errors
 def render(
@@ -31,6 +34,7 @@ def render(
     in_place: bool,
     check: bool,
     show_diff: bool,
+    force: bool,
 ) -> None:
     """Fill the buy boxes of ARTICLES (default: every article with markers in content_dir)."""
     if in_place and out_dir:
@@ -46,12 +50,15 @@ def render(
             in_place=in_place,
             write=not check,
             diff=show_diff,
+            force=force,
         )
     finally:
         store.close()
     for result in report.results:
         if check:
             state = "would change" if result.changed else "up to date"
+        elif result.skipped:
+            state = "unchanged: skipped, its data did not change"
         else:
             state = "written" if result.changed else "unchanged"
         console.print(f"{escaped(result.target)} ({result.boxes} boxes, {state})")

@@ -6,7 +6,7 @@ import difflib
 import os
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -18,6 +18,8 @@ from tracker.domain import BoxGroup
 from tracker.publishing.buybox import BoxRenderer
 from tracker.publishing.readmodel import BoxRequest, ReadModel
 from tracker.publishing.viewmodel import STYLES
+from tracker.rules import shown_until
+from tracker.store.boxdata import ProductRows
 
 ARTICLE_SUFFIXES = {".html", ".htm", ".md", ".markdown"}
 
@@ -33,6 +35,10 @@ class RenderResult:
     boxes: int
     changed: bool
     diff: str = ""
+    # The data versions of the products shown, and when the clock alone may change the boxes.
+    versions: dict[str, int] = field(default_factory=dict)
+    until: datetime | None = None
+    skipped: bool = False  # the data behind its boxes did not change: not rendered again
 
 
 def read_article(path: Path) -> str:
@@ -90,15 +96,21 @@ class Publisher:
         *,
         live: bool = False,
         link_base: str | None = None,
+        found: dict[str, ProductRows] | None = None,
     ) -> list[BoxGroup]:
         """View models for (products, style, limit) requests: one query per product.
 
         Raises LookupError naming the first unknown or inactive product.
         """
-        return self.reads.groups(self.session, requests, self.now, live=live, link_base=link_base)
+        return self.reads.groups(
+            self.session, requests, self.now, live=live, link_base=link_base, found=found
+        )
 
-    def render_text(self, text: str, source: str) -> tuple[str, int]:
-        """Return the article with its boxes filled, and how many boxes it has."""
+    def render_text(
+        self, text: str, source: str, found: dict[str, ProductRows] | None = None
+    ) -> tuple[str, int]:
+        """Return the article with its boxes filled, and how many boxes it has (the products
+        read are left in ``found``)."""
         try:
             blocks = find_blocks(text, source)
         except MarkerError as exc:
@@ -116,7 +128,7 @@ class Publisher:
             limit = int(block.options["limit"]) if "limit" in block.options else None
             requests.append((block.products, style, limit))
         try:
-            groups = self.groups(requests)
+            groups = self.groups(requests, found=found)
         except LookupError as exc:
             slug = exc.args[0]
             line = next(b.line for b in blocks if slug in b.products)
@@ -131,7 +143,8 @@ class Publisher:
     ) -> RenderResult:
         """Render one article; with ``write=False`` only report whether it would change."""
         text = read_article(source)
-        rendered, boxes = self.render_text(text, str(source))
+        found: dict[str, ProductRows] = {}
+        rendered, boxes = self.render_text(text, str(source), found)
         data = rendered.encode("utf-8")
         current = target.read_bytes() if target.exists() else None
         changed = current != data
@@ -148,7 +161,21 @@ class Publisher:
                     tofile=f"{target} (rendered)",
                 )
             )
-        return RenderResult(source=source, target=target, boxes=boxes, changed=changed, diff=change)
+        moments = [
+            shown_until(state, self.now, self.reads.max_age)
+            for rows in found.values()
+            for state in rows.states
+        ]
+        later = [moment for moment in moments if moment is not None]
+        return RenderResult(
+            source=source,
+            target=target,
+            boxes=boxes,
+            changed=changed,
+            diff=change,
+            versions={slug: rows.data_version for slug, rows in found.items()},
+            until=min(later) if later else None,
+        )
 
 
 def article_files(folder: Path) -> list[Path]:

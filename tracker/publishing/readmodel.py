@@ -105,12 +105,14 @@ class ReadModel:
         *,
         live: bool = False,
         link_base: str | None = None,
+        found: dict[str, ProductRows] | None = None,
     ) -> list[BoxGroup]:
         """View models for (products, style, limit) requests: one query per product.
 
-        Raises LookupError naming the first unknown or inactive product.
+        Raises LookupError naming the first unknown or inactive product. The products read
+        are left in ``found`` when the caller passes a dict.
         """
-        found: dict[str, ProductRows] = {}
+        found = {} if found is None else found
         for slugs, _style, _limit in requests:
             for slug in slugs:
                 if slug in found:

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from sqlalchemy.orm import Session
+
 from tracker.articles import MarkerError, find_blocks
 from tracker.config import Settings
 from tracker.publishing.locking import exclusive_lock
@@ -17,7 +19,8 @@ from tracker.publishing.publisher import (
     has_markers,
     read_article,
 )
-from tracker.store import repo
+from tracker.publishing.renderstate import RenderState
+from tracker.store import repo, versions
 from tracker.store.engine import Store
 
 RENDER_LOCK_TIMEOUT = 300.0
@@ -39,6 +42,7 @@ def render_articles(
     now: datetime | None = None,
     write: bool = True,
     diff: bool = False,
+    force: bool = False,
     lock_timeout: float = RENDER_LOCK_TIMEOUT,
 ) -> RenderReport:
     """Render the given articles (default: the content folder's files with markers).
@@ -46,6 +50,10 @@ def render_articles(
     One bad article is reported and the others still render. ``write=False`` only reports
     which articles would change (``--check``). A lock file in var_dir keeps two renders from
     interleaving; LockBusy when another one holds it longer than ``lock_timeout`` seconds.
+
+    An article whose boxes' data did not change since it was last written (the data
+    versions of its products, its files and the clock's effect, in var_dir's render state) is
+    skipped, unless ``force``; ``--check`` and ``--diff`` always render.
     """
     content_dir = settings.content_dir
     if articles:
@@ -55,15 +63,56 @@ def render_articles(
     target_dir = out_dir or settings.out_dir
     report = RenderReport([], [])
     lock = settings.var_dir / "render.lock"
+    moment = now or datetime.now(UTC)
+    remembering = write and not diff
     with exclusive_lock(lock, lock_timeout), store.readers.begin() as session:
-        publisher = Publisher(settings, session, now or datetime.now(UTC))
-        for source in sources:
-            target = source if in_place else target_dir / _relative_name(source, content_dir)
+        state = RenderState.load(settings)
+        publisher = Publisher(settings, session, moment)
+        targets = {
+            source: source if in_place else target_dir / _relative_name(source, content_dir)
+            for source in sources
+        }
+        known = _unchanged(state, targets, session, moment) if remembering and not force else {}
+        for source, target in targets.items():
+            if source in known:
+                report.results.append(known[source])
+                continue
             try:
-                report.results.append(publisher.render_file(source, target, write=write, diff=diff))
+                result = publisher.render_file(source, target, write=write, diff=diff)
             except ArticleError as exc:
                 report.errors.append(str(exc))
+                state.forget(source)
+                continue
+            report.results.append(result)
+            if remembering:
+                state.remember(source, target, result.boxes, result.versions, result.until)
+        if remembering:
+            state.save()
     return report
+
+
+def _unchanged(
+    state: RenderState, targets: dict[Path, Path], session: Session, now: datetime
+) -> dict[Path, RenderResult]:
+    """The articles whose last render still stands (one query for all their products)."""
+    entries = {source: state.entry(source) for source in targets}
+    slugs = {slug for e in entries.values() if e is not None for slug in e.versions}
+    current = versions.of_products(session, slugs)
+    out = {}
+    for source, entry in entries.items():
+        if entry is None:
+            continue
+        mine = {slug: current.get(slug, -1) for slug in entry.versions}
+        if entry.still_valid(source, targets[source], mine, now):
+            out[source] = RenderResult(
+                source=source,
+                target=targets[source],
+                boxes=entry.boxes,
+                changed=False,
+                versions=mine,
+                skipped=True,
+            )
+    return out
 
 
 def _relative_name(source: Path, content_dir: Path) -> Path:

@@ -104,7 +104,7 @@ class SchedulerContext:
                     snapshot.offers,
                     snapshot.failures,
                 )
-                if self.after_crawl is not None and snapshot.offers:
+                if self.after_crawl is not None:  # it decides what a run without prices needs
                     self.after_crawl(vendor, snapshot)
         except Exception:
             log.exception("vendor %s: crawl failed", vendor)
@@ -112,6 +112,11 @@ class SchedulerContext:
             with self.lock:
                 self.running.discard(vendor)
                 self.lock.notify_all()
+
+    def running_now(self) -> set[str]:
+        """The vendors whose crawls are running now (a copy)."""
+        with self.lock:
+            return set(self.running)
 
     def wait_idle(self) -> None:
         with self.lock:
