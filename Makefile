@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: venv demo test test-fast lint accuracy bench bench-render bench-extract bench-schedule clean
+.PHONY: venv demo test test-fast lint accuracy bench bench-render bench-scale bench-extract bench-schedule clean
 
 venv: $(STAMP)
 
@@ -36,6 +36,10 @@ bench: venv
 
 bench-render: venv
 	$(BIN)/python bench/render_bench.py
+
+# Several minutes: a synthetic site at 1,000 and 4,000 products x 5 vendors, crawled on loopback.
+bench-scale: venv
+	$(BIN)/python bench/scale_bench.py
 
 bench-extract: venv
 	$(BIN)/python bench/extract_bench.py

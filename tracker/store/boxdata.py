@@ -100,53 +100,88 @@ def product_rows(
     rows = session.connection().execute(_PRODUCT_QUERY, {"slug": slug}).all()
     if not rows:
         return None
-    first = rows[0]
+    # Plain tuples, unpacked by position: a Row's attribute lookups cost more than the rest.
+    first = tuple(rows[0])
+    product_slug, product_name, product_active, data_version = first[:4]
     states = []
-    for r in rows:
-        if r.id is None:
+    for (
+        _slug,
+        _name,
+        _active,
+        _version,
+        listing_id,
+        label,
+        url,
+        affiliate_url,
+        quantity,
+        unit,
+        strength_amount,
+        strength_unit,
+        position,
+        last_checked_at,
+        last_status,
+        last_error,
+        consecutive_failures,
+        seen_availability,
+        seen_availability_at,
+        vendor_id,
+        vendor_slug,
+        vendor_name,
+        homepage,
+        affiliate_template,
+        stored_profile,
+        price,
+        currency,
+        availability,
+        regular_price,
+        confirmed,
+        first_seen_at,
+        last_seen_at,
+        held_reason,
+    ) in map(tuple, rows):
+        if listing_id is None:
             continue  # a product without active listings: one row with no listing
-        profile = profile_of(r.vendor_id, r.profile)
-        has_span = r.confirmed is not None
+        display = profile_of(vendor_id, stored_profile).display
         states.append(
             ListingState(
-                listing_id=r.id,
-                product_slug=first.slug,
-                product_name=first.name,
-                vendor_slug=r.vendor_slug,
-                vendor_name=r.vendor_name,
-                label=r.label,
-                url=r.url,
-                affiliate_url=r.affiliate_url,
-                quantity=r.quantity,
-                unit=r.unit,
-                strength_amount=r.strength_amount,
-                strength_unit=r.strength_unit,
-                position=r.position,
-                price=r.price,
-                currency=r.currency,
-                availability=r.availability,
-                regular_price=r.regular_price,
-                confirmed=bool(r.confirmed),
-                first_seen_at=r.first_seen_at,
-                last_seen_at=r.last_seen_at,
-                last_checked_at=r.last_checked_at,
-                last_status=r.last_status,
-                last_error=r.last_error,
-                consecutive_failures=r.consecutive_failures,
-                vendor_homepage=r.homepage,
-                vendor_affiliate_template=r.affiliate_template,
-                held_reason=r.held_reason if has_span and not r.confirmed else None,
-                seen_availability=r.seen_availability,
-                seen_availability_at=r.seen_availability_at,
-                link_only=profile.display.link_only,
-                max_age_hours=profile.display.max_age_hours,
+                listing_id=listing_id,
+                product_slug=product_slug,
+                product_name=product_name,
+                vendor_slug=vendor_slug,
+                vendor_name=vendor_name,
+                label=label,
+                url=url,
+                affiliate_url=affiliate_url,
+                quantity=quantity,
+                unit=unit,
+                strength_amount=strength_amount,
+                strength_unit=strength_unit,
+                position=position,
+                price=price,
+                currency=currency,
+                availability=availability,
+                regular_price=regular_price,
+                confirmed=bool(confirmed),
+                first_seen_at=first_seen_at,
+                last_seen_at=last_seen_at,
+                last_checked_at=last_checked_at,
+                last_status=last_status,
+                last_error=last_error,
+                consecutive_failures=consecutive_failures,
+                vendor_homepage=homepage,
+                vendor_affiliate_template=affiliate_template,
+                held_reason=held_reason if confirmed is not None and not confirmed else None,
+                seen_availability=seen_availability,
+                seen_availability_at=seen_availability_at,
+                link_only=display.link_only,
+                max_age_hours=display.max_age_hours,
             )
         )
     return ProductRows(
-        slug=first.slug,
-        name=first.name,
-        active=bool(first.active),
-        data_version=int(first.data_version or 0),
+        slug=product_slug,
+        name=product_name,
+        active=bool(product_active),
+        data_version=int(data_version or 0),
         states=states,
     )
 
