@@ -67,6 +67,8 @@ def record_checks(session: Session, checks: Sequence[Check], gate: GatePolicy) -
     last price stays in its span, and the box shows the listing out of stock.
     """
     counts = CheckCounts()
+    # The data version first: its row lock orders this batch with every other writer.
+    version = versions.advance(session) if checks else 0
     state = _load(session, {c.listing_id for c in checks})
     new_spans: list[tuple[int, _Span]] = []
     span_updates: dict[int, dict[str, Any]] = {}
@@ -140,7 +142,7 @@ def record_checks(session: Session, checks: Sequence[Check], gate: GatePolicy) -
         row["consecutive_failures"] = 0
     _write(session, state, new_spans, span_updates)
     if state:
-        versions.bump(session, listing_ids=state.keys())
+        versions.mark(session, version, listing_ids=state.keys())
     return counts
 
 

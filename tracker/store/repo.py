@@ -46,6 +46,7 @@ def _assign(row: object, values: Mapping[str, object]) -> bool:
 def sync_catalog(session: Session, catalog: Catalog) -> SyncReport:
     """Upsert products, vendors and listings; deactivate what left the file, delete nothing."""
     report = SyncReport()
+    versions.lock(session)  # before any row it changes (see versions.lock)
     products = {p.slug: p for p in session.scalars(select(Product))}
     for entry in catalog.products:
         values = {

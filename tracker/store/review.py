@@ -53,6 +53,7 @@ def _listing(session: Session, listing_id: int) -> Listing:
 
 def accept(session: Session, listing_id: int, now: datetime) -> Reviewed:
     """Publish the listing's held (or rejected) reading now."""
+    versions.lock(session)
     listing = _listing(session, listing_id)
     span = _held(session, listing, rejected_too=True)
     note = f"accepted by the operator at {time_text(now)} UTC"
@@ -68,6 +69,7 @@ def accept(session: Session, listing_id: int, now: datetime) -> Reviewed:
 
 def reject(session: Session, listing_id: int, now: datetime) -> Reviewed:
     """Mark the listing's held reading bad and go back to its last confirmed price."""
+    versions.lock(session)
     listing = _listing(session, listing_id)
     span = _held(session, listing, rejected_too=False)
     note = f"rejected by the operator at {time_text(now)} UTC"

@@ -22,14 +22,18 @@ from tracker.store.models import DataVersion, Listing, Product
 NAME = "data"
 
 
-def bump(
-    session: Session,
-    *,
-    listing_ids: Iterable[int] = (),
-    product_ids: Iterable[int] = (),
-    every_product: bool = False,
-) -> int:
-    """Advance the version and mark the products of the given listings (or all) with it."""
+def lock(session: Session) -> None:
+    """Take the version's row lock now (PostgreSQL; SQLite's write lock is already held).
+
+    Every writer that bumps takes this lock first, before any row it changes: writers then
+    queue in one order and never deadlock on each other's listings and products.
+    """
+    table = cast(Table, DataVersion.__table__)
+    session.execute(select(table.c.version).where(table.c.name == NAME).with_for_update())
+
+
+def advance(session: Session) -> int:
+    """Advance the counter (taking its row lock) and return the new version."""
     table = cast(Table, DataVersion.__table__)
     found = session.execute(
         update(table)
@@ -40,22 +44,51 @@ def bump(
     if found is None:
         # A database created before the row existed: the first writer adds it.
         session.execute(table.insert().values(name=NAME, version=1))
-    version = int(found or 1)
+    return int(found or 1)
+
+
+def mark(
+    session: Session,
+    version: int,
+    *,
+    listing_ids: Iterable[int] = (),
+    product_ids: Iterable[int] = (),
+    every_product: bool = False,
+) -> None:
+    """Mark the products of the given listings (or the given products, or all) changed."""
     products = cast(Table, Product.__table__)
     if every_product:
         session.execute(update(products).values(data_version=version))
-        return version
-    ids = sorted(set(product_ids))
+        return
     listings = sorted(set(listing_ids))
     if listings:
         of_listings = select(Listing.product_id).where(Listing.id.in_(listings))
         session.execute(
             update(products).where(products.c.id.in_(of_listings)).values(data_version=version)
         )
+    ids = sorted(set(product_ids))
     if ids:
         session.execute(
             update(products).where(products.c.id.in_(ids)).values(data_version=version)
         )
+
+
+def bump(
+    session: Session,
+    *,
+    listing_ids: Iterable[int] = (),
+    product_ids: Iterable[int] = (),
+    every_product: bool = False,
+) -> int:
+    """Advance the version and mark the products of the given listings (or all) with it."""
+    version = advance(session)
+    mark(
+        session,
+        version,
+        listing_ids=listing_ids,
+        product_ids=product_ids,
+        every_product=every_product,
+    )
     return version
 
 
