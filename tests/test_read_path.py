@@ -289,3 +289,20 @@ def test_vendors_finishing_together_make_one_render(site: Settings, store: Store
     assert after.renders == 1
     state = site.var_dir / "render-state.json"
     assert state.is_file() and "nootropics-compared.md" in state.read_text(encoding="utf-8")
+
+
+def test_a_fragment_stays_cached_until_its_relative_times_move(store: Store) -> None:
+    seed_sample(store, NOW)  # checked 2 h before NOW
+    clock = {"now": NOW + timedelta(seconds=5)}
+    ticks = Ticks()
+    app = create_app(Settings(), store=store, clock=lambda: clock["now"], ticks=ticks)
+    with TestClient(app) as client:
+        first = client.get("/boxes/cortexin.html").text
+        assert ">2 h ago</time>" in first
+        clock["now"] = NOW + timedelta(minutes=30)  # still "2 h ago": no rebuild
+        with statements(store) as seen:
+            assert client.get("/boxes/cortexin.html").text == first
+        assert seen == []
+        clock["now"] = NOW + timedelta(hours=1, minutes=1)  # now "3 h ago"
+        later = client.get("/boxes/cortexin.html").text
+        assert ">3 h ago</time>" in later and later != first

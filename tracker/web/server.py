@@ -2,9 +2,10 @@
 
 Every public route is a GET (HEAD comes with it); the only write is the click counter behind
 ``/go/{listing_id}``. Fragments and JSON are cached in memory until the data behind them changes:
-the cache key holds the store's data version (read at most once a second, see ``DataVersion``)
-and the current minute, because the relative check times ("3 h ago") and freshness move with
-the clock. A cached box costs no query.
+the cache key holds the store's data version (read at most once a second, see ``DataVersion``),
+and a fragment is kept until the minute at which its relative check times ("3 h ago") or its
+freshness would read differently (the JSON, which says when it was generated, for the minute).
+A cached box costs no query.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractContextManager, asynccontextmanager, nullcontext
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.exc import DBAPIError
@@ -36,7 +37,9 @@ from tracker.domain import BoxGroup
 from tracker.publishing.buybox import BoxRenderer, static_text
 from tracker.publishing.readmodel import ReadModel
 from tracker.publishing.viewmodel import STYLES, amount_text
+from tracker.rules import shown_until
 from tracker.store import versions
+from tracker.store.boxdata import ProductRows
 from tracker.store.engine import (
     Store,
     StoreUnavailable,
@@ -65,6 +68,7 @@ class Cached:
     body: bytes
     etag: str
     media_type: str
+    until: datetime | None = None  # a fragment reads differently from then on (the clock)
 
 
 class FragmentCache:
@@ -207,23 +211,59 @@ class LiveBoxes:
         self.reads = ReadModel(settings)
 
     def get(self, product: str, kind: str, style: str, limit: int | None, base: str) -> Cached:
-        now = _minute(self.clock())
-        key = (product, kind, style, limit, base, now, self.version.get())
+        moment = self.clock()
+        now = _minute(moment)
+        # The JSON says when it was generated: it changes every minute. A fragment stays the
+        # same bytes until a relative time or a freshness in it moves (``Cached.until``).
+        when = now if kind == "json" else None
+        key = (product, kind, style, limit, base, when, self.version.get())
         cached = self.cache.get(key)
-        if cached is not None:
+        if cached is not None and (cached.until is None or moment < cached.until):
             return cached
+        found: dict[str, ProductRows] = {}
         with self.store.readers.begin() as session:
             [group] = self.reads.groups(
-                session, [((product,), style, limit)], now, live=True, link_base=base
+                session, [((product,), style, limit)], now, live=True, link_base=base, found=found
             )
         if kind == "json":
             body = _offers_json(group)
         else:
             body = self.renderer.render(group).encode("utf-8")
         media = "application/json" if kind == "json" else "text/html; charset=utf-8"
-        item = Cached(body, _etag(body), media)
+        until = None if kind == "json" else _fragment_until(group, found, now, self.reads.max_age)
+        item = Cached(body, _etag(body), media, until)
         self.cache.put(key, item)
         return item
+
+
+def _age_changes(checked: datetime, now: datetime) -> datetime:
+    """When the relative age of ``checked`` ("5 min ago", "3 h ago") next reads differently."""
+    seconds = max(0, int((now - checked).total_seconds()))
+    step = 60 if seconds < 3600 else 3600 if seconds < 48 * 3600 else 86400
+    return checked + timedelta(seconds=(seconds // step + 1) * step)
+
+
+def _fragment_until(
+    group: BoxGroup, found: dict[str, ProductRows], now: datetime, site_max_age: timedelta
+) -> datetime:
+    """The first minute at which the fragment built at ``now`` may read differently."""
+    moments = [now + timedelta(days=1)]
+    moments += [
+        _age_changes(row.checked_at, now)
+        for box in group.boxes
+        for row in box.rows
+        if row.checked_at is not None
+    ]
+    moments += [
+        moment
+        for rows in found.values()
+        for state in rows.states
+        if (moment := shown_until(state, now, site_max_age)) is not None
+    ]
+    earliest = min(moments)
+    # Fragments are built at whole minutes: the first minute at or after the change.
+    rounded = _minute(earliest)
+    return rounded if rounded == earliest else rounded + timedelta(minutes=1)
 
 
 def create_app(
