@@ -9,7 +9,7 @@ EDITABLE := --quiet -e
 RUNTIME_STAMP := $(VENV)/.runtime-stamp
 DEV_STAMP := $(VENV)/.dev-stamp
 
-.PHONY: venv demo-venv demo test test-fast lint accuracy bench bench-render bench-extract bench-extract-stages bench-schedule bench-admin bench-feeds clean
+.PHONY: venv demo-venv demo test test-fast lint accuracy bench bench-render bench-scale bench-extract bench-extract-stages bench-schedule bench-admin bench-feeds clean
 
 venv: $(DEV_STAMP)
 demo-venv: $(RUNTIME_STAMP)
@@ -48,6 +48,10 @@ bench: venv
 
 bench-render: venv
 	$(BIN)/python bench/render_bench.py
+
+# Several minutes: a synthetic site at 1,000 and 4,000 products x 5 vendors, crawled on loopback.
+bench-scale: venv
+	$(BIN)/python bench/scale_bench.py
 
 bench-extract: venv
 	$(BIN)/python bench/extract_bench.py

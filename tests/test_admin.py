@@ -16,7 +16,7 @@ from tests.admin_seeding import HELD, PASSWORD, csrf_of, hold_one, login, operat
 from tests.conftest import NOW
 from tests.seeding import listing_id, seed_sample
 from tests.test_web import Clock
-from tracker.config import Settings, SiteSettings
+from tracker.config import ServeSettings, Settings, SiteSettings
 from tracker.scheduling.jobstore import job_rows, sync_store_jobs
 from tracker.scheduling.status import status_report
 from tracker.store.engine import Store
@@ -26,7 +26,10 @@ from tracker.web.admin import accounts
 from tracker.web.admin.app import admin_mount, csv_cell
 from tracker.web.server import create_app
 
-SETTINGS = Settings(site=SiteSettings(inline_css=False))
+# The data version read on every request: an action's effect shows on the next page at once.
+SETTINGS = Settings(
+    site=SiteSettings(inline_css=False), serve=ServeSettings(version_check_seconds=0)
+)
 PAGES = [
     "/admin/",
     "/admin/api/status",

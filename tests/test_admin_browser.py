@@ -107,7 +107,7 @@ def test_operator_runs_the_site_from_the_browser(server: tuple[str, str], tmp_pa
             # A product, its charts and the box as readers see it: the held price is not shown.
             page.click("text=Cortexin")
             page.wait_for_url("**/admin/products/cortexin")
-            assert page.locator("article.chart svg polyline").count() == 2  # two packs
+            assert page.locator("article.chart svg polyline").count() == 3  # 2 crawled packs, 1 fed
             box = page.locator(".box-preview")
             assert "$750.00" not in box.inner_text() and "$45.00" in box.inner_text()
             page.screenshot(path=str(tmp_path / "admin-product.png"), full_page=True)

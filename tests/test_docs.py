@@ -12,6 +12,7 @@ from tracker.config import (
     LinkSettings,
     PublishSettings,
     ScheduleSettings,
+    ServeSettings,
     Settings,
     SiteSettings,
 )
@@ -41,7 +42,9 @@ def test_every_command_has_help() -> None:
 
 
 def test_every_setting_is_documented() -> None:
-    sections = ("site", "crawl", "publish", "schedule", "alerts", "links", "root", "config_path")
+    sections = (
+        "site", "crawl", "publish", "schedule", "alerts", "links", "serve", "root", "config_path"
+    )
     keys = [k for k in Settings.model_fields if k not in sections]
     keys += [f"site.{k}" for k in SiteSettings.model_fields]
     keys += [f"crawl.{k}" for k in CrawlSettings.model_fields]
@@ -50,5 +53,6 @@ def test_every_setting_is_documented() -> None:
     keys += [f"alerts.{k}" for k in AlertSettings.model_fields]
     keys += [f"links.{k}" for k in LinkSettings.model_fields]
     keys += list(RuleSettings.model_fields)  # a rule's keys
+    keys += [f"serve.{k}" for k in ServeSettings.model_fields]
     missing = [key for key in keys if f"`{key}`" not in README]
     assert missing == []

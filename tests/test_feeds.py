@@ -363,7 +363,7 @@ def test_feed_listings_are_not_crawled(store: Store) -> None:
 
     sync(store, catalog_text("path: x.csv"))
     with store.sessions.begin() as session:
-        assert crawl_targets(session) == [] and vendors_to_crawl(session) == []
+        assert list(crawl_targets(session)) == [] and vendors_to_crawl(session) == []
 
 
 class _NoCrawl:

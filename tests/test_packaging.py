@@ -174,7 +174,7 @@ def test_an_installed_tracker_starts_a_site_and_runs_the_demo(
     demo = f"from tracker.cli import main\nmain(['--config', {str(config)!r}, 'demo'])\n"
     result = run_installed(unpacked, demo, tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "16 added" in result.stdout and "In stock" in result.stdout
+    assert "20 added" in result.stdout and "In stock" in result.stdout
     article = (tmp_path / "out" / "cortexin-review.html").read_text(encoding="utf-8")
     assert 'class="tracker-buy' in article and "$75.00" in article
     again = run_installed(unpacked, demo, tmp_path)

@@ -53,7 +53,7 @@ def test_sync_stores_the_crawl_options_and_the_spider_reads_them(store: Store) -
     with store.sessions.begin() as session:
         vendor = session.scalars(select(Vendor)).one()
         assert vendor.profile.crawl == VendorCrawl(obey_robots=False, concurrency=1, delay=2.5)
-        targets = crawl_targets(session)
+        targets = list(crawl_targets(session))
     policy = VendorPolicy.of(targets)
     assert policy.hosts == {"shop.example", "cdn.shop.example"}
     assert (policy.obey_robots, policy.concurrency, policy.delay) == (False, 1, 2.5)
@@ -67,7 +67,7 @@ def test_sync_stores_the_crawl_options_and_the_spider_reads_them(store: Store) -
 def test_download_slots_cover_every_host_of_a_vendor_with_options(store: Store) -> None:
     with store.sessions.begin() as session:
         sync_catalog(session, parse_catalog(catalog_with("crawl: {concurrency: 1}"), "c.yaml"))
-        targets = crawl_targets(session)
+        targets = list(crawl_targets(session))
     context = CrawlContext(
         job=CrawlJob(database_url="sqlite://"),
         targets=targets,

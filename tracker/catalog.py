@@ -48,6 +48,9 @@ MAX_REMOVED_SHARE = 0.5  # a sync may deactivate at most this share of active pr
 _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 _STRENGTH = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([A-Za-zµ]+)\s*$")
 
+# The C loader when PyYAML has it (about 4x faster); both build plain data only.
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 
 class CatalogError(Exception):
     """The catalog cannot be used; the message names the file and the field."""
@@ -391,7 +394,7 @@ def _some(names: list[str], shown: int = 5) -> str:
 def parse_catalog(text: str, source: str, env: Mapping[str, str] | None = None) -> Catalog:
     """Validate catalog text; raise CatalogError naming the source and field."""
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_YAML_LOADER)  # noqa: S506 (a safe loader)
     except yaml.YAMLError as exc:
         raise CatalogError(f"{source}: not valid YAML: {exc}") from exc
     if data is None or data == {}:

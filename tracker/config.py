@@ -171,6 +171,16 @@ class LinkSettings(_Section):
         return parse_duration(self.every) if self.every is not None else None
 
 
+class ServeSettings(_Section):
+    """The live server's cache of rendered boxes."""
+
+    # Boxes (one per product, style and limit) kept between data changes: more than the
+    # products the site shows, so that random requests still hit.
+    cache_entries: int = Field(4096, ge=16, le=1_000_000)
+    # How often a request may look at the data version (one cheap query); 0: every request.
+    version_check_seconds: float = Field(1.0, ge=0, le=60)
+
+
 class Settings(BaseSettings):
     """Every setting of the tracker in one object."""
 
@@ -197,6 +207,7 @@ class Settings(BaseSettings):
     schedule: ScheduleSettings = ScheduleSettings()
     alerts: AlertSettings = AlertSettings()
     links: LinkSettings = LinkSettings()
+    serve: ServeSettings = ServeSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -101,6 +101,18 @@ def shown(state: ListingState, now: datetime, site_max_age: timedelta) -> Shown:
     return Shown(RowState.PRICED)
 
 
+def shown_until(state: ListingState, now: datetime, site_max_age: timedelta) -> datetime | None:
+    """The moment after which the clock alone may change what ``shown`` says of the listing
+    (its price or its "out of stock" reading turning stale); None when time changes nothing.
+
+    A static render stays right until then, unless the data changes.
+    """
+    limit = max_age(site_max_age, state.max_age_hours)
+    moments = [t + limit for t in (state.last_seen_at, state.seen_availability_at) if t]
+    later = [moment for moment in moments if moment >= now]
+    return min(later) if later else None
+
+
 # --- the publish gate ------------------------------------------------------------------------
 
 

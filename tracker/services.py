@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
-from tracker.catalog import check_removals, load_catalog
+from tracker.catalog import Catalog, check_removals, load_catalog
 from tracker.config import Settings
 from tracker.domain import ListingState
 from tracker.feeds.run import FeedRunReport, run_feed
@@ -21,7 +21,7 @@ from tracker.linking.run import LinkChecksEvery, LinkReport
 from tracker.linking.run import check_links as run_link_checks
 from tracker.notifying import views
 from tracker.notifying.service import AlertPass, alert_pass
-from tracker.publishing.render import render_vendor_articles
+from tracker.publishing.render import render_articles
 from tracker.scheduling.recovery import close_dead_runs
 from tracker.scheduling.runners import (
     CrawlOutcome,
@@ -58,13 +58,16 @@ def sync_catalog_file(
     env: Mapping[str, str] | None = None,
     *,
     allow_removals: bool = False,
+    catalog: Catalog | None = None,
 ) -> repo.SyncReport:
     """Validate the catalog file, then upsert it in one transaction (all or nothing).
 
     A file that would deactivate more than half of the active products or listings is refused
-    (CatalogError) unless ``allow_removals``.
+    (CatalogError) unless ``allow_removals``. A caller that has already read the file passes
+    its ``catalog`` (the file is read once).
     """
-    catalog = load_catalog(path, env)
+    if catalog is None:
+        catalog = load_catalog(path, env)
     with store.sessions.begin() as session:
         if not allow_removals:
             check_removals(catalog, str(path), *repo.active_catalog(session))
@@ -299,27 +302,87 @@ class FeedRunner:
         return mine[-1] if mine else None
 
 
-def render_after(settings: Settings, store: Store) -> Callable[[str, RunSnapshot], None]:
-    """What the scheduler does after a vendor's crawl: re-render the articles that show it
-    (when the run read prices), then evaluate the alerts and send what is due."""
+class RenderAfterCrawls:
+    """What the scheduler does after crawls: re-render the articles whose boxes changed.
 
-    def after(vendor: str, snapshot: RunSnapshot) -> None:
-        if settings.schedule.render_after_crawl and snapshot.offers:
-            render(vendor)
-        alert_pass(store, settings, datetime.now(UTC))
+    Once per crawl cycle: while crawls of other vendors still run, a finished crawl only
+    marks that a render is due; the last one to finish renders (and a crawl that finishes
+    during a render makes that render go round once more). The render skips every article
+    whose products' data versions did not move (`publishing/renderstate.py`), so only the
+    articles whose boxes changed are rendered.
+    """
 
-    def render(vendor: str) -> None:
-        report = render_vendor_articles(settings, store, vendor)
-        written = [str(r.target) for r in report.results if r.changed]
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        running: Callable[[], set[str]] = set,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.running = running
+        self.lock = threading.Lock()
+        self.due: set[str] = set()
+        # Vendors whose crawl has finished but may still count as running in the scheduler
+        # (it calls this hook before it forgets them): two crawls that end together must not
+        # each wait for the other.
+        self.finished: set[str] = set()
+        self.rendering = False
+        self.renders = 0  # how many renders ran (a test and the log read it)
+
+    def __call__(self, vendor: str, snapshot: RunSnapshot) -> None:
+        with self.lock:
+            self.finished.add(vendor)
+            if snapshot.offers:
+                self.due.add(vendor)
+            if not self.due or self.rendering or self.running() - self.finished:
+                return
+            self.rendering = True
+            self.finished = set()
+        try:
+            while True:
+                with self.lock:
+                    vendors, self.due = sorted(self.due), set()
+                    if not vendors:
+                        return
+                self._render(vendors)
+        finally:
+            with self.lock:
+                self.rendering = False
+
+    def _render(self, vendors: list[str]) -> None:
+        report = render_articles(self.settings, self.store)
+        self.renders += 1
+        rendered = [r for r in report.results if not r.skipped]
+        written = [str(r.target) for r in rendered if r.changed]
         log.info(
-            "vendor %s: %d articles rendered, %d written%s",
-            vendor,
-            len(report.results),
+            "after the crawls of %s: %d articles rendered, %d written%s, %d unchanged (skipped)",
+            ", ".join(vendors),
+            len(rendered),
             len(written),
             f" ({', '.join(written)})" if written else "",
+            len(report.results) - len(rendered),
         )
         for error in report.errors:
             log.error("render: %s", error)
+
+
+def after_crawls(
+    settings: Settings, store: Store, running: Callable[[], set[str]]
+) -> Callable[[str, RunSnapshot], None]:
+    """What the scheduler does after a vendor's crawl: the articles whose boxes changed are
+    re-rendered once per crawl cycle (when `schedule.render_after_crawl`), then the alerts
+    are evaluated and what is due is sent."""
+    renders = (
+        RenderAfterCrawls(settings, store, running)
+        if settings.schedule.render_after_crawl
+        else None
+    )
+
+    def after(vendor: str, snapshot: RunSnapshot) -> None:
+        if renders is not None:
+            renders(vendor, snapshot)
+        alert_pass(store, settings, datetime.now(UTC))
 
     return after
 
@@ -364,12 +427,9 @@ def start_scheduler(settings: Settings) -> None:
                 len(report.deactivated),
             )
         context = SchedulerContext(
-            settings,
-            store,
-            make_runner(settings, store),
-            render_after(settings, store),
-            on_beat=at_wake_up(settings, store),
+            settings, store, make_runner(settings, store), on_beat=at_wake_up(settings, store)
         )
+        context.after_crawl = after_crawls(settings, store, context.running_now)
         run_scheduler(context)
     finally:
         store.close()

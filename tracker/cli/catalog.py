@@ -39,10 +39,12 @@ def catalog_sync(ctx: click.Context, file: Path | None, allow_removals: bool) ->
     """
     settings = settings_of(ctx)
     path = file or settings.catalog
-    load_catalog(path)  # validate before touching the database
+    loaded = load_catalog(path)  # validate before touching the database
     store = services.open_settings_store(settings)
     try:
-        report = services.sync_catalog_file(store, path, allow_removals=allow_removals)
+        report = services.sync_catalog_file(
+            store, path, allow_removals=allow_removals, catalog=loaded
+        )
         jobs = sync_store_jobs(store, settings)
     finally:
         store.close()

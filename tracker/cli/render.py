@@ -25,6 +25,9 @@ from tracker.publishing.render import render_articles
     "--diff", "show_diff", is_flag=True, help="Show each change as a unified diff; write nothing."
 )
 @click.option("--write", "also_write", is_flag=True, help="With --diff: write the changes too.")
+@click.option(
+    "--force", is_flag=True, help="Render every article, even those whose data did not change."
+)
 @click.pass_context
 @operator_errors
 def render(
@@ -35,6 +38,7 @@ def render(
     check: bool,
     show_diff: bool,
     also_write: bool,
+    force: bool,
 ) -> None:
     """Fill the buy boxes of ARTICLES (default: every article with markers in content_dir)."""
     if in_place and out_dir:
@@ -53,12 +57,15 @@ def render(
             in_place=in_place,
             write=write,
             diff=show_diff,
+            force=force,
         )
     finally:
         store.close()
     for result in report.results:
         if not write:
             state = "would change" if result.changed else "up to date"
+        elif result.skipped:
+            state = "unchanged: skipped, its data did not change"
         else:
             state = "written" if result.changed else "unchanged"
         console.print(f"{escaped(result.target)} ({result.boxes} boxes, {state})")

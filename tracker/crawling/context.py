@@ -62,7 +62,7 @@ class CrawlContext:
         store = open_store(job.database_url, upgrade=upgrade)
         try:
             with store.readers.begin() as session:
-                targets = crawl_targets(session, job.vendor)
+                targets = list(crawl_targets(session, job.vendor))
         finally:
             store.close()
         by_url: dict[str, list[CrawlTarget]] = defaultdict(list)

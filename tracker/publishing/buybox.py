@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from datetime import datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel import Locale
@@ -24,6 +26,8 @@ from tracker.domain import Availability, BoxGroup, BuyBox
 from tracker.pricing import unit_price_places
 
 STYLESHEET = "tracker-buy.css"
+
+FORMATTED = 4096  # formatted amounts and times kept per filter
 
 AVAILABILITY_TEXT = {
     Availability.IN_STOCK: "In stock",
@@ -51,16 +55,20 @@ class BoxRenderer:
             trim_blocks=True,
             lstrip_blocks=True,
             keep_trailing_newline=False,
+            # Compiled once per renderer: no stat of every template file on every box. A
+            # long-running server picks up edited templates when it restarts.
+            auto_reload=False,
         )
         self.locale = Locale.parse(site.locale)
         self.env.globals["stylesheet"] = Markup(static_text(templates_dir, STYLESHEET))
+        # Babel's formatting is the dearest part of a box; the same amounts and times repeat.
         self.env.filters.update(
-            money=self.money,
-            unitmoney=self.unit_money,
-            currencyname=self.currency_name,
-            sitetime=self.sitetime,
-            shorttime=self.shorttime,
-            sitedate=self.sitedate,
+            money=_remembered(self.money),
+            unitmoney=_remembered(self.unit_money),
+            currencyname=_remembered(self.currency_name),
+            sitetime=_remembered(self.sitetime),
+            shorttime=_remembered(self.shorttime),
+            sitedate=_remembered(self.sitedate),
             isotime=isotime,
             availability=lambda value: AVAILABILITY_TEXT.get(value, "Availability unknown"),
         )
@@ -124,6 +132,21 @@ class BoxRenderer:
         html = self.env.get_template(template).render(group=group, site=self.site)
         # No blank lines: a blank line would end the HTML block inside a Markdown article.
         return "\n".join(line for line in html.splitlines() if line.strip())
+
+
+def _remembered(format_: Callable[..., str], size: int = FORMATTED) -> Callable[..., str]:
+    """``format_`` with its last results kept (cleared when full: no unbounded growth)."""
+    known: dict[tuple[Any, ...], str] = {}
+
+    def formatted(*args: Any) -> str:
+        text = known.get(args)
+        if text is None:
+            if len(known) >= size:
+                known.clear()
+            text = known[args] = format_(*args)
+        return text
+
+    return formatted
 
 
 def isotime(moment: datetime) -> str:

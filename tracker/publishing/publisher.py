@@ -5,24 +5,21 @@ from __future__ import annotations
 import difflib
 import os
 import tempfile
-from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy.orm import Session
 
 from tracker.articles import Block, MarkerError, find_blocks, splice
-from tracker.config import ConfigError, Settings
-from tracker.domain import BoxGroup, ListingState
-from tracker.exchange import Rates, RatesError, parse_rates
+from tracker.config import Settings
+from tracker.domain import BoxGroup
 from tracker.publishing.buybox import BoxRenderer
-from tracker.publishing.sparkline import WINDOW
-from tracker.publishing.viewmodel import STYLES, build_buy_box, build_group
-from tracker.rules import max_age
-from tracker.store.history import price_history
-from tracker.store.repo import listing_states, products_by_slug
+from tracker.publishing.readmodel import BoxRequest, ReadModel, load_rates
+from tracker.publishing.viewmodel import STYLES
+from tracker.rules import shown_until
+from tracker.store.boxdata import ProductRows
 
 MARKDOWN_SUFFIXES = {".md", ".markdown"}
 # Templates of Nunjucks (Eleventy) and Liquid (Jekyll, Eleventy): the box goes inside a raw
@@ -47,6 +44,10 @@ class RenderResult:
     boxes: int
     changed: bool
     diff: str = ""
+    # The data versions of the products shown, and when the clock alone may change the boxes.
+    versions: dict[str, int] = field(default_factory=dict)
+    until: datetime | None = None
+    skipped: bool = False  # the data behind its boxes did not change: not rendered again
 
 
 def read_article(path: Path) -> str:
@@ -56,26 +57,6 @@ def read_article(path: Path) -> str:
         raise ArticleError(f"{path}: cannot read: {exc.strerror or exc}") from exc
     except UnicodeDecodeError as exc:
         raise ArticleError(f"{path}: not UTF-8 text (byte {exc.start})") from exc
-
-
-_RATES_CACHE: dict[tuple[Path, int], Rates] = {}
-
-
-def load_rates(path: Path | None) -> Rates | None:
-    """The operator's ECB rates file (read again when it changes); None without one."""
-    if path is None:
-        return None
-    try:
-        stamp = path.stat().st_mtime_ns
-        if (path, stamp) not in _RATES_CACHE:
-            text = path.read_text(encoding="utf-8")
-            _RATES_CACHE.clear()
-            _RATES_CACHE[(path, stamp)] = parse_rates(text, str(path))
-        return _RATES_CACHE[(path, stamp)]
-    except OSError as exc:
-        raise ConfigError(f"[currency] rates_file {path}: {exc.strerror or exc}") from exc
-    except (RatesError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"[currency] rates_file {exc}") from exc
 
 
 def _no_template_tags(html: str, *openers: str) -> str:
@@ -126,74 +107,43 @@ class Publisher:
         session: Session,
         now: datetime,
         renderer: BoxRenderer | None = None,
+        reads: ReadModel | None = None,
     ) -> None:
         self.settings = settings
         self.session = session
         self.now = now
         # A long-lived caller (the server) passes its renderer: Jinja compiles templates once.
         self.renderer = renderer or BoxRenderer(settings.site, settings.templates_dir)
-        self.max_age = timedelta(hours=settings.site.max_age_hours)
-        self.rates = load_rates(settings.currency.rates_file)
+        self.reads = reads or ReadModel(settings)
+        load_rates(settings.currency.rates_file)  # a bad rates file fails before any article
 
     def groups(
         self,
-        requests: Sequence[tuple[tuple[str, ...], str, int | None]],
+        requests: Sequence[BoxRequest],
         *,
         live: bool = False,
         link_base: str | None = None,
+        found: dict[str, ProductRows] | None = None,
     ) -> list[BoxGroup]:
-        """View models for (products, style, limit) requests: two queries for all of them.
+        """View models for (products, style, limit) requests: one query per product.
 
         Raises LookupError naming the first unknown or inactive product.
         """
-        wanted = {slug for slugs, _style, _limit in requests for slug in slugs}
-        products = products_by_slug(self.session, wanted)
-        for slugs, _style, _limit in requests:
-            for slug in slugs:
-                if slug not in products or not products[slug].active:
-                    raise LookupError(slug)
-        states: dict[str, list[ListingState]] = defaultdict(list)
-        for state in listing_states(self.session, wanted):
-            states[state.product_slug].append(state)
-        ids = [s.listing_id for group in states.values() for s in group]
-        # A shown price was checked within its max age: its 90-day window starts after this.
-        oldest = max(
-            [self.max_age]
-            + [max_age(self.max_age, s.max_age_hours) for group in states.values() for s in group]
+        return self.reads.groups(
+            self.session,
+            requests,
+            self.now,
+            live=live,
+            link_base=link_base,
+            found=found,
+            home_currency=self.renderer.home_currency,
         )
-        history = price_history(self.session, ids, self.now - oldest - WINDOW)
-        site = self.settings.site
-        out = []
-        for slugs, style, limit in requests:
-            boxes = [
-                build_buy_box(
-                    slug,
-                    products[slug].name,
-                    states[slug],
-                    disclosure=site.disclosure,
-                    now=self.now,
-                    max_age=self.max_age,
-                    history=history,
-                    order=site.order,
-                    limit=limit,
-                    live=live,
-                    link_base=link_base if link_base is not None else site.public_url,
-                    jsonld=site.jsonld,
-                    home_currency=self.settings.currency.compare_to or self.renderer.home_currency,
-                    rates=self.rates,
-                    compare_to=self.settings.currency.compare_to,
-                )
-                for slug in slugs
-            ]
-            out.append(
-                build_group(
-                    boxes, style=style, disclosure=site.disclosure, show_note=site.as_of_note
-                )
-            )
-        return out
 
-    def render_text(self, text: str, source: str) -> tuple[str, int]:
-        """Return the article with its boxes filled, and how many boxes it has."""
+    def render_text(
+        self, text: str, source: str, found: dict[str, ProductRows] | None = None
+    ) -> tuple[str, int]:
+        """Return the article with its boxes filled, and how many boxes it has (the products
+        read are left in ``found``)."""
         try:
             blocks = find_blocks(text, source)
         except MarkerError as exc:
@@ -212,7 +162,7 @@ class Publisher:
             limit = int(block.options["limit"]) if "limit" in block.options else None
             requests.append((block.products, style, limit))
         try:
-            groups = self.groups(requests) if requests else []
+            groups = self.groups(requests, found=found) if requests else []
         except LookupError as exc:
             slug = exc.args[0]
             line = next(b.line for b in boxes if slug in b.products)
@@ -248,7 +198,8 @@ class Publisher:
     ) -> RenderResult:
         """Render one article; with ``write=False`` only report whether it would change."""
         text = read_article(source)
-        rendered, boxes = self.render_text(text, str(source))
+        found: dict[str, ProductRows] = {}
+        rendered, boxes = self.render_text(text, str(source), found)
         data = rendered.encode("utf-8")
         current = target.read_bytes() if target.exists() else None
         changed = current != data
@@ -265,7 +216,21 @@ class Publisher:
                     tofile=f"{target} (rendered)",
                 )
             )
-        return RenderResult(source=source, target=target, boxes=boxes, changed=changed, diff=change)
+        moments = [
+            shown_until(state, self.now, self.reads.max_age)
+            for rows in found.values()
+            for state in rows.states
+        ]
+        later = [moment for moment in moments if moment is not None]
+        return RenderResult(
+            source=source,
+            target=target,
+            boxes=boxes,
+            changed=changed,
+            diff=change,
+            versions={slug: rows.data_version for slug, rows in found.items()},
+            until=min(later) if later else None,
+        )
 
 
 def article_files(folder: Path, suffixes: set[str] | None = None) -> list[Path]:

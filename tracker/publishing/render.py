@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from sqlalchemy.orm import Session
+
 from tracker.articles import MarkerError, find_blocks
 from tracker.config import Settings
 from tracker.publishing.buybox import STYLESHEET
@@ -21,7 +23,8 @@ from tracker.publishing.publisher import (
     read_article,
     unsupported_note,
 )
-from tracker.store import repo
+from tracker.publishing.renderstate import RenderState
+from tracker.store import repo, versions
 from tracker.store.engine import Store
 
 RENDER_LOCK_TIMEOUT = 300.0
@@ -46,6 +49,7 @@ def render_articles(
     now: datetime | None = None,
     write: bool = True,
     diff: bool = False,
+    force: bool = False,
     lock_timeout: float = RENDER_LOCK_TIMEOUT,
 ) -> RenderReport:
     """Render the given articles (default: the content folder's files with markers).
@@ -53,6 +57,10 @@ def render_articles(
     One bad article is reported and the others still render. ``write=False`` only reports
     which articles would change (``--check``). A lock file in var_dir keeps two renders from
     interleaving; LockBusy when another one holds it longer than ``lock_timeout`` seconds.
+
+    An article whose boxes' data did not change since it was last written (the data
+    versions of its products, its files and the clock's effect, in var_dir's render state) is
+    skipped, unless ``force``; ``--check`` and ``--diff`` always render.
     """
     content_dir = settings.content_dir
     report = RenderReport([], [])
@@ -73,14 +81,31 @@ def render_articles(
         ]
     target_dir = out_dir or settings.out_dir
     lock = settings.var_dir / "render.lock"
+    moment = now or datetime.now(UTC)
+    remembering = write and not diff
     with exclusive_lock(lock, lock_timeout), store.readers.begin() as session:
-        publisher = Publisher(settings, session, now or datetime.now(UTC))
-        for source in sources:
-            target = source if in_place else target_dir / _relative_name(source, content_dir)
+        state = RenderState.load(settings)
+        publisher = Publisher(settings, session, moment)
+        targets = {
+            source: source if in_place else target_dir / _relative_name(source, content_dir)
+            for source in sources
+        }
+        known = _unchanged(state, targets, session, moment) if remembering and not force else {}
+        for source, target in targets.items():
+            if source in known:
+                report.results.append(known[source])
+                continue
             try:
-                report.results.append(publisher.render_file(source, target, write=write, diff=diff))
+                result = publisher.render_file(source, target, write=write, diff=diff)
             except ArticleError as exc:
                 report.errors.append(str(exc))
+                state.forget(source)
+                continue
+            report.results.append(result)
+            if remembering:
+                state.remember(source, target, result.boxes, result.versions, result.until)
+        if remembering:
+            state.save()
         if report.results:
             folder = content_dir if in_place else target_dir
             report.stylesheet = write_stylesheet(publisher, folder / STYLESHEET, write=write)
@@ -94,6 +119,30 @@ def write_stylesheet(publisher: Publisher, target: Path, *, write: bool) -> Rend
     if changed and write:
         atomic_write(target, data)
     return RenderResult(source=target, target=target, boxes=0, changed=changed)
+
+
+def _unchanged(
+    state: RenderState, targets: dict[Path, Path], session: Session, now: datetime
+) -> dict[Path, RenderResult]:
+    """The articles whose last render still stands (one query for all their products)."""
+    entries = {source: state.entry(source) for source in targets}
+    slugs = {slug for e in entries.values() if e is not None for slug in e.versions}
+    current = versions.of_products(session, slugs)
+    out = {}
+    for source, entry in entries.items():
+        if entry is None:
+            continue
+        mine = {slug: current.get(slug, -1) for slug in entry.versions}
+        if entry.still_valid(source, targets[source], mine, now):
+            out[source] = RenderResult(
+                source=source,
+                target=targets[source],
+                boxes=entry.boxes,
+                changed=False,
+                versions=mine,
+                skipped=True,
+            )
+    return out
 
 
 def _relative_name(source: Path, content_dir: Path) -> Path:

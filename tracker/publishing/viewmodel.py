@@ -21,6 +21,7 @@ from tracker.domain import (
     OfferRow,
     RowState,
     SpanPoint,
+    Sparkline,
 )
 from tracker.exchange import Rates
 from tracker.pricing import comparable_price, orders_first, unit_prices
@@ -75,11 +76,14 @@ def offer_row(
     history: Sequence[SpanPoint] = (),
     live: bool = False,
     link_base: str | None = None,
+    sparklines: Mapping[int, Sparkline | None] | None = None,
 ) -> OfferRow | None:
     """One row; the price only when confirmed and fresh.
 
     None when the page is gone (rules.page_gone), or when the link is unsafe or leads off the
     vendor's hosts (a row changed behind the catalog's back): that row is left out of the box.
+    A caller that already holds the row's sparkline (the read model keeps them per data
+    version) passes it in ``sparklines``; ``history`` still gives the prior price its 30 days.
     """
     if not link_allowed(
         state.affiliate_url, state.vendor_homepage, state.vendor_affiliate_template
@@ -132,10 +136,20 @@ def offer_row(
         checked_ago=relative_age(checked_at, now) if live and checked_at else None,
         # The window ends at the last check, not at `now`: a static render stays the same
         # bytes until the data changes.
-        history=build_sparkline(history, state.currency, state.price, checked_at)
-        if checked_at
-        else None,
+        history=_sparkline(state, history, sparklines),
     )
+
+
+def _sparkline(
+    state: ListingState,
+    history: Sequence[SpanPoint],
+    known: Mapping[int, Sparkline | None] | None,
+) -> Sparkline | None:
+    if state.last_seen_at is None or state.price is None or state.currency is None:
+        return None
+    if known is not None and state.listing_id in known:
+        return known[state.listing_id]
+    return build_sparkline(history, state.currency, state.price, state.last_seen_at)
 
 
 def _group(row: OfferRow) -> int:
@@ -291,6 +305,7 @@ def build_buy_box(
     home_currency: str | None = None,
     rates: Rates | None = None,
     compare_to: str | None = None,
+    sparklines: Mapping[int, Sparkline | None] | None = None,
 ) -> BuyBox:
     """The box of one product. ``live`` adds relative check times ("3 h ago").
 
@@ -308,6 +323,7 @@ def build_buy_box(
                 history=history.get(s.listing_id, ()),
                 live=live,
                 link_base=link_base,
+                sparklines=sparklines,
             )
             for s in states
         )

@@ -117,7 +117,7 @@ class SchedulerContext:
                         snapshot.error or "no reason recorded",
                         counts,
                     )
-                if self.after_crawl is not None:
+                if self.after_crawl is not None:  # it decides what a run without prices needs
                     self.after_crawl(vendor, snapshot)
         except Exception as exc:
             log.warning(
@@ -127,6 +127,11 @@ class SchedulerContext:
             with self.lock:
                 self.running.discard(vendor)
                 self.lock.notify_all()
+
+    def running_now(self) -> set[str]:
+        """The vendors whose crawls are running now (a copy)."""
+        with self.lock:
+            return set(self.running)
 
     def wait_idle(self) -> None:
         with self.lock:

@@ -109,6 +109,8 @@ class Product(Base):
     description: Mapped[str | None] = mapped_column(Text)
     image: Mapped[str | None] = mapped_column(String(2000))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The data version at which this product's box data last changed (store/versions.py).
+    data_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     listings: Mapped[list[Listing]] = relationship(back_populates="product")
 
@@ -365,3 +367,12 @@ class FeedState(Base):
     good_rows: Mapped[int | None] = mapped_column(Integer)  # rows of the last applied reading
     status: Mapped[str | None] = mapped_column(String(16))  # applied, unchanged, held, failed
     error: Mapped[str | None] = mapped_column(Text)  # what went wrong, what was skipped
+
+
+class DataVersion(Base):
+    """A counter the crawl, the catalog sync and the operator's review advance (one row)."""
+
+    __tablename__ = "data_versions"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, default=0)

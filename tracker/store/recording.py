@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, aliased
 from tracker.domain import Availability, Check, CheckStatus
 from tracker.pricing import SpanValues
 from tracker.rules import Gate, GatePolicy, is_unavailable, publish_gate
+from tracker.store import versions
 from tracker.store.models import Listing, ObservationSpan
 
 
@@ -66,6 +67,8 @@ def record_checks(session: Session, checks: Sequence[Check], gate: GatePolicy) -
     last price stays in its span, and the box shows the listing out of stock.
     """
     counts = CheckCounts()
+    # The data version first: its row lock orders this batch with every other writer.
+    version = versions.advance(session) if checks else 0
     state = _load(session, {c.listing_id for c in checks})
     new_spans: list[tuple[int, _Span]] = []
     span_updates: dict[int, dict[str, Any]] = {}
@@ -138,6 +141,8 @@ def record_checks(session: Session, checks: Sequence[Check], gate: GatePolicy) -
         row["last_ok_at"] = check.checked_at
         row["consecutive_failures"] = 0
     _write(session, state, new_spans, span_updates)
+    if state:
+        versions.mark(session, version, listing_ids=state.keys())
     return counts
 
 

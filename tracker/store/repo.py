@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, aliased, joinedload
 
 from tracker.crawljob import CrawlTarget
 from tracker.domain import ListingState, RunStatus
+from tracker.store import versions
 from tracker.store.models import CrawlRun, Listing, ObservationSpan, Product, Vendor
 from tracker.store.recording import CheckCounts, record_checks
 
@@ -22,6 +23,8 @@ if TYPE_CHECKING:  # the catalog's models cost a crawl process ~90 ms to import,
     from tracker.catalog import Catalog
 
 __all__ = ["CheckCounts", "record_checks"]  # re-exported: the pipeline writes through repo
+
+TARGETS_CHUNK = 1000  # crawl targets fetched at a time
 
 
 @dataclass
@@ -82,6 +85,7 @@ def _assign(row: object, values: Mapping[str, object]) -> dict[str, tuple[object
 def sync_catalog(session: Session, catalog: Catalog) -> SyncReport:
     """Upsert products, vendors and listings; deactivate what left the file, delete nothing."""
     report = SyncReport()
+    versions.lock(session)  # before any row it changes (see versions.lock)
     products = {p.slug: p for p in session.scalars(select(Product))}
     for entry in catalog.products:
         values = {
@@ -99,15 +103,16 @@ def sync_catalog(session: Session, catalog: Catalog) -> SyncReport:
             report.added.append(f"product {entry.slug}")
         else:
             report.note(f"product {entry.slug}", _assign(product, values))
+    in_catalog = {p.slug for p in catalog.products}
     for slug, product in products.items():
-        if slug not in {p.slug for p in catalog.products} and product.active:
+        if slug not in in_catalog and product.active:
             product.active = False
             report.deactivated.append(f"product {slug}")
 
     vendors = {v.slug: v for v in session.scalars(select(Vendor))}
     listings = {(row.vendor_id, row.key): row for row in session.scalars(select(Listing))}
     session.flush()
-    seen_listings: set[int] = set()
+    seen_listings: set[tuple[int, str]] = set()
     for v_entry in catalog.vendors:
         values = {
             "name": v_entry.name,
@@ -166,14 +171,13 @@ def sync_catalog(session: Session, catalog: Catalog) -> SyncReport:
             name = f"listing {v_entry.slug}:{key}"
             if listing is None:
                 listing = Listing(vendor_id=vendor.id, key=key, consecutive_failures=0, **l_values)
-                session.add(listing)
-                session.flush()
+                session.add(listing)  # flushed once at the end: no id is needed before
                 report.added.append(name)
             elif not report.note(name, _assign(listing, l_values)):
                 report.unchanged += 1
-            seen_listings.add(listing.id)
-    for (_vendor_id, key), listing in listings.items():
-        if listing.id not in seen_listings and listing.active:
+            seen_listings.add((vendor.id, key))
+    for (vendor_id, key), listing in listings.items():
+        if (vendor_id, key) not in seen_listings and listing.active:
             listing.active = False
             report.deactivated.append(f"listing {key}")
     catalog_vendors = {v.slug for v in catalog.vendors}
@@ -182,6 +186,8 @@ def sync_catalog(session: Session, catalog: Catalog) -> SyncReport:
             vendor.active = False
             report.deactivated.append(f"vendor {slug}")
     session.flush()
+    if report.added or report.updated or report.deactivated:
+        versions.bump(session, every_product=True)
     return report
 
 
@@ -193,31 +199,52 @@ def active_catalog(session: Session) -> tuple[set[str], set[tuple[str, str]]]:
     return products, listings
 
 
-def crawl_targets(session: Session, vendor_slug: str | None = None) -> list[CrawlTarget]:
-    """The active listings to check, each with its vendor's profile (a feed prices the
-    listings that name a feed item: they are not crawled)."""
-    query = (
-        select(Listing, Vendor)
-        .join(Vendor, Listing.vendor_id == Vendor.id)
-        .where(Listing.active, Vendor.active, Listing.feed_key.is_(None))
-        .order_by(Vendor.slug, Listing.position, Listing.id)
-    )
+def crawl_targets(session: Session, vendor_slug: str | None = None) -> Iterator[CrawlTarget]:
+    """The active listings to check, each with its vendor's profile, streamed in chunks (a
+    feed prices the listings that name a feed item: they are not crawled).
+
+    Plain rows of the columns a crawl needs (no ORM objects), fetched ``TARGETS_CHUNK`` at a
+    time; each vendor's profile is read once.
+    """
+    vendors = select(Vendor.id, Vendor.slug, Vendor.currency, Vendor.homepage, Vendor.profile)
+    vendors = vendors.where(Vendor.active)
     if vendor_slug is not None:
-        query = query.where(Vendor.slug == vendor_slug)
-    return [
-        CrawlTarget(
-            listing_id=listing.id,
-            url=listing.url,
+        vendors = vendors.where(Vendor.slug == vendor_slug)
+    by_id = {row.id: row for row in session.execute(vendors)}
+    if not by_id:
+        return
+    listing = Listing.__table__
+    query = (
+        select(
+            listing.c.id,
+            listing.c.url,
+            listing.c.vendor_id,
+            listing.c.variant_sku,
+            listing.c.variant_text,
+            listing.c.variant_position,
+        )
+        .join(Vendor, listing.c.vendor_id == Vendor.id)
+        .where(
+            listing.c.active,
+            listing.c.feed_key.is_(None),
+            listing.c.vendor_id.in_(sorted(by_id)),
+        )
+        .order_by(Vendor.slug, listing.c.position, listing.c.id)
+        .execution_options(yield_per=TARGETS_CHUNK)
+    )
+    for row in session.execute(query):
+        vendor = by_id[row.vendor_id]
+        yield CrawlTarget(
+            listing_id=row.id,
+            url=row.url,
             vendor_slug=vendor.slug,
             vendor_currency=vendor.currency,
             vendor_profile=vendor.profile,
-            variant_sku=listing.variant_sku,
-            variant_text=listing.variant_text,
-            variant_position=listing.variant_position,
+            variant_sku=row.variant_sku,
+            variant_text=row.variant_text,
+            variant_position=row.variant_position,
             vendor_homepage=vendor.homepage,
         )
-        for listing, vendor in session.execute(query)
-    ]
 
 
 def vendor_by_slug(session: Session, slug: str) -> Vendor | None:

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tracker.domain import CheckStatus, time_text
+from tracker.store import versions
 from tracker.store.models import Listing, ObservationSpan
 
 
@@ -52,6 +53,7 @@ def _listing(session: Session, listing_id: int) -> Listing:
 
 def accept(session: Session, listing_id: int, now: datetime) -> Reviewed:
     """Publish the listing's held (or rejected) reading now."""
+    versions.lock(session)
     listing = _listing(session, listing_id)
     span = _held(session, listing, rejected_too=True)
     note = f"accepted by the operator at {time_text(now)} UTC"
@@ -61,11 +63,13 @@ def accept(session: Session, listing_id: int, now: datetime) -> Reviewed:
     listing.rejected_span_id = None
     listing.last_status, listing.last_error = CheckStatus.OK, None
     session.flush()
+    versions.bump(session, product_ids=[listing.product_id])
     return Reviewed(listing.id, span.price, span.currency, accepted=True)
 
 
 def reject(session: Session, listing_id: int, now: datetime) -> Reviewed:
     """Mark the listing's held reading bad and go back to its last confirmed price."""
+    versions.lock(session)
     listing = _listing(session, listing_id)
     span = _held(session, listing, rejected_too=False)
     note = f"rejected by the operator at {time_text(now)} UTC"
@@ -84,5 +88,6 @@ def reject(session: Session, listing_id: int, now: datetime) -> Reviewed:
         "the last confirmed price stays"
     )
     session.flush()
+    versions.bump(session, product_ids=[listing.product_id])
     restored = (previous.price, previous.currency) if previous is not None else None
     return Reviewed(listing.id, span.price, span.currency, accepted=False, restored=restored)

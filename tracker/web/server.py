@@ -2,8 +2,10 @@
 
 Every public route is a GET (HEAD comes with it); the only write is the click counter behind
 ``/go/{listing_id}``. Fragments and JSON are cached in memory until the data behind them changes:
-the cache key holds the product's listing states (one cheap indexed query) and the current minute,
-because the relative check times ("3 h ago") and freshness move with the clock.
+the cache key holds the store's data version (read at most once a second, see ``DataVersion``),
+and a fragment is kept until the minute at which its relative check times ("3 h ago") or its
+freshness would read differently (the JSON, which says when it was generated, for the minute).
+A cached box costs no query.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import logging
 import re
 import socket
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractContextManager, asynccontextmanager, nullcontext
@@ -32,8 +35,11 @@ from starlette.routing import BaseRoute, Route
 from tracker.config import Settings
 from tracker.domain import BoxGroup
 from tracker.publishing.buybox import BoxRenderer, static_text
-from tracker.publishing.publisher import Publisher
+from tracker.publishing.readmodel import ReadModel
 from tracker.publishing.viewmodel import STYLES, amount_text, unit_amount_text
+from tracker.rules import shown_until
+from tracker.store import versions
+from tracker.store.boxdata import ProductRows
 from tracker.store.clicks import record_visit
 from tracker.store.engine import (
     Store,
@@ -46,14 +52,15 @@ from tracker.store.engine import (
 from tracker.store.history import affiliate_target
 from tracker.store.metrics import MetricFacts, metric_facts
 from tracker.store.operators import secret
-from tracker.store.repo import listing_states, products_by_slug
+from tracker.store.repo import listing_states
 from tracker.urls import link_allowed
 from tracker.web import clicks
 from tracker.web.metrics import CONTENT_TYPE_LATEST, metrics_text
 
 log = logging.getLogger(__name__)
 
-CACHE_ENTRIES = 256
+CACHE_ENTRIES = 4096  # the default of `serve.cache_entries`
+VERSION_CHECK_SECONDS = 1.0  # the default of `serve.version_check_seconds`
 RETRY_AFTER_SECONDS = 30
 MAX_AGE_SECONDS = 60
 MAX_ID = 2**31 - 1  # the largest listing id the databases store
@@ -68,6 +75,7 @@ class Cached:
     body: bytes
     etag: str
     media_type: str
+    until: datetime | None = None  # a fragment reads differently from then on (the clock)
 
 
 class FragmentCache:
@@ -153,14 +161,56 @@ def _offers_json(group: BoxGroup) -> bytes:
     return json.dumps(data, ensure_ascii=False, sort_keys=True).encode("utf-8")
 
 
-class LiveBoxes:
-    """Builds a product's live fragment or offers JSON, cached until its data changes."""
+class DataVersion:
+    """The store's data version, read at most once per ``every`` seconds (monotonic clock).
 
-    def __init__(self, settings: Settings, store: Store, clock: Clock) -> None:
+    Between two reads a request costs no query: a crawl's new readings show within a second.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        every: float = VERSION_CHECK_SECONDS,
+        ticks: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.store = store
+        self.every = every
+        self.ticks = ticks
+        self.lock = threading.Lock()
+        self.value: int | None = None
+        self.read_at = 0.0
+
+    def get(self) -> int:
+        now = self.ticks()
+        with self.lock:
+            if self.value is not None and now - self.read_at < self.every:
+                return self.value
+        with self.store.readers.begin() as session:
+            value = versions.current(session)
+        with self.lock:
+            self.value, self.read_at = value, now
+        return value
+
+
+class LiveBoxes:
+    """Builds a product's live fragment or offers JSON, cached until its data changes.
+
+    The cache key is the product, its options, the minute (relative check times and freshness
+    move with the clock) and the data version: a hit runs no query at all.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        clock: Clock,
+        ticks: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.settings = settings
         self.store = store
         self.clock = clock
-        self.cache = FragmentCache()
+        self.cache = FragmentCache(settings.serve.cache_entries)
+        self.version = DataVersion(store, settings.serve.version_check_seconds, ticks)
         # SQLite: one writer (a counted click) at a time in this process. Threads queue here
         # instead of in SQLite's busy handler, whose growing sleeps make the tail latency long.
         # Reads go through `store.readers`, which never take the write lock.
@@ -168,28 +218,68 @@ class LiveBoxes:
             threading.Lock() if store.engine.dialect.name == "sqlite" else nullcontext()
         )
         self.renderer = BoxRenderer(settings.site, settings.templates_dir)
+        self.reads = ReadModel(settings)
 
     def get(self, product: str, kind: str, style: str, limit: int | None, base: str) -> Cached:
-        now = _minute(self.clock())
+        moment = self.clock()
+        now = _minute(moment)
+        # The JSON says when it was generated: it changes every minute. A fragment stays the
+        # same bytes until a relative time or a freshness in it moves (``Cached.until``).
+        when = now if kind == "json" else None
+        key = (product, kind, style, limit, base, when, self.version.get())
+        cached = self.cache.get(key)
+        if cached is not None and (cached.until is None or moment < cached.until):
+            return cached
+        found: dict[str, ProductRows] = {}
         with self.store.readers.begin() as session:
-            found = products_by_slug(session, [product]).get(product)
-            if found is None or not found.active:
-                raise LookupError(product)
-            version = (found.name, tuple(listing_states(session, [product])))
-            key = (product, kind, style, limit, base, now, version)
-            cached = self.cache.get(key)
-            if cached is not None:
-                return cached
-            publisher = Publisher(self.settings, session, now, self.renderer)
-            [group] = publisher.groups([((product,), style, limit)], live=True, link_base=base)
-            if kind == "json":
-                body = _offers_json(group)
-            else:
-                body = publisher.renderer.render(group).encode("utf-8")
-            media = "application/json" if kind == "json" else "text/html; charset=utf-8"
-            item = Cached(body, _etag(body), media)
+            [group] = self.reads.groups(
+                session,
+                [((product,), style, limit)],
+                now,
+                live=True,
+                link_base=base,
+                found=found,
+                home_currency=self.renderer.home_currency,
+            )
+        if kind == "json":
+            body = _offers_json(group)
+        else:
+            body = self.renderer.render(group).encode("utf-8")
+        media = "application/json" if kind == "json" else "text/html; charset=utf-8"
+        until = None if kind == "json" else _fragment_until(group, found, now, self.reads.max_age)
+        item = Cached(body, _etag(body), media, until)
         self.cache.put(key, item)
         return item
+
+
+def _age_changes(checked: datetime, now: datetime) -> datetime:
+    """When the relative age of ``checked`` ("5 min ago", "3 h ago") next reads differently."""
+    seconds = max(0, int((now - checked).total_seconds()))
+    step = 60 if seconds < 3600 else 3600 if seconds < 48 * 3600 else 86400
+    return checked + timedelta(seconds=(seconds // step + 1) * step)
+
+
+def _fragment_until(
+    group: BoxGroup, found: dict[str, ProductRows], now: datetime, site_max_age: timedelta
+) -> datetime:
+    """The first minute at which the fragment built at ``now`` may read differently."""
+    moments = [now + timedelta(days=1)]
+    moments += [
+        _age_changes(row.checked_at, now)
+        for box in group.boxes
+        for row in box.rows
+        if row.checked_at is not None
+    ]
+    moments += [
+        moment
+        for rows in found.values()
+        for state in rows.states
+        if (moment := shown_until(state, now, site_max_age)) is not None
+    ]
+    earliest = min(moments)
+    # Fragments are built at whole minutes: the first minute at or after the change.
+    rounded = _minute(earliest)
+    return rounded if rounded == earliest else rounded + timedelta(minutes=1)
 
 
 def create_app(
@@ -198,8 +288,9 @@ def create_app(
     store: Store | None = None,
     clock: Clock | None = None,
     extensions: Sequence[Extension] = (),
+    ticks: Callable[[], float] = time.monotonic,
 ) -> Starlette:
-    """The server's ASGI app; tests pass their own store and a fixed clock.
+    """The server's ASGI app; tests pass their own store, a fixed clock and monotonic ticks.
 
     The app never creates the database and starts whether or not the database answers:
     /healthz says 503 and the data routes 503 until it does (at the newest schema).
@@ -207,7 +298,7 @@ def create_app(
     owned = store is None
     store = store or connect(settings.database_url)
     schema = newest_schema()
-    live = LiveBoxes(settings, store, clock or (lambda: datetime.now(UTC)))
+    live = LiveBoxes(settings, store, clock or (lambda: datetime.now(UTC)), ticks)
     embed_js = static_text(settings.templates_dir, "embed.js").encode("utf-8")
     embed_item = Cached(embed_js, _etag(embed_js), "application/javascript; charset=utf-8")
     css = live.renderer.stylesheet().encode("utf-8")

@@ -1,7 +1,7 @@
 """alert rules' states, the alert messages (pending, sent, folded, suppressed), link checks
 
 Revision ID: 0008_alerts
-Revises: 0006_seen_availability
+Revises: 0007_data_version
 """
 
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ from alembic import op
 import tracker.store.models
 
 revision = "0008_alerts"
-down_revision = "0006_seen_availability"
+down_revision = "0007_data_version"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,191 @@
+"""The one read path of buy boxes, shared by `tracker render` and the live server.
+
+A product costs one query (`store/boxdata.product_rows`: the product, its listing states and
+its data version, as Core rows). The sparklines of its priced listings are kept per
+(listing, data version): a listing's confirmed history changes only through writes that
+advance its product's data version (`store/versions.py`), so a sparkline built once is the
+same until then. Only on first sight does a product cost a second query, its history
+(`boxdata.history_rows`, Core rows, one query).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from tracker.config import ConfigError, Settings
+from tracker.domain import BoxGroup, ListingState, RowState, SpanPoint, Sparkline
+from tracker.exchange import Rates, RatesError, parse_rates
+from tracker.profile import VendorProfile
+from tracker.publishing.sparkline import WINDOW, build_sparkline
+from tracker.publishing.viewmodel import build_buy_box, build_group
+from tracker.rules import max_age, shown
+from tracker.store.boxdata import ProductRows, history_rows, product_rows
+
+SPARKLINES = 8192  # sparklines kept (a listing each); a few hundred bytes apiece
+
+# (products, style, limit) of one marker or one request
+BoxRequest = tuple[tuple[str, ...], str, int | None]
+
+_RATES_CACHE: dict[tuple[Path, int], Rates] = {}
+
+
+def load_rates(path: Path | None) -> Rates | None:
+    """The operator's ECB rates file (read again when it changes); None without one."""
+    if path is None:
+        return None
+    try:
+        stamp = path.stat().st_mtime_ns
+        if (path, stamp) not in _RATES_CACHE:
+            text = path.read_text(encoding="utf-8")
+            _RATES_CACHE.clear()
+            _RATES_CACHE[(path, stamp)] = parse_rates(text, str(path))
+        return _RATES_CACHE[(path, stamp)]
+    except OSError as exc:
+        raise ConfigError(f"[currency] rates_file {path}: {exc.strerror or exc}") from exc
+    except (RatesError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"[currency] rates_file {exc}") from exc
+
+
+class ReadModel:
+    """Reads products for boxes and builds their view models; keeps parsed profiles and
+    sparklines between calls (one per process is enough; it is thread-safe for reads)."""
+
+    def __init__(self, settings: Settings, *, sparklines: int = SPARKLINES) -> None:
+        self.settings = settings
+        self.max_age = timedelta(hours=settings.site.max_age_hours)
+        self.size = sparklines
+        self._profiles: dict[int, tuple[Any, VendorProfile]] = {}
+        # (listing, data version) -> its sparkline and the spans it was drawn from (the prior
+        # price's 30 days are read from the same spans)
+        self._lines: OrderedDict[
+            tuple[int, int], tuple[Sparkline | None, Sequence[SpanPoint]]
+        ] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def profile(self, vendor_id: int, stored: Any) -> VendorProfile:
+        """The typed profile of a vendor's stored one, parsed once per stored value."""
+        known = self._profiles.get(vendor_id)
+        if known is not None and known[0] == stored:
+            return known[1]
+        parsed = VendorProfile.from_stored(stored)
+        self._profiles[vendor_id] = (stored, parsed)
+        return parsed
+
+    def product(self, session: Session, slug: str) -> ProductRows | None:
+        """One product with its listing states (one query); None when unknown."""
+        return product_rows(session, slug, self.profile)
+
+    def sparklines(
+        self,
+        session: Session,
+        found: Sequence[ProductRows],
+        now: datetime,
+        histories: dict[int, Sequence[SpanPoint]] | None = None,
+    ) -> dict[int, Sparkline | None]:
+        """The sparklines of the listings that show a price now, read once per data version;
+        their spans are left in ``histories`` when the caller passes a dict."""
+        out: dict[int, Sparkline | None] = {}
+        spans: dict[int, Sequence[SpanPoint]] = {} if histories is None else histories
+        missing: list[tuple[ListingState, tuple[int, int]]] = []
+        for rows in found:
+            for state in rows.states:
+                if shown(state, now, self.max_age).state is not RowState.PRICED:
+                    continue
+                key = (state.listing_id, rows.data_version)
+                with self._lock:
+                    known = self._lines.get(key)
+                if known is not None:
+                    out[state.listing_id], spans[state.listing_id] = known
+                else:
+                    missing.append((state, key))
+        if not missing:
+            return out
+        # A shown price was checked within its max age: its window starts after this.
+        oldest = max(
+            [self.max_age] + [max_age(self.max_age, s.max_age_hours) for s, _key in missing]
+        )
+        history = history_rows(session, [s.listing_id for s, _ in missing], now - oldest - WINDOW)
+        for state, key in missing:
+            assert state.price is not None and state.currency is not None
+            assert state.last_seen_at is not None  # a shown price has its check time
+            points = history[state.listing_id]
+            line = build_sparkline(points, state.currency, state.price, state.last_seen_at)
+            out[state.listing_id], spans[state.listing_id] = line, points
+            self._remember(key, (line, points))
+        return out
+
+    def _remember(
+        self, key: tuple[int, int], known: tuple[Sparkline | None, Sequence[SpanPoint]]
+    ) -> None:
+        with self._lock:
+            self._lines[key] = known
+            while len(self._lines) > self.size:
+                self._lines.popitem(last=False)
+
+    def groups(
+        self,
+        session: Session,
+        requests: Sequence[BoxRequest],
+        now: datetime,
+        *,
+        live: bool = False,
+        link_base: str | None = None,
+        found: dict[str, ProductRows] | None = None,
+        home_currency: str | None = None,
+    ) -> list[BoxGroup]:
+        """View models for (products, style, limit) requests: one query per product.
+
+        Raises LookupError naming the first unknown or inactive product. The products read
+        are left in ``found`` when the caller passes a dict. ``home_currency``: the currency
+        whose group comes first when no ``currency.compare_to`` is set (the site locale's).
+        """
+        found = {} if found is None else found
+        for slugs, _style, _limit in requests:
+            for slug in slugs:
+                if slug in found:
+                    continue
+                rows = self.product(session, slug)
+                if rows is None or not rows.active:
+                    raise LookupError(slug)
+                found[slug] = rows
+        histories: dict[int, Sequence[SpanPoint]] = {}
+        lines = self.sparklines(session, list(found.values()), now, histories)
+        site = self.settings.site
+        compare_to = self.settings.currency.compare_to
+        rates = load_rates(self.settings.currency.rates_file)
+        out = []
+        for slugs, style, limit in requests:
+            boxes = [
+                build_buy_box(
+                    slug,
+                    found[slug].name,
+                    found[slug].states,
+                    disclosure=site.disclosure,
+                    now=now,
+                    max_age=self.max_age,
+                    order=site.order,
+                    limit=limit,
+                    live=live,
+                    link_base=link_base if link_base is not None else site.public_url,
+                    jsonld=site.jsonld,
+                    history=histories,
+                    sparklines=lines,
+                    home_currency=compare_to or home_currency,
+                    rates=rates,
+                    compare_to=compare_to,
+                )
+                for slug in slugs
+            ]
+            out.append(
+                build_group(
+                    boxes, style=style, disclosure=site.disclosure, show_note=site.as_of_note
+                )
+            )
+        return out
