@@ -119,9 +119,7 @@ def alert_overview(settings: Settings) -> views.Overview:
         store.close()
 
 
-def check_links(
-    settings: Settings, vendor: str | None, now: Callable[[], datetime]
-) -> LinkReport:
+def check_links(settings: Settings, vendor: str | None, now: Callable[[], datetime]) -> LinkReport:
     """Check the affiliate links now (one vendor's or all), then send the alerts that fired."""
     store = open_settings_store(settings)
     try:
