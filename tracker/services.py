@@ -171,7 +171,7 @@ def run_feeds(
     if name is not None and not feeds:
         known = ", ".join(f.name for f in catalog.feeds) or "none"
         raise LookupError(f"no feed {name!r} in {settings.catalog} (feeds: {known})")
-    return [
+    reports = [
         run_feed(
             settings,
             store,
@@ -184,6 +184,8 @@ def run_feeds(
         )
         for feed in feeds
     ]
+    alert_pass(store, settings, now)  # a held feed tells the operator (never raises)
+    return reports
 
 
 def price_amazon(
@@ -203,10 +205,12 @@ def price_amazon(
         if vendor not in vendors:
             raise LookupError(f"no vendor {vendor!r} of kind amazon-api in {settings.catalog}")
         vendors = [vendor]
-    return [
+    reports = [
         run_amazon(settings, store, slug, env=os.environ if env is None else env, now=now)
         for slug in vendors
     ]
+    alert_pass(store, settings, now)  # a refusal tells the operator (never raises)
+    return reports
 
 
 def listing_provenance(store: Store, listing_id: int) -> ListingProvenance:
