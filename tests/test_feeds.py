@@ -11,7 +11,7 @@ import gzip
 import io
 import threading
 import zipfile
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -392,3 +392,21 @@ def test_the_scheduler_runs_a_fed_vendors_feed_on_the_feeds_schedule(
     runner = FeedRunner(settings_for(tmp_path, store), store, _NoCrawl())
     snapshot = runner.crawl("peptide-shop", trigger="schedule", stop=threading.Event())
     assert snapshot is not None and snapshot.status == "ok" and snapshot.offers == 3
+
+
+def test_a_rows_own_date_is_its_age_when_older_than_the_feed(
+    store: Store, tmp_path: Path, now
+) -> None:
+    rows = _awin_rows()
+    rows[1] = rows[1].replace("2026-12-01 06:00:00", "2026-11-24 08:30:00")  # older: its age
+    rows[2] = rows[2].replace("2026-12-01 06:00:00", "not a date")  # unreadable: the feed's
+    write(tmp_path / "awin.csv", ("\n".join(rows) + "\n").encode(), now - timedelta(hours=1))
+    catalog = sync(store, catalog_text("path: awin.csv"))
+    run(store, settings_for(tmp_path, store), catalog, now)
+    found = states(store)
+    old = found["10 vials x 10 mg"]
+    assert old.last_seen_at == datetime(2026, 11, 24, 8, 30, tzinfo=UTC)
+    assert shown(old, now, timedelta(hours=24)).why == "stale"  # older than the max age
+    assert found["10 vials x 5 mg"].last_seen_at == now - timedelta(hours=1)
+    # rows dated after the feed (this fixture's 2026-12-01) take the feed's date
+    assert found["30 tablets x 10 mg"].last_seen_at == now - timedelta(hours=1)

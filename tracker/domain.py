@@ -222,6 +222,8 @@ class OfferRow:
     # Whose claim the struck price is: "history" (the 30-day low before the cut) or "shop".
     regular_source: str | None = None
     converted: Conversion | None = None  # for comparison, in the site's compare currency
+    # The notice the price's source requires beside it (Amazon's), shown with its date and time.
+    disclaimer: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -326,6 +328,8 @@ class ListingState:
     # The vendor's display options (its profile's `display`).
     link_only: bool = False
     max_age_hours: float | None = None
+    # Priced by Amazon's API on this marketplace ("www.amazon.com"): Amazon's display rules.
+    amazon_marketplace: str | None = None
 
 
 def time_text(moment: datetime | None) -> str:

@@ -36,6 +36,7 @@ FEED_FIELDS = (
     "availability",
     "size",
     "item_group",
+    "updated",  # the row's own date (Awin's last_updated), when older than the feed's
 )
 MATCH_KEYS = ("gtin", "mpn", "id", "sku", "url", "item_group")
 DEFAULT_MAX_BYTES = 2 * 1024**3  # feeds are big: 2 GiB unless the feed says otherwise

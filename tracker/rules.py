@@ -25,6 +25,25 @@ from tracker.urls import link_allowed
 # --- freshness -------------------------------------------------------------------------------
 
 
+# Amazon Associates' display rules: a price from the API is shown with its date and time and
+# this notice, and never once it is older than 24 hours.
+AMAZON_MAX_AGE = timedelta(hours=24)
+AMAZON_DISCLAIMER = (
+    "Product prices and availability are accurate as of the date/time indicated and are "
+    "subject to change. Any price and availability information displayed on {site} at the "
+    "time of purchase will apply to the purchase of this product."
+)
+
+
+def amazon_disclaimer(marketplace: str | None) -> str | None:
+    """The notice Amazon requires beside a price of ``marketplace`` ("www.amazon.de" reads
+    "Amazon.de"); None for a vendor that is not priced by Amazon's API."""
+    if marketplace is None:
+        return None
+    site = marketplace.removeprefix("www.").removeprefix("amazon")
+    return AMAZON_DISCLAIMER.format(site=f"Amazon{site}")
+
+
 def max_age(site: timedelta, vendor_hours: float | None = None) -> timedelta:
     """How long a price counts as current: the vendor's own max age, else the site's."""
     return site if vendor_hours is None else timedelta(hours=vendor_hours)
@@ -90,6 +109,8 @@ def shown(state: ListingState, now: datetime, site_max_age: timedelta) -> Shown:
     if state.link_only:
         return Shown(RowState.LINK_ONLY, "link only")
     limit = max_age(site_max_age, state.max_age_hours)
+    if state.amazon_marketplace is not None:
+        limit = min(limit, AMAZON_MAX_AGE)
     if unavailable_since(state, now, limit) is not None:
         return Shown(RowState.UNAVAILABLE, "unavailable")
     if state.price is None or state.currency is None or not _CURRENCY.match(state.currency):

@@ -122,9 +122,7 @@ def alert_overview(settings: Settings) -> views.Overview:
         store.close()
 
 
-def check_links(
-    settings: Settings, vendor: str | None, now: Callable[[], datetime]
-) -> LinkReport:
+def check_links(settings: Settings, vendor: str | None, now: Callable[[], datetime]) -> LinkReport:
     """Check the affiliate links now (one vendor's or all), then send the alerts that fired."""
     store = open_settings_store(settings)
     try:
@@ -176,7 +174,7 @@ def run_feeds(
     if name is not None and not feeds:
         known = ", ".join(f.name for f in catalog.feeds) or "none"
         raise LookupError(f"no feed {name!r} in {settings.catalog} (feeds: {known})")
-    return [
+    reports = [
         run_feed(
             settings,
             store,
@@ -189,6 +187,8 @@ def run_feeds(
         )
         for feed in feeds
     ]
+    alert_pass(store, settings, now)  # a held feed tells the operator (never raises)
+    return reports
 
 
 def price_amazon(
@@ -208,10 +208,12 @@ def price_amazon(
         if vendor not in vendors:
             raise LookupError(f"no vendor {vendor!r} of kind amazon-api in {settings.catalog}")
         vendors = [vendor]
-    return [
+    reports = [
         run_amazon(settings, store, slug, env=os.environ if env is None else env, now=now)
         for slug in vendors
     ]
+    alert_pass(store, settings, now)  # a refusal tells the operator (never raises)
+    return reports
 
 
 def listing_provenance(store: Store, listing_id: int) -> ListingProvenance:

@@ -39,14 +39,29 @@ class Condition:
 
 
 @dataclass(frozen=True, slots=True)
+class SourceRun:
+    """A vendor's newest run by a feed or Amazon's API (runner "feed" or "amazon-api")."""
+
+    run_id: int
+    runner: str
+    job_id: str | None  # "feed:NAME" for a feed
+    status: RunStatus
+    error: str | None
+    failures: int  # listings whose check failed
+    finished_at: datetime | None
+    held: bool = False  # a feed whose newest reading was held (rules.feed_dropped)
+
+
+@dataclass(frozen=True, slots=True)
 class VendorFacts:
-    """What the vendor_broken rule reads of a vendor."""
+    """What the vendor rules read of a vendor."""
 
     slug: str
     name: str
     runs: Sequence[tuple[int, RunStatus, str | None, datetime | None]]  # newest first
     listings: int  # active listings
     failing: int  # of them, those whose last check failed
+    source: SourceRun | None = None
 
 
 def _money(value: str | None) -> tuple[Decimal, str] | None:
@@ -260,5 +275,41 @@ def link_broken_condition(
     todo = (
         "Readers clicking Buy land on an error or elsewhere: fix the listing's affiliate_url "
         f"or the vendor's affiliate template. `{command} links list`"
+    )
+    return Condition(True, None, what, todo)
+
+
+def feed_held(facts: VendorFacts, *, command: str) -> Condition:
+    """The vendor's feed dropped most of its rows and was held: its last good prices stay."""
+    run = facts.source
+    if run is None or run.runner != "feed" or not run.held:
+        return Condition(False)
+    name = (run.job_id or "").removeprefix("feed:")
+    what = (
+        f"feed {name} held at {time_text(run.finished_at)} UTC (run {run.run_id}): "
+        f"{run.error or 'most rows dropped'}; the box keeps the last good prices until they age"
+    )
+    todo = (
+        f"Look at the feed (`{command} feeds status`); if the drop is real, apply it with "
+        f"`{command} feeds run {name} --accept-drop`"
+    )
+    return Condition(True, None, what, todo)
+
+
+def source_refused(facts: VendorFacts, *, command: str) -> Condition:
+    """Amazon's API refused the vendor's newest run (credentials, throttling) or some of its
+    ASINs: those listings fall back to a link without a price within 24 hours."""
+    run = facts.source
+    if run is None or run.runner != "amazon-api":
+        return Condition(False)
+    if run.status not in FAILED_RUNS and run.error is None and run.failures == 0:
+        return Condition(False)
+    what = (
+        f"run {run.run_id} at {time_text(run.finished_at)} UTC: "
+        f"{run.error or f'{run.failures} listing(s) refused (ASIN unknown or gone?)'}"
+    )
+    todo = (
+        f"Check the credentials and the Associates account, then `{command} feeds amazon "
+        f"{facts.slug}`; `{command} status` and `{command} prices --why ID` show each listing"
     )
     return Condition(True, None, what, todo)

@@ -22,6 +22,8 @@ TITLES = {
     "price_held": "Price held by the publish gate",
     "page_gone": "Product page gone",
     "link_broken": "Affiliate link broken",
+    "feed_held": "Feed held",
+    "source_refused": "Price source refused",
     "test": "Test",
     "digest": "Digest",
 }

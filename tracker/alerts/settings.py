@@ -20,9 +20,12 @@ RuleName = Literal[
     "price_held",
     "page_gone",
     "link_broken",
+    "feed_held",
+    "source_refused",
 ]
 RULE_NAMES: tuple[str, ...] = get_args(RuleName)
-VENDOR_RULES = frozenset({"vendor_broken"})  # the others are about one listing
+# About a vendor; the others are about one listing.
+VENDOR_RULES = frozenset({"vendor_broken", "feed_held", "source_refused"})
 
 
 class _Section(BaseModel):

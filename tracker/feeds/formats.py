@@ -37,6 +37,7 @@ _AWIN: Columns = {
     "availability": ("in_stock", "stock_status"),
     "size": ("Fashion:size", "size"),
     "item_group": ("parent_product_id",),
+    "updated": ("last_updated",),
 }
 # Google Merchant Center product data: the same names in XML (g: namespace) and TSV.
 _GOOGLE: Columns = {

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from tracker.domain import Availability, Check, CheckStatus, Offer
@@ -108,11 +108,15 @@ def feed_check(
             url=None,
         )
     offers = []
+    dates: dict[int, str] = {}  # id(offer) -> its row's own date text
     for item in items:
         try:
-            offers.append(item_offer(item, source, target.vendor_currency))
+            read = item_offer(item, source, target.vendor_currency)
         except BadRow as exc:
             bad.append(str(exc))
+            continue
+        offers.append(read)
+        dates[id(read)] = item.fields.get("updated", "")
     if not offers:
         return Check(
             target.listing_id,
@@ -135,12 +139,26 @@ def feed_check(
     return Check(
         target.listing_id,
         CheckStatus.OK,
-        feed_date,
+        row_date(dates.get(id(offer), ""), feed_date),
         offer=offer,
         page_hash=digest[:16] if digest else None,
         agreed=(source,),
         availability=offer.availability,
     )
+
+
+def row_date(text: str, feed_date: datetime) -> datetime:
+    """A row's observation time: its own date ("2026-12-01 06:00:00", UTC unless it names a
+    zone) when it is older than the feed's, else the feed's date; an unreadable date is none."""
+    try:
+        moment = datetime.fromisoformat(text.strip()) if text.strip() else None
+    except ValueError:
+        moment = None
+    if moment is None:
+        return feed_date
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment if moment < feed_date else feed_date
 
 
 def deep_link(target: FeedTarget, offer: Offer | None) -> str | None:

@@ -92,8 +92,12 @@ def _listing_condition(
 
 
 def _vendor_condition(
-    facts: c.VendorFacts, rule: RuleSettings, command: str, _before: RuleState
+    name: str, facts: c.VendorFacts, rule: RuleSettings, command: str, _before: RuleState
 ) -> c.Condition:
+    if name == "feed_held":
+        return c.feed_held(facts, command=command)
+    if name == "source_refused":
+        return c.source_refused(facts, command=command)
     return c.vendor_broken(facts, rule, command=command)
 
 
@@ -190,17 +194,21 @@ def evaluate(store: Store, settings: Settings, now: datetime) -> EvaluateReport:
             for vendor in ["", *alerts.vendors]
         )
         for facts in stored.vendor_facts(session, runs_needed):
-            rule = alerts.rule("vendor_broken", facts.slug)
-            if not rule.enabled:
-                continue
-            last_run = facts.runs[0][3] if facts.runs else None
-            advance(
-                "vendor_broken",
-                Subject(f"vendor:{facts.slug}", vendor=facts.name),
-                rule,
-                last_run,
-                partial(_vendor_condition, facts, rule, alerts.command),
-            )
+            for name in sorted(VENDOR_RULES):
+                rule = alerts.rule(name, facts.slug)
+                if not rule.enabled or (name != "vendor_broken" and facts.source is None):
+                    continue
+                if name == "vendor_broken":
+                    last_run = facts.runs[0][3] if facts.runs else None
+                else:  # counted by the source's own runs
+                    last_run = facts.source.finished_at if facts.source else None
+                advance(
+                    name,
+                    Subject(f"vendor:{facts.slug}", vendor=facts.name),
+                    rule,
+                    last_run,
+                    partial(_vendor_condition, name, facts, rule, alerts.command),
+                )
         queue(session, alerts, fired, now, report)
     return report
 

@@ -26,7 +26,7 @@ from tracker.domain import (
 from tracker.exchange import Rates
 from tracker.pricing import comparable_price, orders_first, unit_prices
 from tracker.publishing.sparkline import build_sparkline
-from tracker.rules import shown
+from tracker.rules import amazon_disclaimer, shown
 from tracker.urls import link_allowed
 
 ORDERS = ("price", "catalog")
@@ -133,6 +133,7 @@ def offer_row(
             state.strength_unit,
         ),
         state=RowState.PRICED,
+        disclaimer=amazon_disclaimer(state.amazon_marketplace),
         checked_ago=relative_age(checked_at, now) if live and checked_at else None,
         # The window ends at the last check, not at `now`: a static render stays the same
         # bytes until the data changes.

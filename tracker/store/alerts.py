@@ -9,9 +9,20 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from tracker.alerts.conditions import LinkFacts, VendorFacts
+from tracker.alerts.conditions import LinkFacts, SourceRun, VendorFacts
 from tracker.alerts.machine import Phase, RuleState
-from tracker.store.models import AlertMessage, AlertState, CrawlRun, LinkCheck, Listing, Vendor
+from tracker.domain import RunStatus
+from tracker.store.models import (
+    AlertMessage,
+    AlertState,
+    CrawlRun,
+    FeedState,
+    LinkCheck,
+    Listing,
+    Vendor,
+)
+
+SOURCE_RUNNERS = ("feed", "amazon-api")  # runs that read a feed or Amazon's API
 
 PENDING = "pending"
 SENT = "sent"
@@ -98,9 +109,41 @@ def vendor_facts(session: Session, runs: int) -> list[VendorFacts]:
                 [tuple(row) for row in recent],  # type: ignore[misc]
                 counts.get(vendor.id, 0),
                 failing.get(vendor.id, 0),
+                source_run(session, vendor.id),
             )
         )
     return facts
+
+
+def source_run(session: Session, vendor_id: int) -> SourceRun | None:
+    """The vendor's newest finished feed or Amazon API run; a feed run is held when its
+    feed's newest reading was held (feed_states.status)."""
+    run = session.scalars(
+        select(CrawlRun)
+        .where(
+            CrawlRun.vendor_id == vendor_id,
+            CrawlRun.runner.in_(SOURCE_RUNNERS),
+            CrawlRun.finished_at.is_not(None),
+        )
+        .order_by(CrawlRun.id.desc())
+        .limit(1)
+    ).first()
+    if run is None:
+        return None
+    held = False
+    if run.runner == "feed" and run.job_id and run.status is RunStatus.FAILED:
+        state = session.get(FeedState, run.job_id.removeprefix("feed:"))
+        held = state is not None and state.status == "held"
+    return SourceRun(
+        run.id,
+        run.runner,
+        run.job_id,
+        run.status,
+        run.error,
+        run.failures,
+        run.finished_at,
+        held,
+    )
 
 
 def link_facts(session: Session) -> dict[int, LinkFacts]:

@@ -384,6 +384,9 @@ def listing_states(
                 seen_availability_at=listing.seen_availability_at,
                 link_only=vendor.profile.display.link_only,
                 max_age_hours=vendor.profile.display.max_age_hours,
+                amazon_marketplace=vendor.profile.amazon.marketplace
+                if vendor.profile.amazon
+                else None,
             )
         )
     return out

@@ -154,6 +154,7 @@ def _offers_json(group: BoxGroup) -> bytes:
                 ],
                 "best": r.is_best,
                 "link": r.link,
+                "disclaimer": r.disclaimer,
             }
             for r in box.rows
         ],

@@ -281,4 +281,3 @@ def admin_mount(settings: Settings, store: Store, clock: Clock) -> BaseRoute:
         route("/clicks.csv", clicks_csv),
     ]
     return Mount(PREFIX, routes=routes)
-

@@ -221,5 +221,3 @@ def logout(request: Request, board: Dashboard, who: operators.LoggedIn) -> Respo
     response = RedirectResponse(f"{PREFIX}/login", status_code=303, headers=security.HEADERS)
     response.delete_cookie(security.COOKIE, path=PREFIX)
     return response
-
-
