@@ -206,6 +206,12 @@ class VendorEntry(_Strict):
                     f"listings[{index}].affiliate_url: {host_key(link)} is not the vendor's host "
                     f"(its homepage's, {site}, a subdomain of it, or its affiliate template's)"
                 )
+        fallback = self.display.fallback_url
+        if fallback is not None and not link_allowed(fallback, self.homepage, self.affiliate):
+            raise ValueError(
+                f"display.fallback_url: {host_key(fallback)} is not the vendor's host "
+                f"(its homepage's, {site}, a subdomain of it, or its affiliate template's)"
+            )
         return self
 
     def profile(self) -> VendorProfile:
@@ -305,6 +311,7 @@ def _unique(slugs: list[str], where: str) -> set[str]:
 # an affiliate ID kept out of the file). Every other text is kept exactly as written.
 PRODUCT_VARIABLE_FIELDS = ("image",)
 VENDOR_VARIABLE_FIELDS = ("homepage", "affiliate")
+DISPLAY_VARIABLE_FIELDS = ("fallback_url",)
 LISTING_VARIABLE_FIELDS = ("url", "affiliate_url")
 
 
@@ -336,6 +343,8 @@ def _expand_fields(data: dict[str, Any], env: Mapping[str, str], source: str) ->
         expand(product, PRODUCT_VARIABLE_FIELDS, f"products[{p_index}]")
     for v_index, vendor in enumerate(_items(data.get("vendors"))):
         expand(vendor, VENDOR_VARIABLE_FIELDS, f"vendors[{v_index}]")
+        display = vendor.get("display") if isinstance(vendor, dict) else None
+        expand(display, DISPLAY_VARIABLE_FIELDS, f"vendors[{v_index}].display")
         listings = vendor.get("listings") if isinstance(vendor, dict) else None
         for l_index, listing in enumerate(_items(listings)):
             expand(listing, LISTING_VARIABLE_FIELDS, f"vendors[{v_index}].listings[{l_index}]")

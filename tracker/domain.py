@@ -208,7 +208,7 @@ class OfferRow:
     listing_id: int
     vendor: str
     label: str
-    link: str
+    link: str | None  # None: no Buy button (the affiliate link is broken, no fallback)
     price: Decimal | None
     currency: str | None
     availability: Availability
@@ -330,6 +330,10 @@ class ListingState:
     max_age_hours: float | None = None
     # Priced by Amazon's API on this marketplace ("www.amazon.com"): Amazon's display rules.
     amazon_marketplace: str | None = None
+    # Link health: the affiliate link failed its last checks (rules.link_broken), and where the
+    # Buy button leads meanwhile (the vendor's `display.fallback_url`; None: no button).
+    link_broken: bool = False
+    fallback_url: str | None = None
 
 
 def time_text(moment: datetime | None) -> str:

@@ -16,6 +16,9 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 from tracker.domain import ExtractHints, PageSelectors
 from tracker.extract.selectors import check_selector
 from tracker.schedules import check_cron, check_timezone, parse_duration
+from tracker.urls import require_http_url
+
+FALLBACK_URL_LENGTH = 2000  # as every stored URL column
 
 
 class _Options(BaseModel):
@@ -38,6 +41,13 @@ class VendorDisplay(_Options):
     )
     max_age_hours: float | None = Field(
         None, gt=0, description="This vendor's prices count as current for this long."
+    )
+    # Where the Buy button leads while a listing's affiliate link is broken (rules.buy_link).
+    # The catalog also checks that it is on the vendor's hosts or its template's host.
+    fallback_url: Annotated[str, AfterValidator(require_http_url)] | None = Field(
+        None,
+        max_length=FALLBACK_URL_LENGTH,
+        description="The Buy button's target while a listing's affiliate link is broken.",
     )
 
 

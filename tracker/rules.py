@@ -5,7 +5,8 @@
 - the publish gate: is a new reading published at once or held back;
 - a run's outcome, and which runs count as good;
 - scheduler liveness: when a silent scheduler counts as gone;
-- what needs the operator (`tracker status` exits 1 for it).
+- what needs the operator (`tracker status` exits 1 for it);
+- affiliate link health, and where the Buy button leads while a link is broken.
 
 Pure functions of their inputs; every time is passed in.
 """
@@ -391,3 +392,23 @@ def _is_home(url: str, homepage: str) -> bool:
 def link_broken(consecutive_failures: int) -> bool:
     """A link is broken after LINK_BROKEN_AFTER failed checks in a row (one may be a hiccup)."""
     return consecutive_failures >= LINK_BROKEN_AFTER
+
+
+def buy_link(
+    affiliate_url: str,
+    broken: bool,
+    fallback_url: str | None,
+    homepage: str,
+    template: str | None,
+) -> str | None:
+    """Where a listing's Buy button leads, or None for no button.
+
+    Its affiliate link while that works; while it is broken (``link_broken``), the vendor's
+    fallback URL; no button when there is no fallback (a reader is never sent to a dead page).
+    Whatever it is, the URL must still be the vendor's (``link_allowed``), else no button.
+    The box and the live server's ``/go/`` redirect both ask here.
+    """
+    url = fallback_url if broken else affiliate_url
+    if url is None or not link_allowed(url, homepage, template):
+        return None
+    return url

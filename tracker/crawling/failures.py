@@ -75,9 +75,19 @@ def _is_tls(exc: BaseException) -> bool:
     if isinstance(exc, SSLError):
         return True
     reasons = getattr(exc, "reasons", None)
-    return isinstance(reasons, list) and any(
+    if isinstance(reasons, list) and any(
         isinstance(r, Failure) and _is_tls(r.value) for r in reasons
-    )
+    ):
+        return True
+    # Scrapy (2.13+) raises its own DownloadFailedError from twisted's ResponseFailed.
+    cause = _wrapped(exc)
+    return cause is not None and _is_tls(cause)
+
+
+def _wrapped(exc: BaseException) -> BaseException | None:
+    """The twisted failure a Scrapy download error was raised from, if any."""
+    cause = exc.__cause__
+    return cause if isinstance(cause, BaseException) and cause is not exc else None
 
 
 def _text(exc: BaseException, otherwise: str) -> str:
@@ -129,6 +139,9 @@ def failure_text(failure: Failure, otherwise: str) -> str:
     """What a failure says, without reprs: nested reasons unwrapped, ``otherwise`` if empty."""
     value = failure.value
     reasons = getattr(value, "reasons", None)  # twisted's ResponseFailed and its kin
+    cause = _wrapped(value)
+    if reasons is None and cause is not None and isinstance(getattr(cause, "reasons", None), list):
+        return failure_text(Failure(cause), otherwise)  # Scrapy's wrapper: the real reasons
     if isinstance(reasons, list) and reasons:
         texts = [
             failure_text(r, _words(type(r.value).__name__)) if isinstance(r, Failure) else str(r)

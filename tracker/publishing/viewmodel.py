@@ -26,7 +26,7 @@ from tracker.domain import (
 from tracker.exchange import Rates
 from tracker.pricing import comparable_price, orders_first, unit_prices
 from tracker.publishing.sparkline import build_sparkline
-from tracker.rules import amazon_disclaimer, shown
+from tracker.rules import amazon_disclaimer, buy_link, shown
 from tracker.urls import link_allowed
 
 ORDERS = ("price", "catalog")
@@ -89,7 +89,16 @@ def offer_row(
         state.affiliate_url, state.vendor_homepage, state.vendor_affiliate_template
     ):
         return None
-    link = f"{link_base}/go/{state.listing_id}" if link_base else state.affiliate_url
+    target = buy_link(
+        state.affiliate_url,
+        state.link_broken,
+        state.fallback_url,
+        state.vendor_homepage,
+        state.vendor_affiliate_template,
+    )
+    # No target: the row keeps its vendor and facts, without a button (the template says the
+    # link is being fixed). The live server's /go/ follows the same rule.
+    link = f"{link_base}/go/{state.listing_id}" if target and link_base else target
     row_state = shown(state, now, max_age).state
     if row_state is RowState.GONE:
         return None  # "no longer listed": no price, no stock, no button

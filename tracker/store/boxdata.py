@@ -18,7 +18,7 @@ from sqlalchemy.sql import Select
 
 from tracker.domain import ListingState, SpanPoint
 from tracker.profile import VendorProfile
-from tracker.store.models import Listing, ObservationSpan, Product, Vendor
+from tracker.store.models import LinkCheck, Listing, ObservationSpan, Product, Vendor
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,7 @@ class ProductRows:
 def _product_query() -> Select[Any]:
     span = aliased(ObservationSpan)
     listing = Listing.__table__
+    link_check = LinkCheck.__table__
     vendor = Vendor.__table__
     product = Product.__table__
     listed = and_(listing.c.product_id == product.c.id, listing.c.active)
@@ -75,6 +76,7 @@ def _product_query() -> Select[Any]:
             span.first_seen_at,
             span.last_seen_at,
             span.held_reason,
+            link_check.c.broken_since,
         )
         .select_from(product)
         # Listings of inactive vendors drop out with their vendor (an inner join inside).
@@ -83,6 +85,7 @@ def _product_query() -> Select[Any]:
             listed,
         )
         .outerjoin(span, listing.c.current_span_id == span.id)
+        .outerjoin(link_check, link_check.c.listing_id == listing.c.id)
         .where(product.c.slug == bindparam("slug"))
         .order_by(vendor.c.slug, listing.c.position, listing.c.id)
     )
@@ -142,10 +145,12 @@ def product_rows(
         first_seen_at,
         last_seen_at,
         held_reason,
+        link_broken_since,
     ) in map(tuple, rows):
         if listing_id is None:
             continue  # a product without active listings: one row with no listing
-        display = profile_of(vendor_id, stored_profile).display
+        profile = profile_of(vendor_id, stored_profile)
+        display = profile.display
         states.append(
             ListingState(
                 listing_id=listing_id,
@@ -180,6 +185,9 @@ def product_rows(
                 seen_availability_at=seen_availability_at,
                 link_only=display.link_only,
                 max_age_hours=display.max_age_hours,
+                amazon_marketplace=profile.amazon.marketplace if profile.amazon else None,
+                link_broken=link_broken_since is not None,
+                fallback_url=display.fallback_url,
             )
         )
     return ProductRows(

@@ -9,7 +9,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from tracker.domain import SpanPoint
-from tracker.store.models import Click, Listing, ObservationSpan, Vendor
+from tracker.store.models import Click, LinkCheck, Listing, ObservationSpan, Vendor
 
 
 def price_history(
@@ -58,6 +58,20 @@ def affiliate_target(session: Session, listing_id: int) -> tuple[str, str, str |
     )
     row = session.execute(query).one_or_none()
     return None if row is None else (row[0], row[1], row[2])
+
+
+def link_health(session: Session, listing_id: int) -> tuple[bool, str | None]:
+    """Whether a listing's affiliate link is broken (its last checks failed, rules.link_broken)
+    and its vendor's fallback URL: what rules.buy_link needs besides affiliate_target."""
+    broken = session.scalar(
+        select(LinkCheck.broken_since).where(LinkCheck.listing_id == listing_id)
+    )
+    profile = session.scalar(
+        select(Vendor.profile)
+        .join(Listing, Listing.vendor_id == Vendor.id)
+        .where(Listing.id == listing_id)
+    )
+    return broken is not None, profile.display.fallback_url if profile is not None else None
 
 
 def record_click(session: Session, listing_id: int, now: datetime) -> None:

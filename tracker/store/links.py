@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tracker.rules import link_broken
+from tracker.store import versions
 from tracker.store.models import LinkCheck, Listing, Vendor
 
 
@@ -61,10 +62,13 @@ def record(
     row.final_host = final_host[:300] if final_host else None
     row.failure = failure
     row.consecutive_failures = (row.consecutive_failures or 0) + 1 if failure else 0
+    was_broken = row.broken_since is not None
     if not link_broken(row.consecutive_failures):
         row.broken_since = None
     elif row.broken_since is None:
         row.broken_since = now
+    if was_broken != (row.broken_since is not None):  # the box's button changes: a new version
+        versions.bump(session, listing_ids=[target.listing_id])
     session.flush()
     return row
 

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, aliased, joinedload
 from tracker.crawljob import CrawlTarget
 from tracker.domain import ListingState, RunStatus
 from tracker.store import versions
-from tracker.store.models import CrawlRun, Listing, ObservationSpan, Product, Vendor
+from tracker.store.models import CrawlRun, LinkCheck, Listing, ObservationSpan, Product, Vendor
 from tracker.store.recording import CheckCounts, record_checks
 
 if TYPE_CHECKING:  # the catalog's models cost a crawl process ~90 ms to import, for nothing
@@ -340,17 +340,18 @@ def listing_states(
     """Active listings with their current span: one indexed query, whatever the history."""
     span = aliased(ObservationSpan)
     query = (
-        select(Listing, Vendor, Product, span)
+        select(Listing, Vendor, Product, span, LinkCheck.broken_since)
         .join(Vendor, Listing.vendor_id == Vendor.id)
         .join(Product, Listing.product_id == Product.id)
         .outerjoin(span, Listing.current_span_id == span.id)
+        .outerjoin(LinkCheck, LinkCheck.listing_id == Listing.id)
         .where(Listing.active, Vendor.active)
         .order_by(Product.slug, Vendor.slug, Listing.position, Listing.id)
     )
     if product_slugs is not None:
         query = query.where(Product.slug.in_(list(product_slugs)))
     out = []
-    for listing, vendor, product, current in session.execute(query):
+    for listing, vendor, product, current, link_broken_since in session.execute(query):
         out.append(
             ListingState(
                 listing_id=listing.id,
@@ -387,6 +388,8 @@ def listing_states(
                 amazon_marketplace=vendor.profile.amazon.marketplace
                 if vendor.profile.amazon
                 else None,
+                link_broken=link_broken_since is not None,
+                fallback_url=vendor.profile.display.fallback_url,
             )
         )
     return out

@@ -40,6 +40,7 @@ from tracker.publishing.viewmodel import STYLES, amount_text, unit_amount_text
 from tracker.rules import shown_until
 from tracker.store import versions
 from tracker.store.boxdata import ProductRows
+from tracker.rules import buy_link
 from tracker.store.clicks import record_visit
 from tracker.store.engine import (
     Store,
@@ -49,7 +50,7 @@ from tracker.store.engine import (
     newest_schema,
     stored_schema,
 )
-from tracker.store.history import affiliate_target
+from tracker.store.history import affiliate_target, link_health
 from tracker.store.metrics import MetricFacts, metric_facts
 from tracker.store.operators import secret
 from tracker.store.repo import listing_states
@@ -353,7 +354,15 @@ def create_app(
             # hosts or its template's): never a URL from the request.
             if found is None or not link_allowed(*found):
                 return PlainTextResponse("unknown link", status_code=404)
-            target = found[0]
+            # The box's rule: while the link is broken, the vendor's fallback URL, else none.
+            broken, fallback = link_health(session, listing_id)
+            target = buy_link(found[0], broken, fallback, found[1], found[2])
+            if target is None:
+                return PlainTextResponse(
+                    "this shop link is being fixed; please try again later",
+                    status_code=404,
+                    headers={"Cache-Control": "no-store"},
+                )
             client = request.client.host if request.client else ""
             now = live.clock()
             if clicks.counted(request.method, request.headers) and limit.allow(client, now):
