@@ -26,7 +26,7 @@ from tracker.web.admin import accounts
 from tracker.web.admin.app import admin_mount, csv_cell
 from tracker.web.server import create_app
 
-SETTINGS = Settings(site=SiteSettings(inline_css=False))
+SETTINGS = Settings(site=SiteSettings(inline_css=False, public_url="http://testserver"))
 PAGES = [
     "/admin/",
     "/admin/api/status",

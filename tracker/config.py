@@ -10,6 +10,7 @@ directory when there is none).
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
@@ -171,6 +172,31 @@ class LinkSettings(_Section):
         return parse_duration(self.every) if self.every is not None else None
 
 
+_HOST_PATTERN = re.compile(r"^(\*|(\*\.)?[a-z0-9_]([a-z0-9_.-]*[a-z0-9_])?|[0-9a-f:.]+)$")
+
+
+class ServeSettings(_Section):
+    """`tracker serve`: the hosts it answers for."""
+
+    # Host names a request may name (``Host`` header), "*.example.com" for subdomains, "*" for
+    # any; None: the host of site.public_url plus localhost, 127.0.0.1 and ::1.
+    allowed_hosts: list[str] | None = None
+
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _hosts(cls, value: list[str] | None) -> list[str] | None:
+        if value is None:
+            return None
+        names = [name.strip().lower().strip("[]") for name in value]
+        for name in names:
+            if not _HOST_PATTERN.match(name):
+                raise ValueError(
+                    f"{name!r} is not a host name (no scheme, port or path; "
+                    "'*.example.com' for subdomains, '*' for any)"
+                )
+        return names
+
+
 class Settings(BaseSettings):
     """Every setting of the tracker in one object."""
 
@@ -197,6 +223,7 @@ class Settings(BaseSettings):
     schedule: ScheduleSettings = ScheduleSettings()
     alerts: AlertSettings = AlertSettings()
     links: LinkSettings = LinkSettings()
+    serve: ServeSettings = ServeSettings()
 
     @classmethod
     def settings_customise_sources(

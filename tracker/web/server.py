@@ -25,6 +25,7 @@ from sqlalchemy.exc import DBAPIError
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -48,7 +49,8 @@ from tracker.store.metrics import MetricFacts, metric_facts
 from tracker.store.operators import secret
 from tracker.store.repo import listing_states, products_by_slug
 from tracker.urls import link_allowed
-from tracker.web import clicks
+from tracker.web import clicks, hosts
+from tracker.web.headers import SecurityHeaders
 from tracker.web.metrics import CONTENT_TYPE_LATEST, metrics_text
 
 log = logging.getLogger(__name__)
@@ -216,7 +218,7 @@ def create_app(
     renderer = live.renderer
 
     def base_of(request: Request) -> str:
-        return settings.site.public_url or str(request.base_url).rstrip("/")
+        return hosts.link_base(settings)  # never the request's Host header
 
     def options(request: Request) -> tuple[str, int | None]:
         style = request.query_params.get("style", "cards")
@@ -329,13 +331,17 @@ def create_app(
         Route("/metrics", metrics, methods=["GET"]),
     ]
     middleware = [
+        Middleware(SecurityHeaders),
+        Middleware(
+            TrustedHostMiddleware, allowed_hosts=hosts.allowed_hosts(settings), www_redirect=False
+        ),
         Middleware(
             CORSMiddleware,
             allow_origins=settings.site.origins,
             allow_methods=["GET"],
             expose_headers=["ETag"],
             max_age=3600,
-        )
+        ),
     ]
 
     @asynccontextmanager
