@@ -28,7 +28,8 @@ from tracker.web.server import create_app
 
 # The data version read on every request: an action's effect shows on the next page at once.
 SETTINGS = Settings(
-    site=SiteSettings(inline_css=False), serve=ServeSettings(version_check_seconds=0)
+    site=SiteSettings(inline_css=False, public_url="http://testserver"),
+    serve=ServeSettings(version_check_seconds=0),
 )
 PAGES = [
     "/admin/",

@@ -46,7 +46,7 @@ def evil(tmp_path: Path) -> Iterator[tuple[TestClient, Store]]:
         extensions=[admin_mount],
     )
     try:
-        with TestClient(app) as client:
+        with TestClient(app, base_url="http://localhost") as client:
             yield client, store
     finally:
         store.close()

@@ -27,6 +27,8 @@ from tracker.config import Settings
 from tracker.store.engine import _alembic_config, make_engine, open_store
 from tracker.web.server import create_app
 
+LOCAL = "http://localhost"  # a trusted host of the server without site.public_url
+
 SAMPLE = PROJECT_ROOT / "examples" / "catalog.yaml"
 # Commands that only read the database: none may create it or any table in it.
 READERS = [
@@ -197,7 +199,7 @@ def test_init_never_prints_the_password(tmp_path: Path, pg_url: str) -> None:
 def test_the_server_starts_without_its_database_and_answers_once_it_exists(tmp_path: Path) -> None:
     database = tmp_path / "var" / "tracker.db"
     settings = Settings(database_url=f"sqlite:///{database}")
-    with TestClient(create_app(settings, clock=lambda: NOW)) as client:
+    with TestClient(create_app(settings, clock=lambda: NOW), base_url=LOCAL) as client:
         health = client.get("/healthz")
         assert health.status_code == 503 and health.json()["status"] == "error"
         for path in ("/", "/boxes/cortexin.html", "/api/products/cortexin/offers", "/go/1"):
@@ -220,7 +222,7 @@ def test_the_server_starts_without_its_database_and_answers_once_it_exists(tmp_p
 def test_the_server_says_503_while_postgresql_is_down(refused_url: str) -> None:
     port = refused_url.rstrip("/").rsplit(":", 1)[1]
     settings = Settings(database_url=f"postgresql+psycopg://u:pw@127.0.0.1:{port}/tracker")
-    with TestClient(create_app(settings, clock=lambda: NOW)) as client:
+    with TestClient(create_app(settings, clock=lambda: NOW), base_url=LOCAL) as client:
         health = client.get("/healthz")
         assert health.status_code == 503 and "pw" not in health.text
         assert client.get("/boxes/cortexin.html").status_code == 503
@@ -230,7 +232,7 @@ def test_a_schema_without_tables_is_unhealthy(tmp_path: Path) -> None:
     database = tmp_path / "empty.db"
     sqlite3.connect(database).close()
     settings = Settings(database_url=f"sqlite:///{database}")
-    with TestClient(create_app(settings, clock=lambda: NOW)) as client:
+    with TestClient(create_app(settings, clock=lambda: NOW), base_url=LOCAL) as client:
         assert client.get("/healthz").status_code == 503
         assert client.get("/boxes/cortexin.html").status_code == 503
     with sqlite3.connect(database) as connection:

@@ -63,7 +63,8 @@ def test_the_box_leaves_out_a_link_to_another_host() -> None:
 def test_go_never_redirects_to_another_host(store: Store) -> None:
     seed_sample(store, NOW)
     target = listing_id(store, "cosmicnootropic", "10 vials x 10 mg")
-    with TestClient(create_app(Settings(), store=store, clock=lambda: NOW)) as client:
+    app = create_app(Settings(), store=store, clock=lambda: NOW)
+    with TestClient(app, base_url="http://localhost") as client:
         assert client.get(f"/go/{target}", follow_redirects=False).status_code == 302
         with store.sessions.begin() as session:  # a row changed behind the catalog's back
             session.execute(

@@ -276,7 +276,7 @@ def test_live_fragments_escape_every_vector(tmp_path: Path) -> None:
         prices = {(f"v{i}", evil): ("75.00", "USD") for i, evil in enumerate(XSS_VECTORS)}
         check_all(store, NOW, prices)
         app = create_app(Settings(site=SITE), store=store, clock=lambda: NOW)
-        with TestClient(app) as client:
+        with TestClient(app, base_url="http://localhost") as client:
             baseline = None
             for i, evil in enumerate(XSS_VECTORS):
                 response = client.get(f"/boxes/p{i}.html")

@@ -25,6 +25,7 @@ from tracker.store.models import Listing
 from tracker.web.server import create_app
 
 ORIGIN = "https://reviews.example"
+LOCAL = "http://localhost"  # a trusted host without site.public_url
 
 
 class Clock:
@@ -52,7 +53,9 @@ def clock() -> Clock:
 
 @pytest.fixture
 def client(seeded: Store, clock: Clock) -> Iterator[TestClient]:
-    settings = Settings(site=SiteSettings(origins=[ORIGIN], inline_css=False))
+    # The public URL is the test client's host: links go through /go/ there, and it is trusted.
+    site = SiteSettings(origins=[ORIGIN], inline_css=False, public_url="http://testserver")
+    settings = Settings(site=site)
     app = create_app(settings, store=seeded, clock=clock, ticks=clock.ticks)
     with TestClient(app) as test_client:
         yield test_client
@@ -223,7 +226,7 @@ def test_cors_for_the_configured_origins_only(client: TestClient) -> None:
 
 def test_json_ld_in_the_live_fragment_parses(seeded: Store, clock: Clock) -> None:
     settings = Settings(site=SiteSettings(jsonld=True))
-    with TestClient(create_app(settings, store=seeded, clock=clock)) as client:
+    with TestClient(create_app(settings, store=seeded, clock=clock), base_url=LOCAL) as client:
         body = client.get("/boxes/cortexin.html").text
     start = body.index('<script type="application/ld+json">') + len(
         '<script type="application/ld+json">'
@@ -260,9 +263,7 @@ def test_metrics_in_the_prometheus_text_format(
     assert response.headers["content-type"].startswith("text/plain")
     families = {f.name: f for f in text_string_to_metric_families(response.text)}
     values = {
-        (f.name, tuple(s.labels.values())): s.value
-        for f in families.values()
-        for s in f.samples
+        (f.name, tuple(s.labels.values())): s.value for f in families.values() for s in f.samples
     }
     assert values[("tracker_crawl_runs", ("ok",))] == 1
     assert values[("tracker_listings_by_check_status", ("ok",))] == 11

@@ -10,6 +10,7 @@ directory when there is none).
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
@@ -171,14 +172,35 @@ class LinkSettings(_Section):
         return parse_duration(self.every) if self.every is not None else None
 
 
+_HOST_PATTERN = re.compile(r"^(\*|(\*\.)?[a-z0-9_]([a-z0-9_.-]*[a-z0-9_])?|[0-9a-f:.]+)$")
+
+
 class ServeSettings(_Section):
-    """The live server's cache of rendered boxes."""
+    """`tracker serve`: its cache of rendered boxes and the hosts it answers for."""
 
     # Boxes (one per product, style and limit) kept between data changes: more than the
     # products the site shows, so that random requests still hit.
     cache_entries: int = Field(4096, ge=16, le=1_000_000)
     # How often a request may look at the data version (one cheap query); 0: every request.
     version_check_seconds: float = Field(1.0, ge=0, le=60)
+
+    # Host names a request may name (``Host`` header), "*.example.com" for subdomains, "*" for
+    # any; None: the host of site.public_url plus localhost, 127.0.0.1 and ::1.
+    allowed_hosts: list[str] | None = None
+
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _hosts(cls, value: list[str] | None) -> list[str] | None:
+        if value is None:
+            return None
+        names = [name.strip().lower().strip("[]") for name in value]
+        for name in names:
+            if not _HOST_PATTERN.match(name):
+                raise ValueError(
+                    f"{name!r} is not a host name (no scheme, port or path; "
+                    "'*.example.com' for subdomains, '*' for any)"
+                )
+        return names
 
 
 class Settings(BaseSettings):

@@ -23,6 +23,7 @@ from tracker.cli.output import (
     settings_of,
 )
 from tracker.publishing.render import render_articles
+from tracker.web.hosts import public_bind_refusal
 from tracker.web.samplesite import StaticSite, demo_site, sample_site_dir
 
 
@@ -38,6 +39,10 @@ def serve(ctx: click.Context, host: str, port: int) -> None:
     from tracker.web import server as web  # Starlette and uvicorn load only here
 
     settings = settings_of(ctx)
+    refusal = public_bind_refusal(settings, host)
+    if refusal:
+        click.echo(f"Error: {refusal}", err=True)
+        ctx.exit(2)
     try:
         sock = web.listen(host, port)
     except OSError as exc:

@@ -28,6 +28,7 @@ from sqlalchemy.exc import DBAPIError
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -37,10 +38,9 @@ from tracker.domain import BoxGroup
 from tracker.publishing.buybox import BoxRenderer, static_text
 from tracker.publishing.readmodel import ReadModel
 from tracker.publishing.viewmodel import STYLES, amount_text, unit_amount_text
-from tracker.rules import shown_until
+from tracker.rules import buy_link, shown_until
 from tracker.store import versions
 from tracker.store.boxdata import ProductRows
-from tracker.rules import buy_link
 from tracker.store.clicks import record_visit
 from tracker.store.engine import (
     Store,
@@ -55,7 +55,8 @@ from tracker.store.metrics import MetricFacts, metric_facts
 from tracker.store.operators import secret
 from tracker.store.repo import listing_states
 from tracker.urls import link_allowed
-from tracker.web import clicks
+from tracker.web import clicks, hosts
+from tracker.web.headers import SecurityHeaders
 from tracker.web.metrics import CONTENT_TYPE_LATEST, metrics_text
 
 log = logging.getLogger(__name__)
@@ -309,7 +310,7 @@ def create_app(
     renderer = live.renderer
 
     def base_of(request: Request) -> str:
-        return settings.site.public_url or str(request.base_url).rstrip("/")
+        return hosts.link_base(settings)  # never the request's Host header
 
     def options(request: Request) -> tuple[str, int | None]:
         style = request.query_params.get("style", "cards")
@@ -430,13 +431,17 @@ def create_app(
         Route("/metrics", metrics, methods=["GET"]),
     ]
     middleware = [
+        Middleware(SecurityHeaders),
+        Middleware(
+            TrustedHostMiddleware, allowed_hosts=hosts.allowed_hosts(settings), www_redirect=False
+        ),
         Middleware(
             CORSMiddleware,
             allow_origins=settings.site.origins,
             allow_methods=["GET"],
             expose_headers=["ETag"],
             max_age=3600,
-        )
+        ),
     ]
 
     @asynccontextmanager

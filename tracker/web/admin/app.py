@@ -24,6 +24,7 @@ from tracker.domain import time_text
 from tracker.scheduling.jobstore import JobStoreError, run_now, set_paused
 from tracker.store import operators, review
 from tracker.store.engine import Store
+from tracker.web import hosts
 from tracker.web.admin import security, views
 from tracker.web.admin.gate import (
     PREFIX,
@@ -85,7 +86,7 @@ def _days(request: Request) -> int:
 def product(request: Request, board: Dashboard, who: operators.LoggedIn) -> Response:
     slug = request.path_params["slug"]
     days = _days(request)
-    base = board.settings.site.public_url or str(request.base_url).rstrip("/")
+    base = hosts.link_base(board.settings)  # never the request's Host header
     try:
         data = views.product_page(
             board.store, board.settings, board.renderer, slug, days, board.clock(), base

@@ -9,6 +9,8 @@ import threading
 from collections import deque
 from datetime import datetime, timedelta
 
+from tracker.web.headers import ADMIN
+
 COOKIE = "tracker_admin"
 LOGIN_COOKIE = "tracker_admin_login"  # the login form's own CSRF token (double submit)
 SESSION_LIFETIME = timedelta(hours=12)
@@ -17,11 +19,8 @@ HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "same-origin",
-    # No script at all; styles from the page itself (the buy box inlines its own).
-    "Content-Security-Policy": (
-        "default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
-        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
-    ),
+    # No script at all; styles from the page itself (see tracker/web/headers.py).
+    "Content-Security-Policy": ADMIN,
 }
 
 
