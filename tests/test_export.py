@@ -267,3 +267,32 @@ def test_hugo_builds_a_page_with_the_data_shortcode_and_a_rendered_box(
     assert _same([boxes[1]], [boxes[0]])  # the rendered box and the shortcode's: the same markup
     assert "$75.00" in boxes[1] and 'rel="sponsored noopener"' in boxes[1]
     assert "<script>alert" not in page and "&lt;script&gt;alert(&#34;x&#34;)" in boxes[2]
+
+
+def test_a_converted_price_and_its_rates_note_read_as_in_the_box() -> None:
+    from datetime import date
+    from decimal import Decimal
+
+    from tracker.domain import BuyBox, Conversion, OfferGroup
+    from tracker.publishing.export import box_data
+
+    renderer = BoxRenderer(load_settings().site)
+    row = OfferRow(
+        1,
+        "Shop",
+        "1 vial",
+        "https://shop.test/a",
+        Decimal("39.9"),
+        "EUR",
+        Availability.IN_STOCK,
+        NOW,
+        state=RowState.PRICED,
+        converted=Conversion(Decimal("41.5"), "USD", date(2026, 11, 25)),
+    )
+    box = BuyBox("p", "P", (row,), "Disclosed.", NOW, groups=(OfferGroup("EUR", (row,)),))
+    html = renderer.render_box(box)
+    data = box_data(box, renderer, NOW)
+    offer = offers(data)[0]
+    assert offer["price"] == "39.90" and offer["converted"]["price"] == "41.50"
+    assert f"≈ {offer['converted']['text']}</span>" in html
+    assert data["rates_note"] and f">{data['rates_note']}</p>" in html.replace("&#39;", "'")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from datetime import date, datetime
+from datetime import datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -102,7 +102,7 @@ class BoxRenderer:
         time = format_time(moment, "short", tzinfo=self.zone, locale=self.locale)
         return f"{day}, {time} {self.zone_name(moment)}"
 
-    def sitedate(self, moment: datetime | date) -> str:
+    def sitedate(self, moment: datetime) -> str:
         return format_skeleton("yMMMd", moment, tzinfo=self.zone, locale=self.locale)
 
     def render_box(self, box: BuyBox, style: str = "cards") -> str:

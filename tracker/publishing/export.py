@@ -146,7 +146,8 @@ def box_data(box: BuyBox, renderer: BoxRenderer, now: datetime) -> dict[str, Any
     if converted is not None:
         data["rates_note"] = (
             "≈ converted for comparison only, at the European Central Bank's reference rate "
-            f"of {renderer.sitedate(converted.rate_date)}; the shop charges its own price."
+            f"of {renderer.sitedate(converted.rate_date)}; "  # type: ignore[arg-type]  # a date, as the template passes
+            "the shop charges its own price."
         )
     return data
 
