@@ -11,6 +11,7 @@ from tracker.cli.admin import admin
 from tracker.cli.alerts import alerts
 from tracker.cli.catalog import catalog
 from tracker.cli.crawl import crawl, extract_page
+from tracker.cli.export import export
 from tracker.cli.feeds import feeds
 from tracker.cli.links import links
 from tracker.cli.output import console, escaped, operator_errors, settings_of
@@ -76,3 +77,4 @@ main.add_command(admin)
 main.add_command(alerts)
 main.add_command(links)
 main.add_command(feeds)
+main.add_command(export)
