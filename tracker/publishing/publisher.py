@@ -14,9 +14,11 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from tracker.articles import Block, MarkerError, find_blocks, splice
+from tracker.compliance import Context
 from tracker.config import ConfigError, Settings
 from tracker.domain import BoxGroup, ListingState
 from tracker.exchange import Rates, RatesError, parse_rates
+from tracker.publishing.audit import article_findings
 from tracker.publishing.buybox import BoxRenderer
 from tracker.publishing.sparkline import WINDOW
 from tracker.publishing.viewmodel import STYLES, build_buy_box, build_group
@@ -47,6 +49,7 @@ class RenderResult:
     boxes: int
     changed: bool
     diff: str = ""
+    findings: tuple[str, ...] = ()  # compliance findings (render --check), PATH:LINE: message
 
 
 def read_article(path: Path) -> str:
@@ -244,11 +247,21 @@ class Publisher:
         return f"<style>\n{css}\n</style>"
 
     def render_file(
-        self, source: Path, target: Path, *, write: bool = True, diff: bool = False
+        self,
+        source: Path,
+        target: Path,
+        *,
+        write: bool = True,
+        diff: bool = False,
+        audit: Context | None = None,
     ) -> RenderResult:
-        """Render one article; with ``write=False`` only report whether it would change."""
+        """Render one article; with ``write=False`` only report whether it would change.
+
+        With ``audit``, the rendered page also goes through the compliance rules.
+        """
         text = read_article(source)
         rendered, boxes = self.render_text(text, str(source))
+        findings = () if audit is None else article_findings(text, str(source), rendered, audit)
         data = rendered.encode("utf-8")
         current = target.read_bytes() if target.exists() else None
         changed = current != data
@@ -265,7 +278,14 @@ class Publisher:
                     tofile=f"{target} (rendered)",
                 )
             )
-        return RenderResult(source=source, target=target, boxes=boxes, changed=changed, diff=change)
+        return RenderResult(
+            source=source,
+            target=target,
+            boxes=boxes,
+            changed=changed,
+            diff=change,
+            findings=tuple(findings),
+        )
 
 
 def article_files(folder: Path, suffixes: set[str] | None = None) -> list[Path]:

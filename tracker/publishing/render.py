@@ -8,6 +8,7 @@ from pathlib import Path
 
 from tracker.articles import MarkerError, find_blocks
 from tracker.config import Settings
+from tracker.publishing.audit import compliance_context
 from tracker.publishing.buybox import STYLESHEET
 from tracker.publishing.locking import exclusive_lock
 from tracker.publishing.publisher import (
@@ -46,13 +47,16 @@ def render_articles(
     now: datetime | None = None,
     write: bool = True,
     diff: bool = False,
+    compliance: bool = False,
     lock_timeout: float = RENDER_LOCK_TIMEOUT,
 ) -> RenderReport:
     """Render the given articles (default: the content folder's files with markers).
 
     One bad article is reported and the others still render. ``write=False`` only reports
-    which articles would change (``--check``). A lock file in var_dir keeps two renders from
-    interleaving; LockBusy when another one holds it longer than ``lock_timeout`` seconds.
+    which articles would change (``--check``); ``compliance`` also checks each rendered page
+    against tracker/compliance.py (findings in each result). A lock file in var_dir keeps two
+    renders from interleaving; LockBusy when another one holds it longer than ``lock_timeout``
+    seconds.
     """
     content_dir = settings.content_dir
     report = RenderReport([], [])
@@ -75,10 +79,13 @@ def render_articles(
     lock = settings.var_dir / "render.lock"
     with exclusive_lock(lock, lock_timeout), store.readers.begin() as session:
         publisher = Publisher(settings, session, now or datetime.now(UTC))
+        audit = compliance_context(settings, session) if compliance else None
         for source in sources:
             target = source if in_place else target_dir / _relative_name(source, content_dir)
             try:
-                report.results.append(publisher.render_file(source, target, write=write, diff=diff))
+                report.results.append(
+                    publisher.render_file(source, target, write=write, diff=diff, audit=audit)
+                )
             except ArticleError as exc:
                 report.errors.append(str(exc))
         if report.results:
