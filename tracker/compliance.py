@@ -117,8 +117,11 @@ def check_page(text: str, context: Context, *, markdown: bool = False) -> list[F
     """The findings of one page as it would be written (HTML, or Markdown with HTML in it)."""
     if not text.strip():
         return []
-    parser = lxml.html.HTMLParser(remove_comments=True, remove_pis=True)
-    root = lxml.html.document_fromstring(text, parser=parser)
+    parser = lxml.html.HTMLParser(remove_comments=True, remove_pis=True, encoding="utf-8")
+    try:  # bytes: an XHTML page may declare its encoding, which lxml refuses in a str
+        root = lxml.html.document_fromstring(text.encode("utf-8"), parser=parser)
+    except etree.ParserError:
+        return []  # nothing but comments: no link, no price
     findings: list[Finding] = []
     links: list[tuple[tuple[int, int], str]] = []  # (line, order), href of affiliate links
     disclosures: list[tuple[int, int]] = []
