@@ -57,7 +57,8 @@ CASES = [
     ("only comments", "<!-- tracker:buy-box -->\n<!-- /tracker:buy-box -->\n", []),
     (
         "XHTML that declares its encoding",
-        '<?xml version="1.0" encoding="utf-8"?>\n<html><body>\n<a href="/go/1">x</a>\n</body></html>',
+        '<?xml version="1.0" encoding="utf-8"?>\n<html><body>\n'
+        '<a href="/go/1">x</a>\n</body></html>',
         [(3, "disclosure"), (3, "sponsored")],
     ),
     ("a link to a site that is no vendor's", page('<a href="https://wiki.example/x">w</a>'), []),
