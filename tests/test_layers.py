@@ -33,6 +33,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "tracker.rules",
         "tracker.claims",
         "tracker.exchange",
+        "tracker.compliance",
         "tracker.alerts",
         "tracker.feedconfig",
     ),

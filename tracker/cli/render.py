@@ -20,7 +20,11 @@ from tracker.publishing.render import render_articles
     help="Write rendered articles here (default: the configured out_dir).",
 )
 @click.option("--in-place", is_flag=True, help="Rewrite the articles themselves.")
-@click.option("--check", is_flag=True, help="Write nothing; exit 1 when an article would change.")
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Write nothing; exit 1 when an article would change or breaks a compliance rule.",
+)
 @click.option(
     "--diff", "show_diff", is_flag=True, help="Show each change as a unified diff; write nothing."
 )
@@ -58,6 +62,7 @@ def render(
             write=write,
             diff=show_diff,
             force=force,
+            compliance=check,
         )
     finally:
         store.close()
@@ -77,7 +82,10 @@ def render(
         console.print(f"{escaped(sheet.target)} (the boxes' stylesheet, {state})")
     for note in report.skipped:
         console.print(f"[yellow]skipped:[/yellow] {escaped(note)}", soft_wrap=True)
+    findings = [line for result in report.results for line in result.findings]
+    for finding in findings:
+        console.print(f"[red]compliance:[/red] {escaped(finding)}", soft_wrap=True)
     for error in report.errors:
         console.print(f"[red]error:[/red] {escaped(error)}", soft_wrap=True)
-    if report.errors or (check and any(r.changed for r in report.results)):
+    if report.errors or findings or (check and any(r.changed for r in report.results)):
         raise click.exceptions.Exit(1)

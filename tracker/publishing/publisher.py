@@ -13,8 +13,10 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from tracker.articles import Block, MarkerError, find_blocks, splice
+from tracker.compliance import Context
 from tracker.config import Settings
 from tracker.domain import BoxGroup
+from tracker.publishing.audit import article_findings
 from tracker.publishing.buybox import BoxRenderer
 from tracker.publishing.readmodel import BoxRequest, ReadModel, load_rates
 from tracker.publishing.viewmodel import STYLES
@@ -48,6 +50,7 @@ class RenderResult:
     versions: dict[str, int] = field(default_factory=dict)
     until: datetime | None = None
     skipped: bool = False  # the data behind its boxes did not change: not rendered again
+    findings: tuple[str, ...] = ()  # compliance findings (render --check), PATH:LINE: message
 
 
 def read_article(path: Path) -> str:
@@ -194,12 +197,22 @@ class Publisher:
         return f"<style>\n{css}\n</style>"
 
     def render_file(
-        self, source: Path, target: Path, *, write: bool = True, diff: bool = False
+        self,
+        source: Path,
+        target: Path,
+        *,
+        write: bool = True,
+        diff: bool = False,
+        audit: Context | None = None,
     ) -> RenderResult:
-        """Render one article; with ``write=False`` only report whether it would change."""
+        """Render one article; with ``write=False`` only report whether it would change.
+
+        With ``audit``, the rendered page also goes through the compliance rules.
+        """
         text = read_article(source)
         found: dict[str, ProductRows] = {}
         rendered, boxes = self.render_text(text, str(source), found)
+        findings = () if audit is None else article_findings(text, str(source), rendered, audit)
         data = rendered.encode("utf-8")
         current = target.read_bytes() if target.exists() else None
         changed = current != data
@@ -230,6 +243,7 @@ class Publisher:
             diff=change,
             versions={slug: rows.data_version for slug, rows in found.items()},
             until=min(later) if later else None,
+            findings=tuple(findings),
         )
 
 

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from tracker.articles import MarkerError, find_blocks
 from tracker.config import Settings
+from tracker.publishing.audit import compliance_context
 from tracker.publishing.buybox import STYLESHEET
 from tracker.publishing.locking import exclusive_lock
 from tracker.publishing.publisher import (
@@ -50,13 +51,16 @@ def render_articles(
     write: bool = True,
     diff: bool = False,
     force: bool = False,
+    compliance: bool = False,
     lock_timeout: float = RENDER_LOCK_TIMEOUT,
 ) -> RenderReport:
     """Render the given articles (default: the content folder's files with markers).
 
     One bad article is reported and the others still render. ``write=False`` only reports
-    which articles would change (``--check``). A lock file in var_dir keeps two renders from
-    interleaving; LockBusy when another one holds it longer than ``lock_timeout`` seconds.
+    which articles would change (``--check``); ``compliance`` also checks each rendered page
+    against tracker/compliance.py (findings in each result). A lock file in var_dir keeps two
+    renders from interleaving; LockBusy when another one holds it longer than ``lock_timeout``
+    seconds.
 
     An article whose boxes' data did not change since it was last written (the data
     versions of its products, its files and the clock's effect, in var_dir's render state) is
@@ -86,6 +90,7 @@ def render_articles(
     with exclusive_lock(lock, lock_timeout), store.readers.begin() as session:
         state = RenderState.load(settings)
         publisher = Publisher(settings, session, moment)
+        audit = compliance_context(settings, session) if compliance else None
         targets = {
             source: source if in_place else target_dir / _relative_name(source, content_dir)
             for source in sources
@@ -96,7 +101,9 @@ def render_articles(
                 report.results.append(known[source])
                 continue
             try:
-                result = publisher.render_file(source, target, write=write, diff=diff)
+                result = publisher.render_file(
+                    source, target, write=write, diff=diff, audit=audit
+                )
             except ArticleError as exc:
                 report.errors.append(str(exc))
                 state.forget(source)
