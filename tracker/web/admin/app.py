@@ -24,7 +24,7 @@ from tracker.domain import time_text
 from tracker.scheduling.jobstore import JobStoreError, run_now, set_paused
 from tracker.store import operators, review
 from tracker.store.engine import Store
-from tracker.web.admin import security, views
+from tracker.web.admin import addlisting, security, views
 from tracker.web.admin.gate import (
     PREFIX,
     Clock,
@@ -279,6 +279,9 @@ def admin_mount(settings: Settings, store: Store, clock: Clock) -> BaseRoute:
         route("/schedule/{vendor}/{action}", schedule_action, change=True),
         route("/clicks", clicks),
         route("/clicks.csv", clicks_csv),
+        route("/add", addlisting.add_form),
+        route("/add/preview", addlisting.add_preview, change=True),
+        route("/add/append", addlisting.add_append, change=True),
     ]
     return Mount(PREFIX, routes=routes)
 
