@@ -8,6 +8,7 @@ address refused. Every error leaves the catalog file byte for byte as it was.
 from __future__ import annotations
 
 import html
+import json
 import re
 from collections.abc import Iterator
 from datetime import timedelta
@@ -21,6 +22,7 @@ from tests.admin_seeding import login, operator
 from tests.conftest import NOW
 from tests.seeding import seed_sample
 from tests.test_onboarding import CATALOG, ENTRY
+from tests.test_security import XSS_VECTORS, parse
 from tests.test_web import Clock
 from tracker.catalog import load_catalog
 from tracker.config import CrawlSettings, Settings, SiteSettings
@@ -33,6 +35,8 @@ from tracker.web.admin.app import admin_mount
 from tracker.web.samplesite import SAMPLE_SITE_DIR, StaticSite
 from tracker.web.server import create_app
 
+# Offer names from the OWASP vectors (two that differ only in case would make one listing key).
+HOSTILE = [XSS_VECTORS[i] for i in (0, 1, 2, 4)]
 _ENTRY_AREA = re.compile(r'<textarea id="entry" name="entry"[^>]*>(.*?)</textarea>', re.DOTALL)
 
 
@@ -77,6 +81,22 @@ def shop(tmp_path: Path) -> Iterator[StaticSite]:
     (root / "about.html").write_text(
         "<!DOCTYPE html><html><head><title>About us</title></head>"
         "<body><h1>About us</h1><p>We sell things.</p></body></html>",
+        encoding="utf-8",
+    )
+    offers = [
+        {"@type": "Offer", "name": vector, "sku": f"X-{i}", "price": f"{10 + i}.00",
+         "priceCurrency": "USD", "availability": "https://schema.org/InStock"}
+        for i, vector in enumerate(HOSTILE)
+    ]  # fmt: skip
+    product = {"@context": "https://schema.org", "@type": "Product", "name": XSS_VECTORS[1],
+               "offers": offers}  # fmt: skip
+    (root / "hostile.html").write_text(
+        "<!DOCTYPE html><html><head><title>Hostile</title>"
+        '<script type="application/ld+json">'
+        + json.dumps(product).replace("<", "\\u003c")
+        + "</script></head><body><h1>Hostile</h1><ul>"
+        + "".join(f"<li>Option {i}: ${10 + i}.00</li>" for i in range(4))
+        + "</ul></body></html>",
         encoding="utf-8",
     )
     with StaticSite(root) as site:
@@ -185,6 +205,23 @@ def test_pages_that_cannot_be_added_say_why_and_change_nothing(
         assert unknown.status_code == 422 and page_url in unknown.text
         forged = client.post("/admin/add/preview", data={"csrf": "x", "url": page_url})
         assert forged.status_code == 403
+    assert catalog.read_text(encoding="utf-8") == CATALOG
+
+
+@pytest.mark.slow
+def test_a_hostile_page_is_shown_as_text(store: Store, catalog: Path, shop: StaticSite) -> None:
+    with client_for(store, settings_for(catalog, allow_private=True)) as client:
+        token = login(client)
+        url = f"{shop.url}/hostile.html"
+        response = client.post("/admin/add/preview", data={"csrf": token, "url": url})
+    assert response.status_code == 200, response.text
+    found = parse(response.text)
+    assert "script" not in found.tags and "svg" not in found.tags and "img" not in found.tags
+    assert not [name for _, name, _ in found.attributes if name.startswith("on")]
+    text = "".join(found.text)
+    for vector in HOSTILE:
+        assert " ".join(vector.split()) in text  # shown, as text
+    assert "</textarea></script>" in entry_of(response.text)  # the entry keeps it as text
     assert catalog.read_text(encoding="utf-8") == CATALOG
 
 

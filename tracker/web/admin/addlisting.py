@@ -8,6 +8,7 @@ sync` uses. An error is shown on the page and leaves the catalog file as it was.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,7 @@ from tracker.web.admin.gate import Dashboard
 MAX_URL = 2000
 MAX_ENTRY = 100_000  # characters of an edited entry
 NAMING = ("product", "product_name", "vendor", "vendor_name", "variant")
+_WRITING = threading.Lock()  # one append and sync at a time (the file is read, then replaced)
 
 
 @dataclass(frozen=True)
@@ -161,6 +163,11 @@ def add_append(request: Request, board: Dashboard, who: operators.LoggedIn) -> R
 
 def append_and_sync(board: Dashboard, entry: str, source: str) -> tuple[list[str], list[str]]:
     """(what was done, errors). A sync refused after the append puts the file back as it was."""
+    with _WRITING:
+        return _append_and_sync(board, entry, source)
+
+
+def _append_and_sync(board: Dashboard, entry: str, source: str) -> tuple[list[str], list[str]]:
     path = _path(board)
     try:
         original = path.read_text(encoding="utf-8")
