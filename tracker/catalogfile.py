@@ -114,6 +114,11 @@ def _env_for(text: str) -> dict[str, str]:
     return env
 
 
+def write_atomically(path: Path, text: str) -> None:
+    """Replace the file's text in one step (a reader sees the old file or the new one)."""
+    _write_atomically(path, text)
+
+
 def _write_atomically(path: Path, text: str) -> None:
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:

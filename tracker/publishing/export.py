@@ -61,8 +61,9 @@ def _availability(row: OfferRow) -> dict[str, Any]:
 
 
 def offer_data(row: OfferRow, renderer: BoxRenderer, now: datetime) -> dict[str, Any]:
-    """One offer: a price only in a priced row (the view model's decision); the link always."""
-    problem = url_problem(row.link)
+    """One offer: a price only in a priced row (the view model's decision); its link, or null
+    while a broken affiliate link has no fallback (the box then shows no button either)."""
+    problem = url_problem(row.link) if row.link is not None else None
     if problem is not None:
         raise ExportError(f"{row.vendor} ({row.label}): link {row.link!r}: {problem}")
     data: dict[str, Any] = {

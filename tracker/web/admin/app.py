@@ -25,7 +25,7 @@ from tracker.scheduling.jobstore import JobStoreError, run_now, set_paused
 from tracker.store import operators, review
 from tracker.store.engine import Store
 from tracker.web import hosts
-from tracker.web.admin import security, views
+from tracker.web.admin import addlisting, security, views
 from tracker.web.admin.gate import (
     PREFIX,
     Clock,
@@ -280,5 +280,8 @@ def admin_mount(settings: Settings, store: Store, clock: Clock) -> BaseRoute:
         route("/schedule/{vendor}/{action}", schedule_action, change=True),
         route("/clicks", clicks),
         route("/clicks.csv", clicks_csv),
+        route("/add", addlisting.add_form),
+        route("/add/preview", addlisting.add_preview, change=True),
+        route("/add/append", addlisting.add_append, change=True),
     ]
     return Mount(PREFIX, routes=routes)

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from tracker.config import Settings
 from tracker.crawling import pagecheck
 from tracker.domain import ListingState
+from tracker.onboarding import require_public_address
 from tracker.publishing.buybox import BoxRenderer
 from tracker.publishing.publisher import Publisher
 from tracker.rules import shown
@@ -170,10 +171,18 @@ def listing_page(store: Store, listing_id: int, history: int = 50) -> ListingPag
 
 
 def explain(page: ListingPage, store: Store, settings: Settings) -> ListingPage:
-    """Fetch the listing's page now and explain the extraction, as `tracker extract --explain`."""
+    """Fetch the listing's page now and explain the extraction, as `tracker extract --explain`.
+
+    Like "Add a listing", it refuses a private address (the page and every redirect) unless
+    `crawl.allow_private_addresses`: the dashboard must not read the operator's network.
+    """
+
+    def guard(address: str) -> None:
+        require_public_address(address, settings)
+
     try:
         hints = pagecheck.vendor_hints(store, page.vendor_slug)
-        checked = pagecheck.check_page(page.record.url, None, hints, settings)
+        checked = pagecheck.check_page(page.record.url, None, hints, settings, guard)
     except (pagecheck.PageError, LookupError) as exc:
         return replace(page, explain_error=str(exc))
     result = checked.follow_up_result or checked.result
