@@ -67,7 +67,7 @@ def client_for(store: Store, settings: Settings) -> TestClient:
     app = create_app(
         settings, store=store, clock=Clock(NOW + timedelta(seconds=30)), extensions=[admin_mount]
     )
-    return TestClient(app)
+    return TestClient(app, base_url="http://localhost")
 
 
 @pytest.fixture

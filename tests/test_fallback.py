@@ -14,11 +14,11 @@ from tests.conftest import NOW
 from tests.seeding import SHOP, listing_id, seed_sample, sync_sample
 from tests.test_viewmodel import TEN, box, html_of
 from tracker.catalog import CatalogError, parse_catalog
-from tracker.config import PROJECT_ROOT, Settings
+from tracker.config import PROJECT_ROOT, ServeSettings, Settings, SiteSettings
 from tracker.domain import RowState
 from tracker.profile import VendorProfile
 from tracker.rules import buy_link
-from tracker.store import links
+from tracker.store import links, versions
 from tracker.store.engine import Store
 from tracker.store.models import Vendor
 from tracker.web.server import create_app
@@ -126,12 +126,23 @@ def _set_fallback(store: Store, fallback: str | None) -> None:
         stored = vendor.profile.stored()
         stored["display"] = {**stored.get("display", {}), "fallback_url": fallback}
         vendor.profile = VendorProfile.from_stored(stored)  # validated, as a sync would
+        versions.bump(session, every_product=True)  # and a new data version, as a sync gives
 
 
 def test_the_box_and_go_follow_the_link_health(store: Store) -> None:
     seed_sample(store, NOW)
     target = listing_id(store, "cosmicnootropic", "10 vials x 10 mg")
-    with TestClient(create_app(Settings(), store=store, clock=lambda: NOW)) as client:
+    with TestClient(
+        create_app(
+            Settings(
+                site=SiteSettings(public_url="http://localhost"),
+                serve=ServeSettings(version_check_seconds=0),  # each link check shows at once
+            ),
+            store=store,
+            clock=lambda: NOW,
+        ),
+        base_url="http://localhost",
+    ) as client:
         first = client.get(f"/go/{target}", follow_redirects=False)
         assert first.status_code == 302 and "ref=tracker-demo" in first.headers["location"]
         _break(store, target, times=1)  # one failed check may be a hiccup: nothing changes

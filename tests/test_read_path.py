@@ -139,7 +139,7 @@ def served(store: Store) -> Iterator[tuple[TestClient, Ticks]]:
     ticks = Ticks()
     settings = Settings(serve=ServeSettings(cache_entries=16))
     app = create_app(settings, store=store, clock=lambda: NOW + timedelta(seconds=5), ticks=ticks)
-    with TestClient(app) as client:
+    with TestClient(app, base_url="http://localhost") as client:
         yield client, ticks
 
 
@@ -296,7 +296,7 @@ def test_a_fragment_stays_cached_until_its_relative_times_move(store: Store) -> 
     clock = {"now": NOW + timedelta(seconds=5)}
     ticks = Ticks()
     app = create_app(Settings(), store=store, clock=lambda: clock["now"], ticks=ticks)
-    with TestClient(app) as client:
+    with TestClient(app, base_url="http://localhost") as client:
         first = client.get("/boxes/cortexin.html").text
         assert ">2 h ago</time>" in first
         clock["now"] = NOW + timedelta(minutes=30)  # still "2 h ago": no rebuild
