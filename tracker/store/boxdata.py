@@ -19,6 +19,7 @@ from sqlalchemy.sql import Select
 from tracker.domain import ListingState, SpanPoint
 from tracker.profile import VendorProfile
 from tracker.store.models import LinkCheck, Listing, ObservationSpan, Product, Vendor
+from tracker.store.repo import chosen_link
 
 
 @dataclass(frozen=True)
@@ -160,8 +161,7 @@ def product_rows(
                 vendor_name=vendor_name,
                 label=label,
                 url=url,
-                # The feed item's deep link when the listing asks for it (repo.outbound_link).
-                affiliate_url=feed_link if feed_link_wanted and feed_link else affiliate_url,
+                affiliate_url=chosen_link(affiliate_url, feed_link_wanted, feed_link),
                 quantity=quantity,
                 unit=unit,
                 strength_amount=strength_amount,

@@ -397,9 +397,12 @@ def listing_states(
 
 def outbound_link(listing: Listing) -> str:
     """The listing's link: its feed item's deep link when it asks for it and has one."""
-    if listing.feed_link_wanted and listing.feed_link:
-        return listing.feed_link
-    return listing.affiliate_url
+    return chosen_link(listing.affiliate_url, listing.feed_link_wanted, listing.feed_link)
+
+
+def chosen_link(affiliate_url: str, feed_link_wanted: bool | None, feed_link: str | None) -> str:
+    """The one rule of `outbound_link`, on plain values (the box's Core rows use it too)."""
+    return feed_link if feed_link_wanted and feed_link else affiliate_url
 
 
 def products_by_slug(session: Session, slugs: Iterable[str]) -> dict[str, Product]:
