@@ -9,6 +9,7 @@ or the host its affiliate template names (an affiliate network).
 
 from __future__ import annotations
 
+import functools
 import re
 from urllib.parse import ParseResult, SplitResult, quote, urlsplit
 
@@ -90,8 +91,11 @@ def template_host(template: str | None) -> str | None:
     return None if host == host_key(_PLACEHOLDER) else host
 
 
+@functools.lru_cache(maxsize=8192)
 def link_allowed(link: str, homepage: str, template: str | None) -> bool:
-    """A vendor's link: a safe http(s) URL on its own site or on its template's host."""
+    """A vendor's link: a safe http(s) URL on its own site or on its template's host.
+
+    Remembered: every box asks it of every row, and the answer depends on these three only."""
     if not is_http_url(link):
         return False
     if on_site(link, homepage):

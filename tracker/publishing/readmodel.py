@@ -1,11 +1,11 @@
 """The one read path of buy boxes, shared by `tracker render` and the live server.
 
 A product costs one query (`store/boxdata.product_rows`: the product, its listing states and
-its data version, as Core rows). The sparklines of its priced listings are kept per
-(listing, data version): a listing's confirmed history changes only through writes that
-advance its product's data version (`store/versions.py`), so a sparkline built once is the
-same until then. Only on first sight does a product cost a second query, its history
-(`boxdata.history_rows`, Core rows, one query).
+its data version, as Core rows). What the history of each priced listing says (its sparkline
+and its prior price) is kept per (listing, data version): a listing's confirmed history
+changes only through writes that advance its product's data version (`store/versions.py`),
+so it is the same until then. Only on first sight does a product cost a second query, its
+history (`boxdata.history_rows`, Core rows, one query); the spans are not kept.
 """
 
 from __future__ import annotations
@@ -20,15 +20,15 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from tracker.config import ConfigError, Settings
-from tracker.domain import BoxGroup, ListingState, RowState, SpanPoint, Sparkline
+from tracker.domain import BoxGroup, ListingState, RowState
 from tracker.exchange import Rates, RatesError, parse_rates
 from tracker.profile import VendorProfile
-from tracker.publishing.sparkline import WINDOW, build_sparkline
-from tracker.publishing.viewmodel import build_buy_box, build_group
+from tracker.publishing.sparkline import WINDOW
+from tracker.publishing.viewmodel import Past, build_buy_box, build_group, past_of
 from tracker.rules import max_age, shown
 from tracker.store.boxdata import ProductRows, history_rows, product_rows
 
-SPARKLINES = 8192  # sparklines kept (a listing each); a few hundred bytes apiece
+PASTS = 8192  # listings' pasts kept (a sparkline and a prior price); a few hundred bytes each
 
 # (products, style, limit) of one marker or one request
 BoxRequest = tuple[tuple[str, ...], str, int | None]
@@ -55,18 +55,14 @@ def load_rates(path: Path | None) -> Rates | None:
 
 class ReadModel:
     """Reads products for boxes and builds their view models; keeps parsed profiles and
-    sparklines between calls (one per process is enough; it is thread-safe for reads)."""
+    listings' pasts between calls (one per process is enough; it is thread-safe for reads)."""
 
-    def __init__(self, settings: Settings, *, sparklines: int = SPARKLINES) -> None:
+    def __init__(self, settings: Settings, *, pasts: int = PASTS) -> None:
         self.settings = settings
         self.max_age = timedelta(hours=settings.site.max_age_hours)
-        self.size = sparklines
+        self.size = pasts
         self._profiles: dict[int, tuple[Any, VendorProfile]] = {}
-        # (listing, data version) -> its sparkline and the spans it was drawn from (the prior
-        # price's 30 days are read from the same spans)
-        self._lines: OrderedDict[
-            tuple[int, int], tuple[Sparkline | None, Sequence[SpanPoint]]
-        ] = OrderedDict()
+        self._pasts: OrderedDict[tuple[int, int], Past] = OrderedDict()  # (listing, version)
         self._lock = threading.Lock()
 
     def profile(self, vendor_id: int, stored: Any) -> VendorProfile:
@@ -82,17 +78,12 @@ class ReadModel:
         """One product with its listing states (one query); None when unknown."""
         return product_rows(session, slug, self.profile)
 
-    def sparklines(
-        self,
-        session: Session,
-        found: Sequence[ProductRows],
-        now: datetime,
-        histories: dict[int, Sequence[SpanPoint]] | None = None,
-    ) -> dict[int, Sparkline | None]:
-        """The sparklines of the listings that show a price now, read once per data version;
-        their spans are left in ``histories`` when the caller passes a dict."""
-        out: dict[int, Sparkline | None] = {}
-        spans: dict[int, Sequence[SpanPoint]] = {} if histories is None else histories
+    def pasts(
+        self, session: Session, found: Sequence[ProductRows], now: datetime
+    ) -> dict[int, Past]:
+        """What the history says of each listing that shows a price now, read once per data
+        version (one query for all the listings not yet known)."""
+        out: dict[int, Past] = {}
         missing: list[tuple[ListingState, tuple[int, int]]] = []
         for rows in found:
             for state in rows.states:
@@ -100,9 +91,9 @@ class ReadModel:
                     continue
                 key = (state.listing_id, rows.data_version)
                 with self._lock:
-                    known = self._lines.get(key)
+                    known = self._pasts.get(key)
                 if known is not None:
-                    out[state.listing_id], spans[state.listing_id] = known
+                    out[state.listing_id] = known
                 else:
                     missing.append((state, key))
         if not missing:
@@ -113,21 +104,15 @@ class ReadModel:
         )
         history = history_rows(session, [s.listing_id for s, _ in missing], now - oldest - WINDOW)
         for state, key in missing:
-            assert state.price is not None and state.currency is not None
-            assert state.last_seen_at is not None  # a shown price has its check time
-            points = history[state.listing_id]
-            line = build_sparkline(points, state.currency, state.price, state.last_seen_at)
-            out[state.listing_id], spans[state.listing_id] = line, points
-            self._remember(key, (line, points))
+            past = out[state.listing_id] = past_of(state, history[state.listing_id])
+            self._remember(key, past)
         return out
 
-    def _remember(
-        self, key: tuple[int, int], known: tuple[Sparkline | None, Sequence[SpanPoint]]
-    ) -> None:
+    def _remember(self, key: tuple[int, int], past: Past) -> None:
         with self._lock:
-            self._lines[key] = known
-            while len(self._lines) > self.size:
-                self._lines.popitem(last=False)
+            self._pasts[key] = past
+            while len(self._pasts) > self.size:
+                self._pasts.popitem(last=False)
 
     def groups(
         self,
@@ -155,8 +140,7 @@ class ReadModel:
                 if rows is None or not rows.active:
                     raise LookupError(slug)
                 found[slug] = rows
-        histories: dict[int, Sequence[SpanPoint]] = {}
-        lines = self.sparklines(session, list(found.values()), now, histories)
+        pasts = self.pasts(session, list(found.values()), now)
         site = self.settings.site
         compare_to = self.settings.currency.compare_to
         rates = load_rates(self.settings.currency.rates_file)
@@ -175,8 +159,7 @@ class ReadModel:
                     live=live,
                     link_base=link_base if link_base is not None else site.public_url,
                     jsonld=site.jsonld,
-                    history=histories,
-                    sparklines=lines,
+                    pasts=pasts,
                     home_currency=compare_to or home_currency,
                     rates=rates,
                     compare_to=compare_to,

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 from babel.numbers import get_currency_precision
 
-from tracker.claims import prior_price
+from tracker.claims import PriorPrice, prior_price
 from tracker.domain import (
     Availability,
     BoxGroup,
@@ -76,14 +76,14 @@ def offer_row(
     history: Sequence[SpanPoint] = (),
     live: bool = False,
     link_base: str | None = None,
-    sparklines: Mapping[int, Sparkline | None] | None = None,
+    pasts: Mapping[int, Past] | None = None,
 ) -> OfferRow | None:
     """One row; the price only when confirmed and fresh.
 
     None when the page is gone (rules.page_gone), or when the link is unsafe or leads off the
     vendor's hosts (a row changed behind the catalog's back): that row is left out of the box.
-    A caller that already holds the row's sparkline (the read model keeps them per data
-    version) passes it in ``sparklines``; ``history`` still gives the prior price its 30 days.
+    A caller that already holds what the row's history says (the read model keeps it per data
+    version) passes it in ``pasts``; otherwise it is drawn from ``history``.
     """
     if not link_allowed(
         state.affiliate_url, state.vendor_homepage, state.vendor_affiliate_template
@@ -121,7 +121,8 @@ def offer_row(
             checked_ago=relative_age(seen, now) if live and seen else None,
         )
     checked_at = state.last_seen_at
-    prior = prior_price(history, state.currency, state.price, state.regular_price)
+    past = (pasts or {}).get(state.listing_id) or past_of(state, history)
+    prior = past.prior
     return OfferRow(
         listing_id=state.listing_id,
         vendor=state.vendor_name,
@@ -146,20 +147,26 @@ def offer_row(
         checked_ago=relative_age(checked_at, now) if live and checked_at else None,
         # The window ends at the last check, not at `now`: a static render stays the same
         # bytes until the data changes.
-        history=_sparkline(state, history, sparklines),
+        history=past.sparkline,
     )
 
 
-def _sparkline(
-    state: ListingState,
-    history: Sequence[SpanPoint],
-    known: Mapping[int, Sparkline | None] | None,
-) -> Sparkline | None:
+@dataclass(frozen=True, slots=True)
+class Past:
+    """What a priced row's history says in its box: the sparkline and the prior price."""
+
+    sparkline: Sparkline | None
+    prior: PriorPrice | None
+
+
+def past_of(state: ListingState, history: Sequence[SpanPoint]) -> Past:
+    """The sparkline and prior price of a priced row, drawn from its spans."""
     if state.last_seen_at is None or state.price is None or state.currency is None:
-        return None
-    if known is not None and state.listing_id in known:
-        return known[state.listing_id]
-    return build_sparkline(history, state.currency, state.price, state.last_seen_at)
+        return Past(None, None)
+    return Past(
+        build_sparkline(history, state.currency, state.price, state.last_seen_at),
+        prior_price(history, state.currency, state.price, state.regular_price),
+    )
 
 
 def _group(row: OfferRow) -> int:
@@ -315,7 +322,7 @@ def build_buy_box(
     home_currency: str | None = None,
     rates: Rates | None = None,
     compare_to: str | None = None,
-    sparklines: Mapping[int, Sparkline | None] | None = None,
+    pasts: Mapping[int, Past] | None = None,
 ) -> BuyBox:
     """The box of one product. ``live`` adds relative check times ("3 h ago").
 
@@ -333,7 +340,7 @@ def build_buy_box(
                 history=history.get(s.listing_id, ()),
                 live=live,
                 link_base=link_base,
-                sparklines=sparklines,
+                pasts=pasts,
             )
             for s in states
         )
