@@ -15,18 +15,17 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy.orm import Session
 
 from tracker.config import ConfigError, Settings
 from tracker.domain import BoxGroup, ListingState, RowState
 from tracker.exchange import Rates, RatesError, parse_rates
-from tracker.profile import VendorProfile
 from tracker.publishing.sparkline import WINDOW
 from tracker.publishing.viewmodel import Past, build_buy_box, build_group, past_of
 from tracker.rules import max_age, shown
 from tracker.store.boxdata import ProductRows, history_rows, product_rows
+from tracker.store.states import profiles
 
 PASTS = 8192  # listings' pasts kept (a sparkline and a prior price); a few hundred bytes each
 
@@ -61,22 +60,13 @@ class ReadModel:
         self.settings = settings
         self.max_age = timedelta(hours=settings.site.max_age_hours)
         self.size = pasts
-        self._profiles: dict[int, tuple[Any, VendorProfile]] = {}
+        self._profile_of = profiles()  # each vendor's stored profile parsed once
         self._pasts: OrderedDict[tuple[int, int], Past] = OrderedDict()  # (listing, version)
         self._lock = threading.Lock()
 
-    def profile(self, vendor_id: int, stored: Any) -> VendorProfile:
-        """The typed profile of a vendor's stored one, parsed once per stored value."""
-        known = self._profiles.get(vendor_id)
-        if known is not None and known[0] == stored:
-            return known[1]
-        parsed = VendorProfile.from_stored(stored)
-        self._profiles[vendor_id] = (stored, parsed)
-        return parsed
-
     def product(self, session: Session, slug: str) -> ProductRows | None:
         """One product with its listing states (one query); None when unknown."""
-        return product_rows(session, slug, self.profile)
+        return product_rows(session, slug, self._profile_of)
 
     def pasts(
         self, session: Session, found: Sequence[ProductRows], now: datetime

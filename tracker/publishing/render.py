@@ -101,9 +101,7 @@ def render_articles(
                 report.results.append(known[source])
                 continue
             try:
-                result = publisher.render_file(
-                    source, target, write=write, diff=diff, audit=audit
-                )
+                result = publisher.render_file(source, target, write=write, diff=diff, audit=audit)
             except ArticleError as exc:
                 report.errors.append(str(exc))
                 state.forget(source)

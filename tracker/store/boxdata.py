@@ -7,19 +7,18 @@ spans of some listings since a time (bounded by the (listing_id, last_seen_at) i
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, and_, bindparam, select, type_coerce
+from sqlalchemy import and_, bindparam, select
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql import Select
 
 from tracker.domain import ListingState, SpanPoint
-from tracker.profile import VendorProfile
 from tracker.store.models import LinkCheck, Listing, ObservationSpan, Product, Vendor
-from tracker.store.repo import chosen_link
+from tracker.store.states import ProfileOf, build_state, state_columns
 
 
 @dataclass(frozen=True)
@@ -36,7 +35,6 @@ class ProductRows:
 def _product_query() -> Select[Any]:
     span = aliased(ObservationSpan)
     listing = Listing.__table__
-    link_check = LinkCheck.__table__
     vendor = Vendor.__table__
     product = Product.__table__
     listed = and_(listing.c.product_id == product.c.id, listing.c.active)
@@ -46,38 +44,7 @@ def _product_query() -> Select[Any]:
             product.c.name,
             product.c.active,
             product.c.data_version,
-            listing.c.id,
-            listing.c.label,
-            listing.c.url,
-            listing.c.affiliate_url,
-            listing.c.feed_link_wanted,
-            listing.c.feed_link,
-            listing.c.quantity,
-            listing.c.unit,
-            listing.c.strength_amount,
-            listing.c.strength_unit,
-            listing.c.position,
-            listing.c.last_checked_at,
-            listing.c.last_status,
-            listing.c.last_error,
-            listing.c.consecutive_failures,
-            listing.c.seen_availability,
-            listing.c.seen_availability_at,
-            vendor.c.id.label("vendor_id"),
-            vendor.c.slug.label("vendor_slug"),
-            vendor.c.name.label("vendor_name"),
-            vendor.c.homepage,
-            vendor.c.affiliate_template,
-            type_coerce(Vendor.profile, JSON).label("profile"),
-            span.price,
-            span.currency,
-            span.availability,
-            span.regular_price,
-            span.confirmed,
-            span.first_seen_at,
-            span.last_seen_at,
-            span.held_reason,
-            link_check.c.broken_since,
+            *state_columns(span),
         )
         .select_from(product)
         # Listings of inactive vendors drop out with their vendor (an inner join inside).
@@ -86,7 +53,7 @@ def _product_query() -> Select[Any]:
             listed,
         )
         .outerjoin(span, listing.c.current_span_id == span.id)
-        .outerjoin(link_check, link_check.c.listing_id == listing.c.id)
+        .outerjoin(LinkCheck.__table__, LinkCheck.__table__.c.listing_id == listing.c.id)
         .where(product.c.slug == bindparam("slug"))
         .order_by(vendor.c.slug, listing.c.position, listing.c.id)
     )
@@ -95,9 +62,7 @@ def _product_query() -> Select[Any]:
 _PRODUCT_QUERY = _product_query()
 
 
-def product_rows(
-    session: Session, slug: str, profile_of: Callable[[int, Any], VendorProfile]
-) -> ProductRows | None:
+def product_rows(session: Session, slug: str, profile_of: ProfileOf) -> ProductRows | None:
     """The product and its listing states in one query; None for an unknown slug.
 
     ``profile_of(vendor_id, stored)`` turns a vendor's stored profile into the typed model
@@ -106,90 +71,13 @@ def product_rows(
     rows = session.connection().execute(_PRODUCT_QUERY, {"slug": slug}).all()
     if not rows:
         return None
-    # Plain tuples, unpacked by position: a Row's attribute lookups cost more than the rest.
     first = tuple(rows[0])
     product_slug, product_name, product_active, data_version = first[:4]
-    states = []
-    for (
-        _slug,
-        _name,
-        _active,
-        _version,
-        listing_id,
-        label,
-        url,
-        affiliate_url,
-        feed_link_wanted,
-        feed_link,
-        quantity,
-        unit,
-        strength_amount,
-        strength_unit,
-        position,
-        last_checked_at,
-        last_status,
-        last_error,
-        consecutive_failures,
-        seen_availability,
-        seen_availability_at,
-        vendor_id,
-        vendor_slug,
-        vendor_name,
-        homepage,
-        affiliate_template,
-        stored_profile,
-        price,
-        currency,
-        availability,
-        regular_price,
-        confirmed,
-        first_seen_at,
-        last_seen_at,
-        held_reason,
-        link_broken_since,
-    ) in map(tuple, rows):
-        if listing_id is None:
-            continue  # a product without active listings: one row with no listing
-        profile = profile_of(vendor_id, stored_profile)
-        display = profile.display
-        states.append(
-            ListingState(
-                listing_id=listing_id,
-                product_slug=product_slug,
-                product_name=product_name,
-                vendor_slug=vendor_slug,
-                vendor_name=vendor_name,
-                label=label,
-                url=url,
-                affiliate_url=chosen_link(affiliate_url, feed_link_wanted, feed_link),
-                quantity=quantity,
-                unit=unit,
-                strength_amount=strength_amount,
-                strength_unit=strength_unit,
-                position=position,
-                price=price,
-                currency=currency,
-                availability=availability,
-                regular_price=regular_price,
-                confirmed=bool(confirmed),
-                first_seen_at=first_seen_at,
-                last_seen_at=last_seen_at,
-                last_checked_at=last_checked_at,
-                last_status=last_status,
-                last_error=last_error,
-                consecutive_failures=consecutive_failures,
-                vendor_homepage=homepage,
-                vendor_affiliate_template=affiliate_template,
-                held_reason=held_reason if confirmed is not None and not confirmed else None,
-                seen_availability=seen_availability,
-                seen_availability_at=seen_availability_at,
-                link_only=display.link_only,
-                max_age_hours=display.max_age_hours,
-                amazon_marketplace=profile.amazon.marketplace if profile.amazon else None,
-                link_broken=link_broken_since is not None,
-                fallback_url=display.fallback_url,
-            )
-        )
+    states = [
+        build_state(row[4:], product_slug, product_name, profile_of)
+        for row in map(tuple, rows)
+        if row[4] is not None  # a product without active listings: one row with no listing
+    ]
     return ProductRows(
         slug=product_slug,
         name=product_name,

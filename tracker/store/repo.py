@@ -18,6 +18,7 @@ from tracker.domain import ListingState, RunStatus
 from tracker.store import versions
 from tracker.store.models import CrawlRun, LinkCheck, Listing, ObservationSpan, Product, Vendor
 from tracker.store.recording import CheckCounts, record_checks
+from tracker.store.states import build_state, chosen_link, profiles, state_columns
 
 if TYPE_CHECKING:  # the catalog's models cost a crawl process ~90 ms to import, for nothing
     from tracker.catalog import Catalog
@@ -339,70 +340,28 @@ def listing_states(
 ) -> list[ListingState]:
     """Active listings with their current span: one indexed query, whatever the history."""
     span = aliased(ObservationSpan)
+    listing = Listing.__table__
     query = (
-        select(Listing, Vendor, Product, span, LinkCheck.broken_since)
-        .join(Vendor, Listing.vendor_id == Vendor.id)
-        .join(Product, Listing.product_id == Product.id)
-        .outerjoin(span, Listing.current_span_id == span.id)
-        .outerjoin(LinkCheck, LinkCheck.listing_id == Listing.id)
-        .where(Listing.active, Vendor.active)
-        .order_by(Product.slug, Vendor.slug, Listing.position, Listing.id)
+        select(Product.slug, Product.name, *state_columns(span))
+        .join(Vendor, listing.c.vendor_id == Vendor.id)
+        .join(Product, listing.c.product_id == Product.id)
+        .outerjoin(span, listing.c.current_span_id == span.id)
+        .outerjoin(LinkCheck, LinkCheck.listing_id == listing.c.id)
+        .where(listing.c.active, Vendor.active)
+        .order_by(Product.slug, Vendor.slug, listing.c.position, listing.c.id)
     )
     if product_slugs is not None:
         query = query.where(Product.slug.in_(list(product_slugs)))
-    out = []
-    for listing, vendor, product, current, link_broken_since in session.execute(query):
-        out.append(
-            ListingState(
-                listing_id=listing.id,
-                product_slug=product.slug,
-                product_name=product.name,
-                vendor_slug=vendor.slug,
-                vendor_name=vendor.name,
-                label=listing.label,
-                url=listing.url,
-                affiliate_url=outbound_link(listing),
-                quantity=listing.quantity,
-                unit=listing.unit,
-                strength_amount=listing.strength_amount,
-                strength_unit=listing.strength_unit,
-                position=listing.position,
-                price=current.price if current else None,
-                currency=current.currency if current else None,
-                availability=current.availability if current else None,
-                regular_price=current.regular_price if current else None,
-                confirmed=bool(current and current.confirmed),
-                first_seen_at=current.first_seen_at if current else None,
-                last_seen_at=current.last_seen_at if current else None,
-                last_checked_at=listing.last_checked_at,
-                last_status=listing.last_status,
-                last_error=listing.last_error,
-                consecutive_failures=listing.consecutive_failures,
-                vendor_homepage=vendor.homepage,
-                vendor_affiliate_template=vendor.affiliate_template,
-                held_reason=current.held_reason if current and not current.confirmed else None,
-                seen_availability=listing.seen_availability,
-                seen_availability_at=listing.seen_availability_at,
-                link_only=vendor.profile.display.link_only,
-                max_age_hours=vendor.profile.display.max_age_hours,
-                amazon_marketplace=vendor.profile.amazon.marketplace
-                if vendor.profile.amazon
-                else None,
-                link_broken=link_broken_since is not None,
-                fallback_url=vendor.profile.display.fallback_url,
-            )
-        )
-    return out
+    profile_of = profiles()
+    return [
+        build_state(row[2:], row[0], row[1], profile_of)
+        for row in map(tuple, session.execute(query))
+    ]
 
 
 def outbound_link(listing: Listing) -> str:
     """The listing's link: its feed item's deep link when it asks for it and has one."""
     return chosen_link(listing.affiliate_url, listing.feed_link_wanted, listing.feed_link)
-
-
-def chosen_link(affiliate_url: str, feed_link_wanted: bool | None, feed_link: str | None) -> str:
-    """The one rule of `outbound_link`, on plain values (the box's Core rows use it too)."""
-    return feed_link if feed_link_wanted and feed_link else affiliate_url
 
 
 def products_by_slug(session: Session, slugs: Iterable[str]) -> dict[str, Product]:

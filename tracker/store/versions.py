@@ -68,9 +68,7 @@ def mark(
         )
     ids = sorted(set(product_ids))
     if ids:
-        session.execute(
-            update(products).where(products.c.id.in_(ids)).values(data_version=version)
-        )
+        session.execute(update(products).where(products.c.id.in_(ids)).values(data_version=version))
 
 
 def bump(
